@@ -1,0 +1,55 @@
+// The `espdht` command line: one composition root per subcommand, loaded on demand.
+import { UsageError } from "./args";
+import { ConfigError } from "./userConfig";
+
+type CommandModule = { run(argv: string[]): Promise<number | void> };
+
+/** name -> [summary, loader]; each command lives in cli/commands/<name>.ts */
+const COMMANDS: Record<string, [string, () => Promise<CommandModule>]> = {
+  start: ["the all-local demo: embedded broker, three simulated boards and the dashboard", () => import("./commands/start")],
+  init: ["create or change your config (broker, topic root, Wi-Fi, sensor)", () => import("./commands/init")],
+  config: ["show your config (secrets masked)", () => import("./commands/config")],
+  sim: ["run virtual ESP32 boards that execute dist/firmware.js", () => import("./commands/sim")],
+  watch: ["live terminal view of your devices (or --json lines)", () => import("./commands/watch")],
+  dashboard: ["local web dashboard with history, charts and commands", () => import("./commands/dashboard")],
+  send: ["send one command to a device and wait for its reply", () => import("./commands/send")],
+  flash: ["upload the firmware and config to a board running Espruino", () => import("./commands/flash")],
+  build: ["build dist/firmware.js (the one artifact flashed, simulated and measured)", () => import("./commands/build")],
+  bench: ["run the performance benchmarks and print figures", () => import("./commands/bench")],
+};
+
+function usage(): string {
+  const lines = ["Usage: espdht <command> [options]", "", "Commands:"];
+  for (const [name, [summary]] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${summary}`);
+  lines.push("", "Run 'espdht <command> --help' for the options of one command.");
+  return lines.join("\n") + "\n";
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  if (name === "--version") {
+    const { FIRMWARE_VERSION } = await import("../firmware/contract");
+    process.stdout.write(FIRMWARE_VERSION + "\n");
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`espdht: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const mod = await entry[1]();
+    const code = await mod.run(rest);
+    return typeof code === "number" ? code : 0;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      process.stderr.write(`espdht ${name}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,5 @@
+// The device-host contract: the only firmware code the host imports.
+export * from "./version";
+export * from "./topics";
+export * from "./payloads";
+export * from "./deviceConfig";

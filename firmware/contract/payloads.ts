@@ -1,0 +1,206 @@
+// Payload types and validators for `reading`, `info`, `cmd` and `reply` (DESIGN.md "Topics").
+// The device builds these and the host validates them; Espruino-safe (no Map/Set, no regex quantifiers).
+import { PAYLOAD_VERSION } from "./version";
+import { isValidDeviceId } from "./topics";
+
+export type ReadError = "checksum" | "timeout" | "range";
+export const READ_ERRORS: ReadError[] = ["checksum", "timeout", "range"];
+export type SensorModel = "dht22" | "dht11";
+export const SENSOR_MODELS: SensorModel[] = ["dht22", "dht11"];
+
+export interface ReadingBase {
+  v: number;
+  id: string;
+  boot: number;
+  seq: number;
+  /** ms since boot */
+  up: number;
+  /** Unix ms (UTC) once the clock is set, else null */
+  ts: number | null;
+}
+export interface GoodReading extends ReadingBase {
+  temperature: number;
+  humidity: number;
+}
+export interface FailedReading extends ReadingBase {
+  error: ReadError;
+}
+export type Reading = GoodReading | FailedReading;
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function fail<T>(error: string): Validation<T> {
+  return { ok: false, error };
+}
+function isObject(x: unknown): x is { [k: string]: unknown } {
+  return typeof x === "object" && x !== null && !(x instanceof Array);
+}
+function isNum(x: unknown): x is number {
+  return typeof x === "number" && isFinite(x);
+}
+function isCount(x: unknown): x is number {
+  return isNum(x) && x >= 0 && Math.floor(x) === x;
+}
+
+/** Temperature limits of either part (DHT22 -40..80 C); values outside are impossible, not merely inaccurate. */
+export const TEMPERATURE_LIMITS = { min: -40, max: 80 };
+export const HUMIDITY_LIMITS = { min: 0, max: 100 };
+
+export function buildReading(base: ReadingBase, temperature: number, humidity: number): GoodReading {
+  return { v: base.v, id: base.id, boot: base.boot, seq: base.seq, up: base.up, ts: base.ts, temperature, humidity };
+}
+export function buildFailedReading(base: ReadingBase, error: ReadError): FailedReading {
+  return { v: base.v, id: base.id, boot: base.boot, seq: base.seq, up: base.up, ts: base.ts, error };
+}
+
+export function validateReading(x: unknown): Validation<Reading> {
+  if (!isObject(x)) return fail("reading is not a JSON object");
+  if (x.v !== PAYLOAD_VERSION) return fail("v must be " + PAYLOAD_VERSION);
+  if (!isValidDeviceId(x.id)) return fail("id is not a valid device id");
+  if (!isCount(x.boot)) return fail("boot must be a non-negative integer");
+  if (!isCount(x.seq)) return fail("seq must be a non-negative integer");
+  if (!isCount(x.up)) return fail("up must be a non-negative integer (ms)");
+  if (x.ts !== null && !(isCount(x.ts) && x.ts > 0)) return fail("ts must be null or Unix ms");
+  const hasError = x.error !== undefined;
+  const hasT = x.temperature !== undefined;
+  const hasH = x.humidity !== undefined;
+  if (hasError) {
+    if (READ_ERRORS.indexOf(x.error as ReadError) < 0) return fail("error must be one of " + READ_ERRORS.join("|"));
+    if (hasT || hasH) return fail("a failed reading must not carry values");
+    return { ok: true, value: buildFailedReading(x as unknown as ReadingBase, x.error as ReadError) };
+  }
+  if (!isNum(x.temperature)) return fail("temperature must be a finite number");
+  if (!isNum(x.humidity)) return fail("humidity must be a finite number");
+  if (x.temperature < TEMPERATURE_LIMITS.min || x.temperature > TEMPERATURE_LIMITS.max) return fail("temperature out of range");
+  if (x.humidity < HUMIDITY_LIMITS.min || x.humidity > HUMIDITY_LIMITS.max) return fail("humidity out of range");
+  return { ok: true, value: buildReading(x as unknown as ReadingBase, x.temperature, x.humidity) };
+}
+
+export function isFailedReading(r: Reading): r is FailedReading {
+  return (r as FailedReading).error !== undefined;
+}
+
+export type Capability = "read" | "set" | "get" | "ping" | "restart";
+export const COMMAND_OPS: Capability[] = ["read", "set", "get", "ping", "restart"];
+
+/** Retained on `R/D/info` at every connect. */
+export interface Info {
+  v: number;
+  id: string;
+  fw: string;
+  model: SensorModel;
+  pin: number;
+  /** seconds */
+  interval: number;
+  ip: string | null;
+  boot: number;
+  root: string;
+  caps: Capability[];
+  /** readings dropped because the offline buffer was full, since boot */
+  dropped: number;
+  /** why the stored config was rejected (defaults in use), else null */
+  configError: string | null;
+  /** JsVars free / total at the time of connect, when the platform reports it */
+  mem?: { free: number; total: number };
+}
+
+export function validateInfo(x: unknown): Validation<Info> {
+  if (!isObject(x)) return fail("info is not a JSON object");
+  if (x.v !== PAYLOAD_VERSION) return fail("v must be " + PAYLOAD_VERSION);
+  if (!isValidDeviceId(x.id)) return fail("id is not a valid device id");
+  if (typeof x.fw !== "string") return fail("fw must be a string");
+  if (SENSOR_MODELS.indexOf(x.model as SensorModel) < 0) return fail("model must be dht22 or dht11");
+  if (!isCount(x.pin)) return fail("pin must be a non-negative integer");
+  if (!isNum(x.interval) || x.interval < 2) return fail("interval must be a number of seconds >= 2");
+  if (x.ip !== null && typeof x.ip !== "string") return fail("ip must be a string or null");
+  if (!isCount(x.boot)) return fail("boot must be a non-negative integer");
+  if (typeof x.root !== "string") return fail("root must be a string");
+  if (!(x.caps instanceof Array)) return fail("caps must be an array");
+  if (!isCount(x.dropped)) return fail("dropped must be a non-negative integer");
+  if (x.configError !== null && typeof x.configError !== "string") return fail("configError must be a string or null");
+  return { ok: true, value: x as unknown as Info };
+}
+
+/** Device settings a `set` command may change (periods in SECONDS). */
+export interface Settings {
+  interval: number;
+  tempOffset: number;
+  humOffset: number;
+  /** report-on-change: publish when |change| >= delta (0 = every reading) ... */
+  tempDelta: number;
+  humDelta: number;
+  /** ... or when this many seconds passed since the last publish (0 = no heartbeat needed) */
+  heartbeat: number;
+}
+export const SETTING_KEYS: (keyof Settings)[] = ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat"];
+
+/** Validates one setting; returns an error message or null. */
+export function validateSetting(key: keyof Settings, value: unknown): string | null {
+  if (!isNum(value)) return key + " must be a finite number";
+  if (key === "interval") return value < 2 || value > 86400 ? "interval must be 2..86400 seconds" : null;
+  if (key === "tempOffset" || key === "humOffset") return value < -20 || value > 20 ? key + " must be -20..20" : null;
+  if (key === "heartbeat") return value < 0 || value > 86400 ? "heartbeat must be 0..86400 seconds" : null;
+  return value < 0 || value > 50 ? key + " must be 0..50" : null;
+}
+
+export interface Command {
+  id: string;
+  op: Capability;
+  /** present for `set`: the settings to change */
+  set?: Partial<Settings>;
+}
+
+/** Longest command id accepted, so replies stay small. */
+export const MAX_COMMAND_ID = 64;
+
+/** Validates a command; on failure returns the id too (when one could be read) so the reply can name it. */
+export function validateCommand(x: unknown): Validation<Command> & { id?: string } {
+  if (!isObject(x)) return fail("command is not a JSON object");
+  const id = x.id;
+  if (typeof id !== "string" || id.length === 0 || id.length > MAX_COMMAND_ID) return fail("id must be a string of 1.." + MAX_COMMAND_ID + " chars");
+  const op = x.op as Capability;
+  if (COMMAND_OPS.indexOf(op) < 0) return { ok: false, error: "unknown op '" + String(x.op) + "' (expected " + COMMAND_OPS.join("|") + ")", id };
+  if (op !== "set") return { ok: true, value: { id, op } };
+  const set: Partial<Settings> = {};
+  let count = 0;
+  for (const key in x) {
+    if (key === "id" || key === "op") continue;
+    if (SETTING_KEYS.indexOf(key as keyof Settings) < 0) return { ok: false, error: "unknown setting '" + key + "'", id };
+    const err = validateSetting(key as keyof Settings, x[key]);
+    if (err) return { ok: false, error: err, id };
+    set[key as keyof Settings] = x[key] as number;
+    count++;
+  }
+  if (count === 0) return { ok: false, error: "set needs at least one of " + SETTING_KEYS.join(", "), id };
+  return { ok: true, value: { id, op, set } };
+}
+
+/** The wire form of a command: `{"id","op", ...settings}`. */
+export function buildCommand(id: string, op: Capability, set?: Partial<Settings>): { [k: string]: unknown } {
+  const out: { [k: string]: unknown } = { id, op };
+  if (set) for (const k in set) out[k] = (set as { [k: string]: unknown })[k];
+  return out;
+}
+
+export interface Reply {
+  /** the command id, or null when the command was too malformed to have one */
+  re: string | null;
+  ok: boolean;
+  error?: string;
+  [extra: string]: unknown;
+}
+
+export function validateReply(x: unknown): Validation<Reply> {
+  if (!isObject(x)) return fail("reply is not a JSON object");
+  if (x.re !== null && typeof x.re !== "string") return fail("re must be a string or null");
+  if (typeof x.ok !== "boolean") return fail("ok must be a boolean");
+  if (x.ok === false && typeof x.error !== "string") return fail("a failed reply must carry an error string");
+  return { ok: true, value: x as unknown as Reply };
+}
+
+export const STATUS_ONLINE = "online";
+export const STATUS_OFFLINE = "offline";
+export function validateStatus(text: string): Validation<"online" | "offline"> {
+  if (text === STATUS_ONLINE || text === STATUS_OFFLINE) return { ok: true, value: text };
+  return fail("status must be 'online' or 'offline'");
+}

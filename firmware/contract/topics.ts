@@ -1,0 +1,72 @@
+// Topic layout shared by device and host (DESIGN.md "Topics"). Espruino-safe: no regex quantifiers, no Map.
+
+export const UNCONFIGURED_TOPIC_ROOT = "espdht/unconfigured";
+/** Device-id segment reserved for the group command topic `R/all/cmd`. */
+export const GROUP_SEGMENT = "all";
+
+export type DeviceTopicKind = "status" | "info" | "reading" | "cmd" | "reply";
+const KINDS: DeviceTopicKind[] = ["status", "info", "reading", "cmd", "reply"];
+
+export function deviceTopic(root: string, deviceId: string, kind: DeviceTopicKind): string {
+  return root + "/" + deviceId + "/" + kind;
+}
+
+export function groupCommandTopic(root: string): string {
+  return root + "/" + GROUP_SEGMENT + "/cmd";
+}
+
+/** Subscription filter the host uses for one kind across every device: `R/+/kind`. */
+export function everyDeviceFilter(root: string, kind: DeviceTopicKind): string {
+  return root + "/+/" + kind;
+}
+
+export interface ParsedTopic {
+  deviceId: string;
+  kind: DeviceTopicKind;
+}
+
+/** Splits `R/D/kind`; null when the topic is not under `root` or not one of ours. */
+export function parseDeviceTopic(root: string, topic: string): ParsedTopic | null {
+  const prefix = root + "/";
+  if (topic.indexOf(prefix) !== 0) return null;
+  const rest = topic.substr(prefix.length);
+  const slash = rest.indexOf("/");
+  if (slash <= 0) return null;
+  const deviceId = rest.substr(0, slash);
+  const kind = rest.substr(slash + 1) as DeviceTopicKind;
+  if (KINDS.indexOf(kind) < 0) return null;
+  if (deviceId === GROUP_SEGMENT) return kind === "cmd" ? { deviceId, kind } : null;
+  if (!isValidDeviceId(deviceId)) return null;
+  return { deviceId, kind };
+}
+
+/** A device id is one topic level of [A-Za-z0-9_-], 1..64 chars (it is also the MQTT client id). */
+export function isValidDeviceId(id: unknown): id is string {
+  if (typeof id !== "string" || id.length < 1 || id.length > 64 || id === GROUP_SEGMENT) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** A topic root is one or more non-empty levels with no wildcards and no leading/trailing slash. */
+export function validateTopicRoot(root: unknown): string | null {
+  if (typeof root !== "string" || root.length === 0) return "topic root must be a non-empty string";
+  if (root.length > 128) return "topic root is longer than 128 characters";
+  if (root.charAt(0) === "/" || root.charAt(root.length - 1) === "/") return "topic root must not start or end with '/'";
+  if (root.indexOf("//") >= 0) return "topic root has an empty level";
+  if (root.indexOf("+") >= 0 || root.indexOf("#") >= 0) return "topic root must not contain '+' or '#'";
+  return null;
+}
+
+/** Device id from the ESP32 eFuse MAC (`getSerial()` = "xxxxxxxx-xxxx" or a MAC "aa:bb:.."). */
+export function deviceIdFromMac(prefix: string, mac: string): string {
+  let hex = "";
+  for (let i = 0; i < mac.length; i++) {
+    const c = mac.charAt(i).toLowerCase();
+    if ((c >= "0" && c <= "9") || (c >= "a" && c <= "f")) hex += c;
+  }
+  return prefix + "-" + hex.substr(hex.length - 12);
+}
