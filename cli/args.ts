@@ -43,7 +43,11 @@ export interface Parsed {
 /** Parses argv; returns null when --help was printed. Throws UsageError naming the bad argument. */
 export function parseCommandArgs(spec: CommandSpec, argv: string[], allowPositionals = false): Parsed | null {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = { help: { type: "boolean", short: "h" } };
-  for (const [name, o] of Object.entries(spec.options)) options[name] = { type: o.type, short: o.short, multiple: o.multiple };
+  for (const [name, o] of Object.entries(spec.options)) {
+    options[name] = { type: o.type };
+    if (o.short) options[name].short = o.short;
+    if (o.multiple) options[name].multiple = true;
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals, strict: true });

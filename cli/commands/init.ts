@@ -1,0 +1,107 @@
+// `espdht init`: the guided way to the user config shared by flash, sim, watch, dashboard and send.
+import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
+import { ask, askSecret, PromptAborted } from "../prompt";
+import { configPath, maskSecrets, newUserConfig, randomHomeId, readUserConfig, UserConfig, validateUserConfig, writeUserConfig } from "../userConfig";
+
+const spec: CommandSpec = {
+  name: "init",
+  usage: "init [options]",
+  summary: "Create or change your espdht config. Asks for each setting on a terminal; flags answer them for scripts (with --yes, nothing is asked).",
+  options: {
+    broker: { type: "string", value: "URL", help: "MQTT broker, mqtt:// or mqtts:// (default mqtt://test.mosquitto.org:1883)" },
+    "topic-root": { type: "string", value: "ROOT", help: "topic root (default espdht/<random home id>)" },
+    "new-home": { type: "boolean", help: "pick a new random home id for the topic root" },
+    username: { type: "string", value: "NAME", help: "broker username" },
+    password: { type: "string", value: "SECRET", help: "broker password (prefer the prompt or ESPDHT_BROKER_PASSWORD)" },
+    ca: { type: "string", value: "FILE", help: "CA certificate for TLS on the PC side" },
+    "wifi-ssid": { type: "string", value: "SSID", help: "Wi-Fi network the board joins" },
+    "wifi-password": { type: "string", value: "SECRET", help: "Wi-Fi password (prefer the prompt or ESPDHT_WIFI_PASSWORD)" },
+    model: { type: "string", value: "dht22|dht11", help: "sensor model" },
+    pin: { type: "string", value: "GPIO", help: "DHT data pin" },
+    interval: { type: "string", value: "SECONDS", help: "seconds between readings (>= 2)" },
+    "home-assistant": { type: "boolean", help: "publish Home Assistant discovery" },
+    "no-home-assistant": { type: "boolean", help: "do not publish Home Assistant discovery" },
+    yes: { type: "boolean", short: "y", help: "do not ask; keep current or default values for what flags do not set" },
+  },
+  epilog: "Secrets are stored in the config file (mode 600) and never printed; 'espdht config' shows it masked.",
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs(spec, argv);
+  if (!args) return 0;
+  const v = args.values;
+  const file = configPath();
+  const existing = readUserConfig(file);
+  const c: UserConfig = existing ?? newUserConfig();
+  const interactive = !v.yes && process.stdin.isTTY === true;
+
+  if (v.broker !== undefined) c.broker = String(v.broker);
+  if (v["topic-root"] !== undefined) c.root = String(v["topic-root"]);
+  if (v["new-home"]) c.root = "espdht/" + randomHomeId();
+  if (v.username !== undefined) c.username = String(v.username) || null;
+  const brokerPassword = v.password ?? process.env.ESPDHT_BROKER_PASSWORD;
+  if (brokerPassword !== undefined) c.password = String(brokerPassword) || null;
+  if (v.ca !== undefined) c.ca = String(v.ca) || null;
+  const wifiPassword = v["wifi-password"] ?? process.env.ESPDHT_WIFI_PASSWORD;
+  if (v["wifi-ssid"] !== undefined) c.wifi = { ssid: String(v["wifi-ssid"]), password: String(wifiPassword ?? c.wifi?.password ?? "") };
+  else if (wifiPassword !== undefined && c.wifi) c.wifi.password = String(wifiPassword);
+  if (v.model !== undefined) c.model = String(v.model) as UserConfig["model"];
+  const pin = numberOption(v, "pin", 0, 39, true);
+  if (pin !== undefined) c.pin = pin;
+  const interval = numberOption(v, "interval", 2, 86400);
+  if (interval !== undefined) c.interval = interval;
+  if (v["home-assistant"] && v["no-home-assistant"]) throw new UsageError("--home-assistant and --no-home-assistant contradict each other");
+  if (v["home-assistant"]) c.homeAssistant = true;
+  if (v["no-home-assistant"]) c.homeAssistant = false;
+
+  try {
+    if (interactive) await askAll(c, v);
+  } catch (e) {
+    if (e instanceof PromptAborted) {
+      process.stderr.write("espdht init: cancelled, nothing written\n");
+      return 130;
+    }
+    throw e;
+  }
+
+  const errors = validateUserConfig(c);
+  if (errors.length) {
+    process.stderr.write(`espdht init: not saved, the config has problems:\n  ${errors.join("\n  ")}\n`);
+    return 2;
+  }
+  writeUserConfig(c, file);
+  process.stderr.write(`espdht init: ${existing ? "updated" : "created"} ${file}\n`);
+  for (const [k, val] of Object.entries(maskSecrets(c))) process.stderr.write(`  ${k.padEnd(14)} ${typeof val === "object" && val !== null ? JSON.stringify(val) : String(val)}\n`);
+  process.stderr.write("Next: 'espdht flash --port /dev/ttyUSB0' for a board, 'espdht sim' for a virtual one, 'espdht dashboard' to watch.\n");
+  return 0;
+}
+
+/** Asks for every setting the flags did not give, re-asking a field until it is valid. */
+async function askAll(c: UserConfig, given: Record<string, unknown>): Promise<void> {
+  const field = async (flag: string, question: string, get: () => string, set: (s: string) => void, key: string) => {
+    if (given[flag] !== undefined) return;
+    for (;;) {
+      set(await ask(question, get()));
+      const problem = validateUserConfig(c).find((e) => e.startsWith(key));
+      if (!problem) return;
+      process.stderr.write(`  ${problem}\n`);
+    }
+  };
+  await field("broker", "MQTT broker URL", () => c.broker, (s) => { c.broker = s; }, "broker");
+  await field("topic-root", "Topic root (keep it private to you)", () => c.root, (s) => { c.root = s; }, "root");
+  if (given["wifi-ssid"] === undefined) {
+    const ssid = await ask("Wi-Fi SSID for the board (empty: none)", c.wifi?.ssid ?? "");
+    if (ssid === "") c.wifi = null;
+    else {
+      const pw = await askSecret("Wi-Fi password", !!c.wifi && c.wifi.ssid === ssid);
+      c.wifi = { ssid, password: pw ?? c.wifi?.password ?? "" };
+    }
+  }
+  await field("model", "Sensor model (dht22|dht11)", () => c.model, (s) => { c.model = s as UserConfig["model"]; }, "model");
+  await field("pin", "DHT data GPIO", () => String(c.pin), (s) => { c.pin = Number(s); }, "pin");
+  await field("interval", "Seconds between readings", () => String(c.interval), (s) => { c.interval = Number(s); }, "interval");
+  if (given["home-assistant"] === undefined && given["no-home-assistant"] === undefined) {
+    const ha = await ask("Home Assistant discovery (y/n)", c.homeAssistant ? "y" : "n");
+    c.homeAssistant = /^y/i.test(ha);
+  }
+}
