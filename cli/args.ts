@@ -58,7 +58,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], allowPositio
     process.stdout.write(helpText(spec));
     return null;
   }
-  const values: Parsed["values"] = { ...parsed.values };
+  const values = { ...parsed.values } as Parsed["values"];
   for (const [name, o] of Object.entries(spec.options)) if (values[name] === undefined && o.default !== undefined) values[name] = o.default;
   return { values, positionals: parsed.positionals };
 }
