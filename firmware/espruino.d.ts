@@ -1,0 +1,19 @@
+// Declarations @types/espruino 1.95 lacks or gets wrong (from the Espruino 2v29 reference). Device code only.
+
+/** Loads a built-in module (Wifi, Storage, net, tls, ESP32, TelnetServer). */
+declare function require(name: string): any;
+declare function setTimeout(fn: () => void, ms: number): any;
+declare function clearTimeout(id: any): void;
+declare function setInterval(fn: () => void, ms: number): any;
+declare function clearInterval(id: any): void;
+/** pinMode with the optional third argument. */
+declare function pinMode(pin: Pin | number, mode: string): void;
+declare function digitalWrite(pin: Pin | number, value: number | boolean): void;
+declare namespace E {
+  function toUint8Array(s: string): Uint8Array;
+  function toString(a: Uint8Array): string;
+  function reboot(): void;
+}
+declare const ESP32: { reboot(): void; getState(): { freeHeap: number } } | undefined;
+declare const process: { memory(): { free: number; usage: number; total: number }; env: { VERSION: string } };
+declare const console: { log(message: string): void };

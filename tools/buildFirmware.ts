@@ -1,0 +1,109 @@
+// Builds firmware/main.ts into dist/firmware.js (minified: flashed, simulated, measured) and
+// dist/firmware.debug.js, then fails on anything Espruino cannot run and on the size budget.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { checkBundleText, checkSource, formatViolations, Violation } from "./espruinoSyntaxCheck";
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const FIRMWARE_ENTRY = path.join(REPO_ROOT, "firmware", "main.ts");
+export const FIRMWARE_OUT = path.join(REPO_ROOT, "dist", "firmware.js");
+export const FIRMWARE_DEBUG_OUT = path.join(REPO_ROOT, "dist", "firmware.debug.js");
+/** Minified bundle budget (issue 3): at most 12 KB; the aim is 8 KB. */
+export const SIZE_BUDGET_BYTES = 12 * 1024;
+
+/** Modules compiled into the ESP32 Espruino build (ESPRUINO.md section 8): resolved on the device, never bundled. */
+export const ESPRUINO_BUILTIN_MODULES = [
+  "Wifi", "ESP32", "net", "dgram", "http", "tls", "crypto", "TelnetServer", "Storage", "Flash", "fs", "neopixel", "heatshrink",
+];
+
+/** Syntax esbuild must reject instead of lowering into something Espruino cannot run (ESPRUINO.md section 2). */
+const UNSUPPORTED: Record<string, boolean> = {
+  destructuring: false,
+  "default-argument": false,
+  "rest-argument": false,
+  "array-spread": false,
+  "for-of": false,
+  generator: false,
+  "async-await": false,
+  "async-generator": false,
+  "class-field": false,
+  "class-static-field": false,
+  "class-private-field": false,
+  "class-private-method": false,
+  bigint: false,
+};
+
+/** Files that may name Espruino globals (the Espruino HAL and the entry). */
+const ESPRUINO_FACING = ["firmware/hal/espruino.ts", "firmware/main.ts"];
+
+export class FirmwareBuildError extends Error {}
+
+function options(minify: boolean): esbuild.BuildOptions {
+  return {
+    entryPoints: [FIRMWARE_ENTRY],
+    bundle: true,
+    write: false,
+    metafile: true,
+    target: "es2015",
+    format: "cjs",
+    platform: "neutral",
+    external: ESPRUINO_BUILTIN_MODULES,
+    supported: UNSUPPORTED,
+    minify,
+    legalComments: "none",
+    logLevel: "silent",
+    outfile: minify ? FIRMWARE_OUT : FIRMWARE_DEBUG_OUT,
+  };
+}
+
+async function bundle(minify: boolean): Promise<{ text: string; inputs: string[] }> {
+  let result: esbuild.BuildResult;
+  try {
+    result = await esbuild.build(options(minify));
+  } catch (e) {
+    const failure = e as esbuild.BuildFailure;
+    const lines = (failure.errors || []).map((m) =>
+      (m.location ? m.location.file + ":" + m.location.line + ": " : "") + "[esbuild] " + m.text);
+    throw new FirmwareBuildError("firmware build failed:\n" + (lines.length ? lines.join("\n") : String(e)));
+  }
+  const out = result.outputFiles![0];
+  return { text: out.text, inputs: Object.keys(result.metafile!.inputs) };
+}
+
+/** Source files of the bundle (esbuild's metafile), checked against the Espruino rules. */
+export function checkFirmwareSources(inputs: string[]): Violation[] {
+  const out: Violation[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    const rel = path.relative(REPO_ROOT, path.resolve(REPO_ROOT, inputs[i])).split(path.sep).join("/");
+    if (!rel.startsWith("firmware/")) {
+      out.push({ file: rel, line: 1, rule: "import", message: "firmware may import only firmware/ (no npm, no node:*)" });
+      continue;
+    }
+    const text = fs.readFileSync(path.join(REPO_ROOT, rel), "utf8");
+    out.push(...checkSource(rel, text, { mayUseEspruinoGlobals: ESPRUINO_FACING.indexOf(rel) >= 0, isEntry: rel === "firmware/main.ts" }));
+  }
+  return out;
+}
+
+export async function buildFirmware(opts: { quiet?: boolean }): Promise<{ size: number; debugSize: number }> {
+  const log = (s: string) => { if (!opts.quiet) process.stderr.write(s + "\n"); };
+  const [min, debug] = await Promise.all([bundle(true), bundle(false)]);
+  const violations = checkFirmwareSources(debug.inputs)
+    .concat(checkBundleText("dist/firmware.debug.js", debug.text))
+    .concat(checkBundleText("dist/firmware.js", min.text));
+  if (violations.length) {
+    throw new FirmwareBuildError("firmware uses what Espruino cannot run:\n" + formatViolations(violations));
+  }
+  const size = Buffer.byteLength(min.text);
+  const debugSize = Buffer.byteLength(debug.text);
+  fs.mkdirSync(path.dirname(FIRMWARE_OUT), { recursive: true });
+  fs.writeFileSync(FIRMWARE_OUT, min.text);
+  fs.writeFileSync(FIRMWARE_DEBUG_OUT, debug.text);
+  log("dist/firmware.js " + size + " bytes minified (budget " + SIZE_BUDGET_BYTES + "), dist/firmware.debug.js " + debugSize + " bytes");
+  if (size > SIZE_BUDGET_BYTES) {
+    throw new FirmwareBuildError("dist/firmware.js is " + size + " bytes, over the " + SIZE_BUDGET_BYTES + "-byte budget");
+  }
+  return { size, debugSize };
+}
