@@ -1,0 +1,107 @@
+// `espdht flash`: build, package offline with the espruino CLI, and write the firmware to Storage `.bootcde`
+// plus the config JSON to Storage, over USB serial (115200 baud) or tcp:// (telnet or a virtual board's console).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { CONFIG_FILE } from "../../firmware/contract";
+import { buildFirmware, FIRMWARE_OUT } from "../../tools/buildFirmware";
+import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
+import { DeviceConfigError, deviceConfigFromUser } from "../deviceConfigFromUser";
+import { runEspruinoCli, UploadError, writeBoardFile } from "../flash/espruinoCli";
+import { configPath, loadOrCreateUserConfig } from "../userConfig";
+
+const spec: CommandSpec = {
+  name: "flash",
+  usage: "flash --port /dev/ttyUSB0 | --port tcp://HOST[:PORT] | --dry-run FILE",
+  summary: "Build dist/firmware.js and upload it to Storage .bootcde, with your config (broker, topic root, Wi-Fi, sensor) as " + CONFIG_FILE + ", to an ESP32 that already runs Espruino (2v27 or newer). The board reboots into it.",
+  options: {
+    port: { type: "string", short: "p", value: "PORT", help: "serial port (/dev/ttyUSB0, /dev/ttyACM0, COM3) or tcp://HOST[:PORT]" },
+    baud: { type: "string", short: "b", value: "BAUD", help: "serial baud rate", default: "115200" },
+    "dry-run": { type: "string", value: "FILE", help: "write the exact upload to FILE instead of a port (it contains your Wi-Fi password)" },
+    timeout: { type: "string", value: "SECONDS", help: "give up when the board does not answer", default: "120" },
+    verbose: { type: "boolean", short: "v", help: "show everything the CLI and the board print" },
+  },
+  epilog: [
+    "The one-time Espruino install on a new ESP32 is esptool's job (see README, 'Flash an ESP32').",
+    "Examples:",
+    "  espdht flash --port /dev/ttyUSB0",
+    "  espdht flash --port tcp://127.0.0.1:2323      # a virtual board from 'espdht sim --console 2323'",
+    "  espdht flash --dry-run upload.js",
+  ].join("\n"),
+};
+
+const log = (m: string) => process.stderr.write(m + "\n");
+
+export function validatePort(port: string): string | null {
+  if (port.startsWith("tcp://")) {
+    const m = /^tcp:\/\/([^:/]+)(?::(\d+))?$/.exec(port);
+    if (!m) return `'${port}' is not tcp://HOST[:PORT]`;
+    if (m[2] && (Number(m[2]) < 1 || Number(m[2]) > 65535)) return `port number ${m[2]} is out of range`;
+    return null;
+  }
+  if (/^COM\d+$/i.test(port)) return null;
+  if (!fs.existsSync(port)) return `serial port ${port} does not exist (is the board plugged in? try: ls /dev/ttyUSB* /dev/ttyACM*)`;
+  return null;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs(spec, argv);
+  if (!args) return 0;
+  const port = args.values.port as string | undefined;
+  const dryRun = args.values["dry-run"] as string | undefined;
+  if (!port && !dryRun) throw new UsageError("give --port PORT (or --dry-run FILE); run 'espdht flash --help'");
+  if (port && dryRun) throw new UsageError("--port and --dry-run exclude each other");
+  const baud = numberOption(args.values, "baud", 300, 4_000_000, true)!;
+  const timeout = numberOption(args.values, "timeout", 5, 3600)!;
+  if (port) {
+    const problem = validatePort(port);
+    if (problem) throw new UsageError(`--port: ${problem}`);
+  }
+
+  const user = loadOrCreateUserConfig();
+  let deviceConfig;
+  try {
+    deviceConfig = deviceConfigFromUser(user);
+  } catch (e) {
+    if (e instanceof DeviceConfigError) throw new UsageError(`${configPath()}: ${e.message}`);
+    throw e;
+  }
+  if (!user.wifi) log("espdht flash: warning: no Wi-Fi in your config, the board will not get online (run 'espdht init')");
+
+  const started = Date.now();
+  const step = (m: string) => log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}`);
+  step("building dist/firmware.js");
+  const built = await buildFirmware({ quiet: true });
+  step(`built: ${built.size} bytes minified`);
+
+  // the config holds secrets: a private temp file, removed right after the upload
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-flash-"));
+  const configFile = path.join(dir, CONFIG_FILE);
+  fs.writeFileSync(configFile, JSON.stringify(deviceConfig), { mode: 0o600 });
+  const progress = setInterval(() => step(dryRun ? "packaging..." : `uploading to ${port}...`), 3000);
+  try {
+    step(dryRun ? `packaging into ${dryRun}` : `uploading ${built.size} bytes + config to ${port} at ${baud} baud (topic root ${user.root})`);
+    await runEspruinoCli({
+      port,
+      dryRunFile: dryRun ? path.resolve(dryRun) : undefined,
+      baud,
+      boardFile: writeBoardFile(dir),
+      firmwareFile: FIRMWARE_OUT,
+      storageFiles: { [CONFIG_FILE]: configFile },
+      timeoutMs: timeout * 1000,
+      onLine: args.values.verbose ? (l) => log(`  | ${l}`) : undefined,
+    });
+  } catch (e) {
+    if (e instanceof UploadError) {
+      log(`espdht flash: ${args.values.verbose ? e.message.split("\n---")[0] : e.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    clearInterval(progress);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (dryRun) step(`wrote ${dryRun} (contains your Wi-Fi and broker passwords: keep it private)`);
+  else step(`done: the board reboots into the new firmware and publishes under ${user.root}/ (watch with 'espdht watch')`);
+  return 0;
+}
