@@ -1,0 +1,81 @@
+// History queries: a device's readings over a range, downsampled in SQL to at most `points` buckets
+// (min/avg/max per bucket) so a week of 10 s readings draws fast.
+import type Database from "better-sqlite3";
+
+export interface Series {
+  from: number;
+  to: number;
+  /** bucket width in ms (1 when every reading is its own point) */
+  bucketMs: number;
+  /** bucket start times (ms), ascending */
+  t: number[];
+  count: number[];
+  tempMin: (number | null)[];
+  tempAvg: (number | null)[];
+  tempMax: (number | null)[];
+  humMin: (number | null)[];
+  humAvg: (number | null)[];
+  humMax: (number | null)[];
+  /** failed reads in the bucket */
+  errors: number[];
+}
+
+export const MAX_POINTS = 5000;
+
+/** Downsampled series of one device over [from, to). */
+export function querySeries(db: Database.Database, device: string, from: number, to: number, points: number): Series {
+  const buckets = Math.max(1, Math.min(MAX_POINTS, Math.floor(points)));
+  const bucketMs = Math.max(1, Math.ceil((to - from) / buckets));
+  const rows = db
+    .prepare(
+      `SELECT CAST((t - @from) / @bucket AS INTEGER) AS b, count(*) AS n,
+              min(temperature) AS tmin, avg(temperature) AS tavg, max(temperature) AS tmax,
+              min(humidity) AS hmin, avg(humidity) AS havg, max(humidity) AS hmax,
+              sum(error IS NOT NULL) AS errs
+         FROM readings WHERE device = @device AND t >= @from AND t < @to
+        GROUP BY b ORDER BY b`,
+    )
+    .all({ device, from, to, bucket: bucketMs }) as {
+      b: number; n: number; tmin: number | null; tavg: number | null; tmax: number | null; hmin: number | null; havg: number | null; hmax: number | null; errs: number;
+    }[];
+  const s: Series = { from, to, bucketMs, t: [], count: [], tempMin: [], tempAvg: [], tempMax: [], humMin: [], humAvg: [], humMax: [], errors: [] };
+  for (const r of rows) {
+    s.t.push(from + r.b * bucketMs);
+    s.count.push(r.n);
+    s.tempMin.push(r.tmin);
+    s.tempAvg.push(r.tavg);
+    s.tempMax.push(r.tmax);
+    s.humMin.push(r.hmin);
+    s.humAvg.push(r.havg);
+    s.humMax.push(r.hmax);
+    s.errors.push(r.errs);
+  }
+  return s;
+}
+
+export interface StoredReading {
+  device: string;
+  boot: number;
+  seq: number;
+  t: number;
+  ts: number | null;
+  received: number;
+  up: number;
+  temperature: number | null;
+  humidity: number | null;
+  error: string | null;
+}
+
+/** Raw readings of one device over [from, to), oldest first, streamed row by row. */
+export function iterateReadings(db: Database.Database, device: string, from: number, to: number): IterableIterator<StoredReading> {
+  return db
+    .prepare("SELECT device, boot, seq, t, ts, received, up, temperature, humidity, error FROM readings WHERE device = ? AND t >= ? AND t < ? ORDER BY t, boot, seq")
+    .iterate(device, from, to) as IterableIterator<StoredReading>;
+}
+
+export function countReadings(db: Database.Database, device?: string): number {
+  const row = (device === undefined
+    ? db.prepare("SELECT count(*) AS n FROM readings").get()
+    : db.prepare("SELECT count(*) AS n FROM readings WHERE device = ?").get(device)) as { n: number };
+  return row.n;
+}

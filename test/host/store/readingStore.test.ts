@@ -1,0 +1,146 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase } from "../../../host/store/openDatabase";
+import { ReadingStore } from "../../../host/store/readingStore";
+import { countReadings, querySeries } from "../../../host/store/historyQueries";
+import { CSV_HEADER, csvLines } from "../../../host/store/csvExport";
+import { Reading } from "../../../firmware/contract";
+
+const T0 = 1_700_000_000_000;
+function good(seq: number, ts: number | null, temperature: number, humidity: number, boot = 1, id = "sim-a"): Reading {
+  return { v: 1, id, boot, seq, up: seq * 10_000, ts, temperature, humidity };
+}
+
+const stores: ReadingStore[] = [];
+function memStore(opts = {}): ReadingStore {
+  const s = new ReadingStore(openDatabase(":memory:"), opts);
+  stores.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of stores.splice(0)) if (s.db.open) s.close();
+});
+
+describe("ReadingStore", () => {
+  it("opens a WAL database in the data folder", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-store-"));
+    const db = openDatabase(dir);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    db.close();
+    expect(fs.existsSync(path.join(dir, "espdht.sqlite"))).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("batches rows and de-duplicates on (device, boot, seq)", () => {
+    const s = memStore({ batchRows: 3 });
+    s.add(good(1, T0, 20, 50), T0);
+    s.add(good(2, T0 + 1, 20, 50), T0);
+    expect(countReadings(s.db)).toBe(0); // still queued
+    s.add(good(1, T0, 99, 99), T0 + 5); // the same reading delivered twice (QoS 1 redelivery)
+    expect(countReadings(s.db)).toBe(2); // batch of 3 flushed, one ignored
+    expect(s.duplicatesIgnored).toBe(1);
+    s.add(good(1, T0, 20, 50, 2), T0); // same seq, new boot: a different reading
+    s.add(good(1, T0, 20, 50, 1, "sim-b"), T0); // same seq, other device
+    s.flush();
+    expect(countReadings(s.db)).toBe(4);
+    expect(s.inserted).toBe(4);
+  });
+
+  it("times a reading by ts, else by its receive time, and keeps both", () => {
+    const s = memStore();
+    s.add(good(1, null, 20, 50), T0 + 123);
+    s.add(good(2, T0 + 7, 20, 50), T0 + 999);
+    s.flush();
+    const rows = s.db.prepare("SELECT seq, t, ts, received FROM readings ORDER BY seq").all();
+    expect(rows).toEqual([
+      { seq: 1, t: T0 + 123, ts: null, received: T0 + 123 },
+      { seq: 2, t: T0 + 7, ts: T0 + 7, received: T0 + 999 },
+    ]);
+  });
+
+  it("flushes on its timer", async () => {
+    const s = memStore({ flushMs: 10 });
+    s.add(good(1, T0, 20, 50), T0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(countReadings(s.db)).toBe(1);
+  });
+
+  it("downsamples to min/avg/max per bucket", () => {
+    const s = memStore();
+    // bucket 0 (0..59 s): 20, 22, 24 and one failed read; bucket 2 (120..179 s): 30
+    s.add(good(1, T0 + 0, 20, 40), T0);
+    s.add(good(2, T0 + 10_000, 22, 50), T0);
+    s.add(good(3, T0 + 59_999, 24, 60), T0);
+    s.add({ v: 1, id: "sim-a", boot: 1, seq: 4, up: 1, ts: T0 + 30_000, error: "checksum" }, T0);
+    s.add(good(5, T0 + 130_000, 30, 70), T0);
+    s.add(good(6, T0 + 180_000, 99, 99), T0); // outside [from, to)
+    s.flush();
+    const series = querySeries(s.db, "sim-a", T0, T0 + 180_000, 3);
+    expect(series.bucketMs).toBe(60_000);
+    expect(series.t).toEqual([T0, T0 + 120_000]);
+    expect(series.count).toEqual([4, 1]);
+    expect(series.errors).toEqual([1, 0]);
+    expect(series.tempMin).toEqual([20, 30]);
+    expect(series.tempAvg).toEqual([22, 30]);
+    expect(series.tempMax).toEqual([24, 30]);
+    expect(series.humMin).toEqual([40, 70]);
+    expect(series.humAvg).toEqual([50, 70]);
+    expect(series.humMax).toEqual([60, 70]);
+  });
+
+  it("draws a week of 10 s readings in at most the requested points", () => {
+    const s = memStore();
+    const week = 7 * 86_400_000;
+    for (let i = 0; i < week / 10_000; i++) s.add(good(i, T0 + i * 10_000, 20 + (i % 10), 50), T0);
+    s.flush();
+    const started = performance.now();
+    const series = querySeries(s.db, "sim-a", T0, T0 + week, 1000);
+    const ms = performance.now() - started;
+    expect(series.t.length).toBe(1000);
+    expect(series.count.reduce((a, b) => a + b, 0)).toBe(60_480);
+    expect(series.tempMin[0]).toBe(20);
+    expect(series.tempMax[0]).toBe(29);
+    console.log(`week of 60,480 readings -> 1000 points in ${ms.toFixed(1)} ms`);
+  });
+
+  it("deletes readings older than the retention period", () => {
+    let now = T0 + 10 * 86_400_000;
+    const s = memStore({ retentionDays: 7, now: () => now });
+    s.add(good(1, T0, 20, 50), T0); // 10 days old
+    s.add(good(2, T0 + 4 * 86_400_000, 20, 50), T0); // 6 days old
+    s.flush();
+    expect(s.applyRetention()).toBe(1);
+    expect(countReadings(s.db)).toBe(1);
+    now += 2 * 86_400_000;
+    expect(s.applyRetention()).toBe(1);
+    expect(countReadings(s.db)).toBe(0);
+  });
+
+  it("keeps devices with status, info and last seen", () => {
+    const s = memStore();
+    s.setStatus("sim-a", true, 5);
+    const info = { v: 1, id: "sim-a", fw: "<b>x</b>", model: "dht22" as const, pin: 4, interval: 10, ip: null, boot: 3, root: "r", caps: [], dropped: 0, configError: null };
+    s.setInfo("sim-a", info, 6);
+    s.setLastSeen("sim-a", 9);
+    s.setLastSeen("sim-a", 7);
+    s.setStatus("sim-a", false, 10);
+    expect(s.devices()).toEqual([{ id: "sim-a", status: "offline", statusAt: 10, info, infoAt: 6, lastSeen: 9 }]);
+  });
+
+  it("exports a device's range as CSV", () => {
+    const s = memStore();
+    s.add(good(1, T0, 21.5, 40.25), T0 + 1);
+    s.add({ v: 1, id: "sim-a", boot: 1, seq: 2, up: 20_000, ts: null, error: "timeout" }, T0 + 2_000);
+    s.add(good(3, T0 + 500_000, 22, 41), T0);
+    s.add(good(1, T0, 1, 1, 1, "sim-b"), T0);
+    s.flush();
+    const lines = [...csvLines(s.db, "sim-a", T0, T0 + 10_000)];
+    expect(lines).toEqual([
+      CSV_HEADER + "\r\n",
+      `sim-a,1,1,${new Date(T0).toISOString()},${T0},${T0 + 1},10000,21.5,40.25,\r\n`,
+      `sim-a,1,2,${new Date(T0 + 2000).toISOString()},,${T0 + 2000},20000,,,timeout\r\n`,
+    ]);
+  });
+});
