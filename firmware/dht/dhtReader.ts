@@ -1,0 +1,71 @@
+// Reads a DHT22/DHT11 with the ESP32-safe recipe (ESPRUINO.md section 3): drive low, then watch falling
+// edges with the pull-up on, decode the last 40 HIGH times. One read at a time, >= 2 s apart, retried.
+import type { Clock, DhtPinIo, TimerHandle } from "../hal/hal";
+import type { SensorModel } from "../contract/payloads";
+import { decodeDhtFrame, DhtResult } from "./decodeDhtFrame";
+
+/** The sensor needs this long between reads, and after power-up. */
+export const MIN_READ_GAP_MS = 2000;
+export const POWER_UP_MS = 1000;
+/** Start pulse: DHT22 needs >= 1 ms, DHT11 >= 18 ms. */
+export const START_PULSE_MS = { dht22: 2, dht11: 20 };
+/** A frame takes ~5 ms; stop listening after this. */
+export const LISTEN_MS = 30;
+/** Edge buffer (a ring): a good train has 40-42 edges. */
+export const EDGE_CAPACITY = 48;
+
+export interface DhtReader {
+  /** Reads now (or as soon as the sensor allows); a read already running serves this caller too. */
+  read(done: (r: DhtResult) => void): void;
+}
+
+export function createDhtReader(io: DhtPinIo, clock: Clock, model: SensorModel, attempts: number): DhtReader {
+  const edges = new Uint8Array(EDGE_CAPACITY);
+  let count = 0;
+  let waiting: ((r: DhtResult) => void)[] = [];
+  let lastStart = -MIN_READ_GAP_MS;
+  let left = 0;
+
+  const onEdge = (highUs: number) => {
+    edges[count % EDGE_CAPACITY] = highUs > 255 ? 255 : highUs;
+    count++;
+  };
+
+  const finish = (r: DhtResult) => {
+    const callers = waiting;
+    waiting = [];
+    for (let i = 0; i < callers.length; i++) callers[i](r);
+  };
+
+  const attempt = () => {
+    lastStart = clock.now();
+    count = 0;
+    io.driveLow();
+    clock.setTimeout(() => {
+      const watch: TimerHandle = io.watchFalling(onEdge);
+      io.release();
+      clock.setTimeout(() => {
+        io.clearWatch(watch);
+        const r = decodeDhtFrame(edges, count, model);
+        if (!r.ok && --left > 0) schedule();
+        else finish(r);
+      }, LISTEN_MS);
+    }, START_PULSE_MS[model]);
+  };
+
+  const schedule = () => {
+    const now = clock.now();
+    const at = Math.max(lastStart + MIN_READ_GAP_MS, POWER_UP_MS);
+    if (now >= at) attempt();
+    else clock.setTimeout(attempt, at - now);
+  };
+
+  return {
+    read(done) {
+      waiting.push(done);
+      if (waiting.length > 1) return;
+      left = attempts;
+      schedule();
+    },
+  };
+}
