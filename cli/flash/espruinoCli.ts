@@ -39,7 +39,8 @@ function cliPath(): string {
 }
 
 export function cliArgs(req: UploadRequest): string[] {
-  const args = [cliPath(), "--no-ble", "--board", req.boardFile];
+  // modules must be built into the board: point the CLI web module lookup at loopback, never the internet
+  const args = [cliPath(), "--no-ble", "--board", req.boardFile, "--config", "MODULE_URL=http://127.0.0.1"];
   if (req.dryRunFile) args.push("-n", "-o", req.dryRunFile);
   else args.push("-p", req.port!, "-b", String(req.baud));
   for (const [name, file] of Object.entries(req.storageFiles)) args.push("--storage", `${name}:${file}`);
@@ -64,6 +65,10 @@ export function judgeOutput(output: string, dryRun: boolean): string | null {
     if (m) return msg(m);
   }
   if (dryRun) return /Writing output to/.test(output) ? null : "the CLI did not write the upload file";
+  // the CLI reports 'Upload Complete' even to a silent peer: insist on hearing the board's console
+  if (!/^--\] /m.test(output)) return "the board did not answer (no Espruino prompt): is Espruino flashed on it, and is it at 115200 baud?";
+  const uncaught = /^--\] (Uncaught .*)$/m.exec(output);
+  if (uncaught) return `the board reported an error: ${uncaught[1]}`;
   return /Upload Complete/.test(output) ? null : "the CLI did not report 'Upload Complete'";
 }
 

@@ -1,0 +1,82 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { deviceBroker, deviceConfigFromUser } from "../../cli/deviceConfigFromUser";
+import { ConfigError, loadOrCreateUserConfig, maskSecrets, newUserConfig, readUserConfig, validateUserConfig } from "../../cli/userConfig";
+import { resolveDeviceConfig } from "../../firmware/contract";
+import { tempHome } from "./runCli";
+
+describe("user config", () => {
+  it("is created on first use with a random home and reused afterwards", () => {
+    const { dir } = tempHome();
+    const file = path.join(dir, "config.json");
+    const logs: string[] = [];
+    const first = loadOrCreateUserConfig(file, (m) => logs.push(m));
+    expect(first.root).toMatch(/^espdht\/[0-9a-f]{10}$/);
+    expect(logs[0]).toContain(file);
+    expect(loadOrCreateUserConfig(file, (m) => logs.push(m)).root).toBe(first.root);
+    expect(logs).toHaveLength(1);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it("two fresh configs never share a home", () => {
+    expect(newUserConfig().root).not.toBe(newUserConfig().root);
+  });
+
+  it.each([
+    [{ broker: "http://x" }, "broker"],
+    [{ root: "a/+/b" }, "root"],
+    [{ pin: 34 }, "pin"],
+    [{ pin: 7 }, "pin"],
+    [{ model: "dht33" }, "model"],
+    [{ interval: 1 }, "interval"],
+    [{ wifi: { ssid: "", password: "" } }, "wifi.ssid"],
+    [{ wifi: { ssid: "home", password: "short" } }, "wifi.password"],
+    [{ colour: "red" }, "colour"],
+  ])("rejects %j naming the field", (patch, field) => {
+    const errors = validateUserConfig({ ...newUserConfig(), ...patch });
+    expect(errors.some((e) => e.startsWith(field))).toBe(true);
+  });
+
+  it("reports a broken file with its path instead of overwriting it", () => {
+    const { dir } = tempHome();
+    const file = path.join(dir, "config.json");
+    fs.writeFileSync(file, "{ not json");
+    expect(() => readUserConfig(file)).toThrow(ConfigError);
+    expect(() => readUserConfig(file)).toThrow(file);
+    expect(fs.readFileSync(file, "utf8")).toBe("{ not json");
+  });
+
+  it("masks every secret", () => {
+    const c = { ...newUserConfig(), password: "brokerpw", wifi: { ssid: "home", password: "wifipass1" } };
+    const text = JSON.stringify(maskSecrets(c));
+    expect(text).not.toContain("brokerpw");
+    expect(text).not.toContain("wifipass1");
+    expect(text).toContain("home");
+  });
+});
+
+describe("device config from the user config", () => {
+  it("is accepted by the firmware's own config resolver", () => {
+    const user = { ...newUserConfig(), broker: "mqtts://broker.example:8883", wifi: { ssid: "home", password: "secret123" }, pin: 16, model: "dht11" as const };
+    const device = deviceConfigFromUser(user);
+    const resolved = resolveDeviceConfig(device);
+    expect(resolved.ok).toBe(true);
+    expect(resolved.config.broker).toEqual({ host: "broker.example", port: 8883, tls: true, username: null, password: null });
+    expect(resolved.config.root).toBe(user.root);
+    expect(resolved.config.model).toBe("dht11");
+    expect(resolved.config.wifi).toEqual({ ssid: "home", password: "secret123" });
+  });
+
+  it.each([
+    ["mqtt://h", { host: "h", port: 1883, tls: false }],
+    ["mqtts://h", { host: "h", port: 8883, tls: true }],
+    ["mqtt://h:1999", { host: "h", port: 1999, tls: false }],
+  ])("broker %s", (url, expected) => {
+    expect(deviceBroker(url)).toEqual(expected);
+  });
+
+  it("refuses WebSocket brokers for a board", () => {
+    expect(() => deviceBroker("ws://h:8080")).toThrow(/mqtt:\/\/ or mqtts:\/\//);
+  });
+});
