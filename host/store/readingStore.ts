@@ -31,7 +31,9 @@ export class ReadingStore {
   private queue: Row[] = [];
   private timer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
-  private readonly insertMany: (rows: Row[]) => number;
+  /** last seen per device, written with the next batch */
+  private seen = new Map<string, number>();
+  private readonly insertMany: (rows: Row[], seen: Map<string, number>) => number;
   private readonly upsertStatus: Database.Statement;
   private readonly upsertInfo: Database.Statement;
   private readonly touch: Database.Statement;
@@ -45,9 +47,10 @@ export class ReadingStore {
     const insert = db.prepare(
       "INSERT OR IGNORE INTO readings (device, boot, seq, t, ts, received, up, temperature, humidity, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
     );
-    this.insertMany = db.transaction((rows: Row[]) => {
+    this.insertMany = db.transaction((rows: Row[], seen: Map<string, number>) => {
       let n = 0;
       for (const r of rows) n += insert.run(r).changes;
+      for (const [id, at] of seen) this.touch.run(id, at);
       return n;
     });
     this.upsertStatus = db.prepare(
@@ -90,11 +93,13 @@ export class ReadingStore {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.queue.length === 0) return 0;
+    if (this.queue.length === 0 && this.seen.size === 0) return 0;
     const rows = this.queue;
+    const seen = this.seen;
     this.queue = [];
+    this.seen = new Map();
     try {
-      const n = this.insertMany(rows);
+      const n = this.insertMany(rows, seen);
       this.inserted += n;
       this.duplicatesIgnored += rows.length - n;
       return n;
@@ -114,6 +119,15 @@ export class ReadingStore {
 
   setLastSeen(id: string, at: number): void {
     this.touch.run(id, at);
+  }
+
+  /** Records that a device was seen at `at`; written with the next batch. */
+  noteSeen(id: string, at: number): void {
+    this.seen.set(id, at);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.opts.flushMs);
+      this.timer.unref();
+    }
   }
 
   devices(): StoredDevice[] {

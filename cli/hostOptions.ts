@@ -1,0 +1,71 @@
+// Options shared by the host commands (watch, dashboard, send), resolved over the user's config file.
+import fs from "node:fs";
+import path from "node:path";
+import { validateTopicRoot } from "../firmware/contract";
+import type { BrokerSettings } from "../host/mqtt/connectBroker";
+import { OptionSpecs, Parsed, UsageError } from "./args";
+import { configPath, defaultDataDir, loadOrCreateUserConfig, UserConfig } from "./userConfig";
+
+export const HOST_OPTIONS: OptionSpecs = {
+  broker: { type: "string", value: "URL", help: "broker URL: mqtt://, mqtts://, ws:// or wss:// (default: from your config)" },
+  "topic-root": { type: "string", value: "ROOT", help: "topic root, e.g. espdht/<home> (default: from your config)" },
+  username: { type: "string", value: "NAME", help: "broker username" },
+  password: { type: "string", value: "SECRET", help: "broker password" },
+  ca: { type: "string", value: "FILE", help: "CA certificate (PEM) for TLS brokers" },
+  data: { type: "string", value: "DIR", help: "data folder (history store, dashboard session id)" },
+};
+
+export interface HostSettings {
+  broker: BrokerSettings;
+  root: string;
+  dataDir: string;
+  config: UserConfig;
+  configFile: string;
+}
+
+function str(values: Parsed["values"], name: string): string | undefined {
+  const v = values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+export function validateBrokerUrl(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `'${url}' is not a URL (expected e.g. mqtt://host:1883)`;
+  }
+  if (!["mqtt:", "mqtts:", "ws:", "wss:"].includes(u.protocol)) return `'${u.protocol}' is not supported (use mqtt, mqtts, ws or wss)`;
+  if (!u.hostname) return `'${url}' has no host`;
+  return null;
+}
+
+/** Flags win over the config file; the config file is created with a random home on first use. */
+export function resolveHostOptions(values: Parsed["values"], log?: (m: string) => void): HostSettings {
+  const configFile = configPath();
+  const config = loadOrCreateUserConfig(configFile, log);
+  const url = str(values, "broker") ?? config.broker;
+  const urlErr = validateBrokerUrl(url);
+  if (urlErr) throw new UsageError(`--broker: ${urlErr}`);
+  const root = str(values, "topic-root") ?? config.root;
+  const rootErr = validateTopicRoot(root);
+  if (rootErr) throw new UsageError(`--topic-root: ${rootErr}`);
+  const caFile = str(values, "ca") ?? config.ca;
+  let ca: Buffer | null = null;
+  if (caFile) {
+    try {
+      ca = fs.readFileSync(caFile);
+    } catch (e) {
+      throw new UsageError(`--ca: cannot read ${caFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    if (!ca.toString("latin1").includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`--ca: ${caFile} is not a PEM certificate`);
+  }
+  const dataDir = path.resolve(str(values, "data") ?? defaultDataDir());
+  return {
+    broker: { url, username: str(values, "username") ?? config.username, password: str(values, "password") ?? config.password, ca },
+    root,
+    dataDir,
+    config,
+    configFile,
+  };
+}

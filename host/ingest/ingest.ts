@@ -1,0 +1,140 @@
+// The ingest pipeline: MQTT.js subscription to R/+/{status,info,reading,reply} -> contract validation ->
+// fleet state -> store, with events for the views (watch, dashboard) and command replies.
+import type { MqttClient } from "mqtt";
+import { everyDeviceFilter, Reading, Reply } from "../../firmware/contract";
+import { BrokerSettings, connectBroker } from "../mqtt/connectBroker";
+import { ReadingStore } from "../store/readingStore";
+import { ApplyOutcome, DeviceView, FleetState } from "./deviceState";
+import { parseDeviceMessage } from "./parseMessage";
+
+export const INGEST_KINDS = ["status", "info", "reading", "reply"] as const;
+
+export type IngestEvent =
+  | { kind: "reading"; device: DeviceView; reading: Reading; receivedAt: number }
+  | { kind: "device"; device: DeviceView }
+  | { kind: "reply"; deviceId: string; reply: Reply }
+  | { kind: "rejected"; device: DeviceView | null; reason: string; topic: string }
+  | { kind: "connection"; connected: boolean; detail?: string };
+
+export type IngestListener = (e: IngestEvent) => void;
+
+export interface IngestOptions {
+  root: string;
+  fleet?: FleetState;
+  /** null = keep nothing (watch, send) */
+  store?: ReadingStore | null;
+  now?: () => number;
+}
+
+/** Routes messages into the fleet state and store; usable without MQTT (tests, benchmark). */
+export class IngestPipeline {
+  readonly fleet: FleetState;
+  readonly store: ReadingStore | null;
+  private readonly root: string;
+  private readonly now: () => number;
+  private listeners: IngestListener[] = [];
+  accepted = 0;
+  duplicates = 0;
+  rejected = 0;
+
+  constructor(opts: IngestOptions) {
+    this.root = opts.root;
+    this.fleet = opts.fleet ?? new FleetState();
+    this.store = opts.store ?? null;
+    this.now = opts.now ?? Date.now;
+  }
+
+  on(listener: IngestListener): () => void {
+    this.listeners.push(listener);
+    return () => { this.listeners = this.listeners.filter((l) => l !== listener); };
+  }
+
+  emit(e: IngestEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        process.stderr.write(`espdht: a listener failed: ${(err as Error).message}\n`);
+      }
+    }
+  }
+
+  /** Handles one MQTT message; never throws on any payload. */
+  handle(topic: string, payload: Uint8Array, retained: boolean): ApplyOutcome {
+    const now = this.now();
+    const out = this.fleet.apply(parseDeviceMessage(this.root, topic, payload), now, retained);
+    switch (out.kind) {
+      case "reading":
+        if (out.verdict.duplicate) {
+          this.duplicates++;
+          this.emit({ kind: "device", device: out.device });
+          break;
+        }
+        this.accepted++;
+        this.store?.add(out.reading, now);
+        if (!retained) this.store?.noteSeen(out.device.id, now);
+        this.emit({ kind: "reading", device: out.device, reading: out.reading, receivedAt: now });
+        break;
+      case "status":
+        this.store?.setStatus(out.device.id, out.device.online === true, now);
+        this.emit({ kind: "device", device: out.device });
+        break;
+      case "info":
+        if (out.device.info) this.store?.setInfo(out.device.id, out.device.info, now);
+        this.emit({ kind: "device", device: out.device });
+        break;
+      case "reply":
+        this.emit({ kind: "reply", deviceId: out.device.id, reply: out.reply });
+        this.emit({ kind: "device", device: out.device });
+        break;
+      case "rejected":
+        this.rejected++;
+        this.emit({ kind: "rejected", device: out.device, reason: out.reason, topic });
+        break;
+    }
+    return out;
+  }
+}
+
+export interface MqttIngestOptions extends IngestOptions {
+  broker: BrokerSettings;
+  clientId: string;
+  clean: boolean;
+  log?: (m: string) => void;
+}
+
+/** A connected ingest: the pipeline plus its MQTT client. */
+export class MqttIngest extends IngestPipeline {
+  client!: MqttClient;
+
+  private constructor(opts: MqttIngestOptions) {
+    super(opts);
+  }
+
+  static async start(opts: MqttIngestOptions): Promise<MqttIngest> {
+    const log = opts.log ?? ((m: string) => process.stderr.write(m + "\n"));
+    const ingest = new MqttIngest(opts);
+    const client = await connectBroker(opts.broker, { clientId: opts.clientId, clean: opts.clean }, (c) => {
+      c.on("message", (topic, payload, packet) => ingest.handle(topic, payload, packet.retain === true));
+    });
+    ingest.client = client;
+    client.on("error", (e) => log(`espdht: broker error: ${e.message}`));
+    client.on("offline", () => ingest.emit({ kind: "connection", connected: false }));
+    client.on("reconnect", () => log(`espdht: reconnecting to the broker...`));
+    client.on("connect", () => ingest.emit({ kind: "connection", connected: true }));
+    const filters: Record<string, { qos: 1 }> = {};
+    for (const k of INGEST_KINDS) filters[everyDeviceFilter(opts.root, k)] = { qos: 1 };
+    const granted = await client.subscribeAsync(filters);
+    const refused = granted.filter((g) => g.qos === 128);
+    if (refused.length) {
+      await client.endAsync(true);
+      throw new Error(`the broker refused the subscription to ${refused.map((g) => g.topic).join(", ")} (check the ACL for your user)`);
+    }
+    return ingest;
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync();
+    this.store?.flush();
+  }
+}
