@@ -1,0 +1,86 @@
+// `espdht watch`: a live terminal table of the devices under the topic root, `--json` lines of readings,
+// or `--once` for the current state.
+import { MqttIngest } from "../../host/ingest/ingest";
+import { throwawayClientId } from "../../host/ingest/dashboardClientId";
+import { displayUrl } from "../../host/mqtt/connectBroker";
+import { LiveTable } from "../../host/terminal/liveTable";
+import { renderWatchTable } from "../../host/terminal/watchTable";
+import { CommandSpec, numberOption, parseCommandArgs } from "../args";
+import { HOST_OPTIONS, resolveHostOptions } from "../hostOptions";
+
+const spec: CommandSpec = {
+  name: "watch",
+  usage: "watch [--json | --once] [options]",
+  summary: "Watch your devices live: one row per device (status, temperature, humidity, age, seq gaps, errors), redrawn in place.",
+  options: {
+    ...HOST_OPTIONS,
+    json: { type: "boolean", help: "print one JSON line per accepted reading on stdout (for piping); logs go to stderr" },
+    once: { type: "boolean", help: "print the current state and exit (with --json: a JSON array of devices)" },
+    wait: { type: "string", value: "SECONDS", help: "with --once: how long to wait for retained status/info and readings", default: "3" },
+  },
+  epilog: "Examples:\n  espdht watch\n  espdht watch --json | jq .temperature\n  espdht watch --once --wait 15",
+};
+
+const REDRAW_MS = 250;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs(spec, argv);
+  if (!args) return 0;
+  const waitS = numberOption(args.values, "wait", 0, 3600)!;
+  const host = resolveHostOptions(args.values);
+  const log = (m: string) => process.stderr.write(m + "\n");
+  log(`espdht watch: ${displayUrl(host.broker.url)} under ${host.root}/+ (Ctrl-C to stop)`);
+  const ingest = await MqttIngest.start({ broker: host.broker, root: host.root, clientId: throwawayClientId("watch"), clean: true, log });
+
+  if (args.values.once) {
+    // done early once every device seen has a status and a reading (after a short settle for retained messages)
+    const deadline = Date.now() + waitS * 1000;
+    const settled = Date.now() + Math.min(1000, waitS * 1000);
+    while (Date.now() < deadline) {
+      const list = ingest.fleet.list();
+      if (Date.now() >= settled && list.length > 0 && list.every((d) => d.online !== null && d.lastReading !== null)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const list = ingest.fleet.list();
+    if (args.values.json) process.stdout.write(JSON.stringify(list) + "\n");
+    else process.stdout.write(renderWatchTable(list, Date.now(), !!process.stdout.isTTY && !process.env.NO_COLOR).join("\n") + "\n");
+    await ingest.close();
+    if (list.length === 0) {
+      log(`espdht watch: no device seen under ${host.root} within ${waitS} s`);
+      return 1;
+    }
+    return 0;
+  }
+
+  let table: LiveTable | null = null;
+  let snapshots: NodeJS.Timeout | null = null;
+  if (args.values.json) {
+    ingest.on((e) => {
+      if (e.kind === "reading") process.stdout.write(JSON.stringify({ ...e.reading, received: e.receivedAt }) + "\n");
+      else if (e.kind === "rejected") log(`espdht watch: rejected ${e.topic}: ${e.reason}`);
+    });
+  } else if (process.stdout.isTTY) {
+    table = new LiveTable(process.stdout, () => {
+      const list = ingest.fleet.list();
+      const lines = renderWatchTable(list, Date.now(), !process.env.NO_COLOR);
+      if (list.length === 0) lines.push(`(waiting for devices under ${host.root})`);
+      return lines;
+    });
+    table.start(REDRAW_MS);
+  } else {
+    // not a terminal: a plain snapshot every few seconds instead of cursor movement
+    snapshots = setInterval(() => process.stdout.write(renderWatchTable(ingest.fleet.list(), Date.now(), false).join("\n") + "\n\n"), 5000);
+  }
+  ingest.on((e) => { if (e.kind === "connection") log(`espdht watch: ${e.connected ? "connected" : "connection lost, retrying"}`); });
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  table?.stop();
+  if (snapshots) clearInterval(snapshots);
+  await ingest.close();
+  log("espdht watch: stopped");
+  return 0;
+}

@@ -1,0 +1,54 @@
+// The rows of `espdht watch`: one line per device, as plain text (colour is added by the caller).
+import { DeviceView, deviceHealth, Health } from "../ingest/deviceState";
+
+export const WATCH_HEADER = ["DEVICE", "STATUS", "TEMP °C", "HUM %", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED"];
+
+/** "3s", "4m", "2h", "5d"; "-" when never. */
+export function formatAge(ms: number | null): string {
+  if (ms === null) return "-";
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
+}
+
+export function watchRow(d: DeviceView, now: number): { cells: string[]; health: Health } {
+  const health = deviceHealth(d, now);
+  const errs = d.errors.checksum + d.errors.timeout + d.errors.range;
+  const errDetail = errs ? ` (${Object.entries(d.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")})` : "";
+  const lastFailed = d.lastReading && "error" in d.lastReading ? d.lastReading.error : null;
+  return {
+    health,
+    cells: [
+      d.id,
+      health,
+      lastFailed ? `(${lastFailed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "-",
+      lastFailed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "-",
+      formatAge(d.lastSeen === null ? null : now - d.lastSeen),
+      d.seq === null ? "-" : `${d.boot}:${d.seq}`,
+      String(d.gaps),
+      String(d.duplicates),
+      String(d.restarts),
+      `${errs}${errDetail}`,
+      String(d.rejected.total),
+    ],
+  };
+}
+
+const COLOURS: Record<Health, string> = { online: "\x1b[32m", offline: "\x1b[31m", stale: "\x1b[33m", unknown: "\x1b[90m" };
+
+/** The table as lines, columns padded; `colour` adds ANSI colour to the status column. */
+export function renderWatchTable(devices: DeviceView[], now: number, colour: boolean): string[] {
+  const rows = devices.map((d) => watchRow(d, now));
+  const widths = WATCH_HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r.cells[i].length)));
+  const line = (cells: string[], health?: Health) =>
+    cells
+      .map((c, i) => {
+        const padded = c.padEnd(widths[i]);
+        return colour && health && i === 1 ? COLOURS[health] + padded + "\x1b[0m" : padded;
+      })
+      .join("  ")
+      .trimEnd();
+  return [line(WATCH_HEADER), ...rows.map((r) => line(r.cells, r.health))];
+}

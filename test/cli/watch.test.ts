@@ -1,0 +1,91 @@
+// `espdht watch` end to end (real CLI, real Mosquitto, MQTT.js devices) and its table rendering.
+import fs from "node:fs";
+import mqtt, { MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMosquitto, RunningBroker } from "../support/brokers";
+import { runCli, tempUserEnv } from "../support/runCli";
+import { FleetState } from "../../host/ingest/deviceState";
+import { parseDeviceMessage } from "../../host/ingest/parseMessage";
+import { formatAge, renderWatchTable } from "../../host/terminal/watchTable";
+
+const ROOT = "espdht/watchtest";
+let broker: RunningBroker;
+let env: NodeJS.ProcessEnv;
+let dir: string;
+let dev: MqttClient;
+
+function reading(seq: number) {
+  return JSON.stringify({ v: 1, id: "sim-w1", boot: 3, seq, up: seq * 2000, ts: null, temperature: 21.25, humidity: 44.5 });
+}
+function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => (cond() ? resolve() : Date.now() > deadline ? reject(new Error(`timed out: ${what}`)) : setTimeout(tick, 25));
+    tick();
+  });
+}
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  ({ env, dir } = tempUserEnv({ broker: broker.url, root: ROOT }));
+  dev = await mqtt.connectAsync(broker.url, { clientId: "sim-w1", clean: true });
+  await dev.publishAsync(`${ROOT}/sim-w1/status`, "online", { qos: 1, retain: true });
+});
+afterAll(async () => {
+  dev?.end(true);
+  await broker?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("espdht watch", () => {
+  it("--json prints one JSON line per accepted reading on stdout, logs on stderr, stops on Ctrl-C", async () => {
+    const run = runCli(["watch", "--json"], env);
+    await until(() => run.stderr().includes("Ctrl-C"), 20_000, "watch to start");
+    await new Promise((r) => setTimeout(r, 500)); // let the subscription land
+    await dev.publishAsync(`${ROOT}/sim-w1/reading`, "not json", { qos: 1 });
+    for (let seq = 1; seq <= 3; seq++) await dev.publishAsync(`${ROOT}/sim-w1/reading`, reading(seq), { qos: 1 });
+    await dev.publishAsync(`${ROOT}/sim-w1/reading`, reading(3), { qos: 1 }); // duplicate: not printed
+    await until(() => run.stdout().split("\n").filter(Boolean).length >= 3, 10_000, "three lines");
+    await new Promise((r) => setTimeout(r, 300));
+    run.child.kill("SIGINT");
+    expect(await run.done).toBe(0);
+    const lines = run.stdout().trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.seq)).toEqual([1, 2, 3]);
+    expect(lines[0]).toMatchObject({ id: "sim-w1", boot: 3, temperature: 21.25, humidity: 44.5 });
+    expect(typeof lines[0].received).toBe("number");
+    expect(run.stderr()).toContain("rejected espdht/watchtest/sim-w1/reading: reading: invalid JSON");
+  });
+
+  it("--once --json prints the current state (retained status) and exits", async () => {
+    const run = runCli(["watch", "--once", "--json", "--wait", "2"], env);
+    expect(await run.done).toBe(0);
+    const devices = JSON.parse(run.stdout());
+    expect(devices).toHaveLength(1);
+    expect(devices[0]).toMatchObject({ id: "sim-w1", online: true });
+  });
+
+  it("--once exits 1 with a message when no device is there", async () => {
+    const run = runCli(["watch", "--once", "--wait", "0.5", "--topic-root", "espdht/empty"], env);
+    expect(await run.done).toBe(1);
+    expect(run.stderr()).toContain("no device seen under espdht/empty");
+  });
+});
+
+describe("watch table", () => {
+  it("renders one padded row per device with status, values, age, gaps and errors", () => {
+    const s = new FleetState();
+    const enc = (x: string) => new TextEncoder().encode(x);
+    s.apply(parseDeviceMessage(ROOT, `${ROOT}/sim-w1/status`, enc("online")), 0);
+    s.apply(parseDeviceMessage(ROOT, `${ROOT}/sim-w1/reading`, enc(reading(1))), 1000);
+    s.apply(parseDeviceMessage(ROOT, `${ROOT}/sim-w1/reading`, enc(reading(4))), 2000);
+    s.apply(parseDeviceMessage(ROOT, `${ROOT}/sim-w1/reading`, enc(JSON.stringify({ v: 1, id: "sim-w1", boot: 3, seq: 5, up: 1, ts: null, error: "checksum" }))), 3000);
+    const lines = renderWatchTable(s.list(), 8000, false);
+    expect(lines[0]).toMatch(/^DEVICE\s+STATUS\s+TEMP °C\s+HUM %\s+AGE\s+SEQ\s+GAPS/);
+    expect(lines[1].split(/\s{2,}/)).toEqual(["sim-w1", "online", "(checksum)", "5s", "3:5", "2", "0", "0", "1 (checksum 1)", "0"]);
+    expect(renderWatchTable(s.list(), 8000, true)[1]).toContain("\x1b[32monline");
+  });
+
+  it("formats ages", () => {
+    expect([formatAge(null), formatAge(3000), formatAge(300_000), formatAge(3 * 3_600_000), formatAge(3 * 86_400_000)]).toEqual(["-", "3s", "5m", "3h", "3d"]);
+  });
+});
