@@ -1,0 +1,52 @@
+// The HAL SocketFactory over node:net and node:tls, so the device MQTT client runs unchanged in Node
+// (tests against real brokers, and the simulator). Buffers become Uint8Array at this edge.
+import net from "node:net";
+import tls from "node:tls";
+import type { Socket, SocketFactory, SocketHandlers, SocketTarget } from "../../firmware/hal/hal";
+
+export interface NodeSocketOptions {
+  /** verify the TLS server certificate (default true; the real device never does, see ESPRUINO.md section 4) */
+  rejectUnauthorized?: boolean;
+  /** extra CA certificates for TLS (PEM) */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** ms allowed for the TCP (and TLS) handshake before the socket is closed (default 30 s) */
+  connectTimeoutMs?: number;
+}
+
+export function nodeSocketFactory(opts: NodeSocketOptions = {}): SocketFactory {
+  return (target: SocketTarget, handlers: SocketHandlers): Socket => {
+    const s: net.Socket = target.tls
+      ? tls.connect({ host: target.host, port: target.port, servername: net.isIP(target.host) ? undefined : target.host, rejectUnauthorized: opts.rejectUnauthorized ?? true, ca: opts.ca })
+      : net.connect({ host: target.host, port: target.port });
+    let closed = false;
+    const connectTimer = setTimeout(() => {
+      handlers.onError(`connect to ${target.host}:${target.port} timed out`);
+      s.destroy();
+    }, opts.connectTimeoutMs ?? 30_000);
+    s.setNoDelay(true);
+    s.once(target.tls ? "secureConnect" : "connect", () => {
+      clearTimeout(connectTimer);
+      if (!closed) handlers.onConnect();
+    });
+    s.on("data", (d: Buffer) => {
+      if (!closed) handlers.onData(new Uint8Array(d.buffer, d.byteOffset, d.length));
+    });
+    s.on("error", (e: Error) => {
+      if (!closed) handlers.onError(`${target.host}:${target.port}: ${e.message}`);
+    });
+    s.on("close", () => {
+      clearTimeout(connectTimer);
+      if (closed) return;
+      closed = true;
+      handlers.onClose();
+    });
+    return {
+      write(data: Uint8Array) {
+        if (!closed && !s.destroyed) s.write(data);
+      },
+      close() {
+        s.destroy();
+      },
+    };
+  };
+}
