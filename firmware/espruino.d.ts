@@ -13,6 +13,8 @@ declare namespace E {
   function toUint8Array(s: string): Uint8Array;
   function toString(a: Uint8Array): string;
   function reboot(): void;
+  /** "init" runs at boot, "kill" before reset()/load()/save() */
+  function on(event: "init" | "kill", fn: () => void): void;
 }
 declare const ESP32: { reboot(): void; getState(): { freeHeap: number } } | undefined;
 declare const process: { memory(): { free: number; usage: number; total: number }; env: { VERSION: string } };

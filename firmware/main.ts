@@ -1,4 +1,19 @@
 // Entry on the device (composition root). Must not export: `module` is undefined at Espruino's top level.
-import { FIRMWARE_VERSION } from "./contract/version";
+// Runs when .bootcde is loaded (after upload and at every power-up); E.on("init") covers a save()d image.
+import { startApp } from "./app/app";
+import { createEspruinoHal } from "./hal/espruino";
+import { MqttClient } from "./mqtt/client";
 
-console.log("espdht " + FIRMWARE_VERSION);
+let running = false;
+
+const boot = () => {
+  if (running) return;
+  running = true;
+  const hal = createEspruinoHal();
+  startApp(hal, (target, options, events) => new MqttClient(target, options, events, hal.sockets, hal.clock, hal.random));
+};
+
+// save() and reset() run "kill" first: the image they leave must boot again on "init"
+E.on("kill", () => { running = false; });
+E.on("init", boot);
+boot();

@@ -87,7 +87,12 @@ export function checkFirmwareSources(inputs: string[]): Violation[] {
   return out;
 }
 
-export async function buildFirmware(opts: { quiet?: boolean }): Promise<{ size: number; debugSize: number }> {
+/**
+ * `enforceBudget`: throw when the minified bundle is over SIZE_BUDGET_BYTES (`espdht build` and `flash`).
+ * Without it an overrun is printed loudly and left to test/firmware/bundle.test.ts to fail, so the rest of
+ * the suite (which needs the artifact) still runs.
+ */
+export async function buildFirmware(opts: { quiet?: boolean; enforceBudget?: boolean }): Promise<{ size: number; debugSize: number }> {
   const log = (s: string) => { if (!opts.quiet) process.stderr.write(s + "\n"); };
   const [min, debug] = await Promise.all([bundle(true), bundle(false)]);
   const violations = checkFirmwareSources(debug.inputs)
@@ -103,7 +108,9 @@ export async function buildFirmware(opts: { quiet?: boolean }): Promise<{ size: 
   fs.writeFileSync(FIRMWARE_DEBUG_OUT, debug.text);
   log("dist/firmware.js " + size + " bytes minified (budget " + SIZE_BUDGET_BYTES + "), dist/firmware.debug.js " + debugSize + " bytes");
   if (size > SIZE_BUDGET_BYTES) {
-    throw new FirmwareBuildError("dist/firmware.js is " + size + " bytes, over the " + SIZE_BUDGET_BYTES + "-byte budget");
+    const msg = "dist/firmware.js is " + size + " bytes, over the " + SIZE_BUDGET_BYTES + "-byte budget";
+    if (opts.enforceBudget) throw new FirmwareBuildError(msg);
+    process.stderr.write("WARNING: " + msg + "\n");
   }
   return { size, debugSize };
 }

@@ -12,6 +12,6 @@ const spec: CommandSpec = {
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(spec, argv);
   if (!args) return 0;
-  await buildFirmware({ quiet: !!args.values.quiet });
+  await buildFirmware({ quiet: !!args.values.quiet, enforceBudget: true });
   return 0;
 }

@@ -1,0 +1,20 @@
+// Report-on-change (ESPHome's delta + heartbeat filters): decides whether a new reading is published.
+import type { ReadError, Settings } from "../contract/payloads";
+
+/** What was last published; `at` is ms since boot. */
+export interface LastReport {
+  t: number;
+  h: number;
+  error: ReadError | null;
+  at: number;
+}
+
+/** Deltas of 0 publish every reading; a changed error state always publishes; the heartbeat forces one. */
+export function shouldReport(s: Settings, last: LastReport | null, now: number, t: number, h: number, error: ReadError | null): boolean {
+  if (!last) return true;
+  if (s.heartbeat > 0 && now - last.at >= s.heartbeat * 1000) return true;
+  if (error || last.error) return error !== last.error;
+  // compare in hundredths: the values were rounded to hundredths, floats would miss exact deltas
+  return Math.round(Math.abs(t - last.t) * 100) >= Math.round(s.tempDelta * 100) ||
+    Math.round(Math.abs(h - last.h) * 100) >= Math.round(s.humDelta * 100);
+}
