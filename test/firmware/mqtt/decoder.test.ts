@@ -1,0 +1,123 @@
+// The incremental decoder: any split of the stream gives the same packets; every malformed input becomes
+// exactly one protocol error (never a throw), after which input is ignored until reset().
+import { describe, expect, it } from "vitest";
+import { encode, Packet } from "../../../firmware/mqtt/codec";
+import { createDecoder } from "../../../firmware/mqtt/decoder";
+import { parseFromBroker } from "../../../firmware/mqtt/parseFromBroker";
+import { parseAnyPacket } from "../../../firmware/mqtt/parseToBroker";
+import { FIXTURES } from "./fixtures";
+import { comparable, concat, decodeChunks, randomPacket, seededRandom } from "./support";
+
+describe("decoder: split and merged input", () => {
+  const rnd = seededRandom(7);
+  const packets: Packet[] = FIXTURES.filter((f) => f[2].length < 1000).map((f) => f[1]);
+  for (let i = 0; i < 300; i++) packets.push(randomPacket(rnd, 1 + Math.floor(rnd() * 14)));
+  const stream = concat(packets.map(encode));
+
+  it("gives the same packets for 200 random splits of one stream", () => {
+    for (let run = 0; run < 200; run++) {
+      const sizes = Array.from({ length: 50 }, () => 1 + Math.floor(rnd() * (rnd() < 0.5 ? 8 : 400)));
+      const r = decodeChunks(stream, sizes);
+      expect(r.errors).toEqual([]);
+      expect(r.packets.length).toBe(packets.length);
+      if (run % 20 == 0) expect(comparable(r.packets)).toEqual(comparable(packets));
+    }
+  });
+
+  it("splits inside the remaining length field", () => {
+    // a 200-byte PUBLISH: header 30, length C8 01; cut between C8 and 01
+    const bytes = new Uint8Array(FIXTURES.find((f) => f[0].startsWith("PUBLISH with a 2-byte"))![2]);
+    const r = decodeChunks(bytes, [2, 1, 5, 1000]);
+    expect(r.errors).toEqual([]);
+    expect(r.packets).toHaveLength(1);
+  });
+});
+
+// [name, bytes, part of the expected error]; every case is also fed one byte at a time
+const MALFORMED: [string, number[], string][] = [
+  ["packet type 0", [0x00, 0x00], "unknown packet type 0"],
+  ["packet type 15 (MQTT 5 AUTH)", [0xf0, 0x00], "unknown packet type 15"],
+  ["PUBACK with flags 0001", [0x41, 2, 0, 1], "reserved flags"],
+  ["PUBREL with flags 0000", [0x60, 2, 0, 1], "reserved flags"],
+  ["SUBSCRIBE with flags 0000", [0x80, 5, 0, 1, 0, 1, 0x61], "reserved flags"],
+  ["PINGRESP with flags 1000", [0xd8, 0], "reserved flags"],
+  ["PUBLISH with QoS 3", [0x36, 5, 0, 1, 0x61, 0, 1], "reserved flags"],
+  ["remaining length of 5 bytes", [0x30, 0xff, 0xff, 0xff, 0xff, 0x01], "bad remaining length"],
+  ["packet over the size limit", [0x30, 0x88, 0x27 /* 5000 */], "over the limit of 4096"],
+  ["PUBLISH topic length beyond the packet", [0x30, 3, 0, 10, 0x61], "truncated"],
+  ["PUBLISH QoS 1 without a packet id", [0x32, 3, 0, 1, 0x61], "truncated"],
+  ["PUBLISH QoS 1 with packet id 0", [0x32, 5, 0, 1, 0x61, 0, 0], "packet id 0"],
+  ["PUBLISH topic that is not UTF-8", [0x30, 4, 0, 2, 0xc3, 0x28], "invalid UTF-8"],
+  ["PUBLISH topic with an overlong encoding", [0x30, 4, 0, 2, 0xc0, 0xaf], "invalid UTF-8"],
+  ["CONNACK of 1 byte", [0x20, 1, 0], "truncated"],
+  ["CONNACK with reserved flags set", [0x20, 2, 2, 0], "bad CONNACK flags"],
+  ["CONNACK of 3 bytes", [0x20, 3, 0, 0, 0], "extra bytes"],
+  ["PUBACK of 1 byte", [0x40, 1, 0], "truncated"],
+  ["PUBACK of 3 bytes", [0x40, 3, 0, 1, 9], "extra bytes"],
+  ["UNSUBACK with packet id 0", [0xb0, 2, 0, 0], "packet id 0"],
+  ["SUBACK without return codes", [0x90, 2, 0, 1], "truncated"],
+  ["SUBACK with return code 3", [0x90, 3, 0, 1, 3], "bad SUBACK code 3"],
+  ["PINGRESP with a body", [0xd0, 1, 0], "extra bytes"],
+  ["CONNECT for MQTT 3.1 (MQIsdp)", [0x10, 14, 0, 6, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70, 3, 2, 0, 60, 0, 0], "unsupported protocol"],
+  ["CONNECT with the reserved flag bit", [0x10, 12, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 3, 0, 60, 0, 0], "bad CONNECT flags"],
+  ["CONNECT with a password but no user name", [0x10, 14, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x42, 0, 60, 0, 0, 0, 0], "bad CONNECT flags"],
+  ["SUBSCRIBE with QoS 3", [0x82, 6, 0, 1, 0, 1, 0x61, 3], "bad SUBSCRIBE QoS"],
+  ["UNSUBSCRIBE with no filter", [0xa2, 2, 0, 1], "truncated"],
+];
+
+describe("decoder: malformed input becomes one protocol error", () => {
+  for (const [name, bytes, why] of MALFORMED) {
+    it(name, () => {
+      for (const chunk of [bytes.length, 1]) {
+        const r = decodeChunks(new Uint8Array(bytes), [chunk], 4096);
+        expect(r.packets).toEqual([]);
+        expect(r.errors).toHaveLength(1);
+        expect(r.errors[0]).toContain(why);
+      }
+    });
+  }
+
+  it("refuses packets a client must never receive when it parses as a client", () => {
+    for (const f of FIXTURES.filter((x) => ["CONNECT", "SUBSCRIBE", "UNSUBSCRIBE", "PINGREQ", "DISCONNECT"].some((n) => x[0].startsWith(n)))) {
+      const errors: string[] = [];
+      const dec = createDecoder(4096, parseFromBroker, () => errors.push("a packet was delivered"), (e) => errors.push(e));
+      dec.feed(new Uint8Array(f[2]));
+      expect(errors, f[0]).toEqual([`unexpected packet type ${f[1].type}`]);
+    }
+  });
+
+  it("ignores input after an error until reset, then decodes again", () => {
+    const got: Packet[] = [];
+    const errors: string[] = [];
+    const dec = createDecoder(4096, parseAnyPacket, (p) => got.push(p), (e) => errors.push(e));
+    dec.feed(new Uint8Array([0x00, 0x00, 0xc0, 0x00]));
+    dec.feed(new Uint8Array([0xd0, 0x00]));
+    expect(errors).toHaveLength(1);
+    expect(got).toEqual([]);
+    dec.reset();
+    dec.feed(new Uint8Array([0xd0, 0x00]));
+    expect(got).toEqual([{ type: 13 }]);
+  });
+
+  it("buffers at most one packet body, within the limit, and frees it on error", () => {
+    const errors: string[] = [];
+    const dec = createDecoder(100, parseAnyPacket, () => {}, (e) => errors.push(e));
+    dec.feed(new Uint8Array([0x30, 98, 0, 1, 0x61])); // 100-byte packet: exactly the limit
+    expect(dec.buffered()).toBe(98);
+    dec.reset();
+    dec.feed(new Uint8Array([0x30, 99])); // 101 bytes: over
+    expect(errors).toEqual(["packet of 101 bytes is over the limit of 100"]);
+    expect(dec.buffered()).toBe(0);
+  });
+
+  it("keeps a throwing packet handler from corrupting its state", () => {
+    let calls = 0;
+    const dec = createDecoder(4096, parseAnyPacket, () => {
+      calls++;
+      if (calls == 1) throw new Error("app bug");
+    }, () => {});
+    expect(() => dec.feed(new Uint8Array([0xd0, 0x00]))).toThrow("app bug");
+    dec.feed(new Uint8Array([0xd0, 0x00]));
+    expect(calls).toBe(2);
+  });
+});
