@@ -66,11 +66,21 @@ export interface StoredReading {
   error: string | null;
 }
 
-/** Raw readings of one device over [from, to), oldest first, streamed row by row. */
-export function iterateReadings(db: Database.Database, device: string, from: number, to: number): IterableIterator<StoredReading> {
-  return db
-    .prepare("SELECT device, boot, seq, t, ts, received, up, temperature, humidity, error FROM readings WHERE device = ? AND t >= ? AND t < ? ORDER BY t, boot, seq")
-    .iterate(device, from, to) as IterableIterator<StoredReading>;
+/**
+ * Raw readings of one device over [from, to), oldest first, fetched a page at a time (keyset paging), so
+ * no statement stays open between rows and a caller may await between them.
+ */
+export function* iterateReadings(db: Database.Database, device: string, from: number, to: number, pageSize = 5000): Generator<StoredReading> {
+  const cols = "SELECT device, boot, seq, t, ts, received, up, temperature, humidity, error FROM readings";
+  const first = db.prepare(`${cols} WHERE device = ? AND t >= ? AND t < ? ORDER BY t, boot, seq LIMIT ?`);
+  const next = db.prepare(`${cols} WHERE device = ? AND t < ? AND (t, boot, seq) > (?, ?, ?) AND t >= ? ORDER BY t, boot, seq LIMIT ?`);
+  let page = first.all(device, from, to, pageSize) as StoredReading[];
+  while (page.length > 0) {
+    yield* page;
+    if (page.length < pageSize) return;
+    const last = page[page.length - 1];
+    page = next.all(device, to, last.t, last.boot, last.seq, from, pageSize) as StoredReading[];
+  }
 }
 
 export function countReadings(db: Database.Database, device?: string): number {

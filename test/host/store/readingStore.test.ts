@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../../host/store/openDatabase";
 import { ReadingStore } from "../../../host/store/readingStore";
-import { countReadings, querySeries } from "../../../host/store/historyQueries";
+import { countReadings, iterateReadings, querySeries } from "../../../host/store/historyQueries";
 import { CSV_HEADER, csvLines } from "../../../host/store/csvExport";
 import { Reading } from "../../../firmware/contract";
 
@@ -142,5 +142,13 @@ describe("ReadingStore", () => {
       `sim-a,1,1,${new Date(T0).toISOString()},${T0},${T0 + 1},10000,21.5,40.25,\r\n`,
       `sim-a,1,2,${new Date(T0 + 2000).toISOString()},,${T0 + 2000},20000,,,timeout\r\n`,
     ]);
+  });
+
+  it("pages through readings in time order, including ties on time", () => {
+    const s = memStore();
+    for (let seq = 0; seq < 7; seq++) s.add(good(seq, T0 + (seq < 4 ? 0 : seq), 20, 50, seq % 2 ? 2 : 1), T0);
+    s.flush();
+    const seen = [...iterateReadings(s.db, "sim-a", T0, T0 + 100, 2)].map((r) => `${r.t - T0}/${r.boot}/${r.seq}`);
+    expect(seen).toEqual(["0/1/0", "0/1/2", "0/2/1", "0/2/3", "4/1/4", "5/2/5", "6/1/6"]);
   });
 });

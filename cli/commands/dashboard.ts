@@ -1,0 +1,53 @@
+// `espdht dashboard`: the local web dashboard (history, live charts, per-device details, commands).
+import { startDashboard } from "../../host/dashboard/startDashboard";
+import { displayUrl } from "../../host/mqtt/connectBroker";
+import { CommandSpec, numberOption, parseCommandArgs } from "../args";
+import { HOST_OPTIONS, resolveHostOptions } from "../hostOptions";
+
+const DEFAULT_PORT = 8080;
+
+const spec: CommandSpec = {
+  name: "dashboard",
+  usage: "dashboard [--host ADDR] [--port N] [options]",
+  summary: "Serve the local web dashboard: device list, live temperature/humidity charts with history, details, commands and CSV export.",
+  options: {
+    ...HOST_OPTIONS,
+    host: { type: "string", value: "ADDR", help: "address to listen on", default: "127.0.0.1" },
+    port: { type: "string", value: "N", help: `port to listen on (when ${DEFAULT_PORT} is taken, a free one is used)`, default: String(DEFAULT_PORT) },
+    retention: { type: "string", value: "DAYS", help: "keep readings this many days (0 = forever)", default: "90" },
+    "command-timeout": { type: "string", value: "SECONDS", help: "how long a command from the page waits for its reply", default: "10" },
+  },
+  epilog: "Example:\n  espdht dashboard --port 8090",
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs(spec, argv);
+  if (!args) return 0;
+  const port = numberOption(args.values, "port", 0, 65535, true)!;
+  const retentionDays = numberOption(args.values, "retention", 0, 36500)!;
+  const commandTimeout = numberOption(args.values, "command-timeout", 1, 600)!;
+  const host = resolveHostOptions(args.values);
+  const log = (m: string) => process.stderr.write(m + "\n");
+  log(`espdht dashboard: connecting to ${displayUrl(host.broker.url)} under ${host.root}, store in ${host.dataDir}`);
+  const dash = await startDashboard({
+    broker: host.broker,
+    root: host.root,
+    dataDir: host.dataDir,
+    host: String(args.values.host),
+    port,
+    // only the default port falls back: a port the user asked for is theirs to fix
+    fallbackPort: args.values.port === String(DEFAULT_PORT) && !argv.some((a) => a.startsWith("--port")),
+    retentionDays,
+    commandTimeoutMs: commandTimeout * 1000,
+    log,
+  });
+  process.stdout.write(`espdht dashboard: ${dash.url}\n`);
+  log("espdht dashboard: Ctrl-C to stop");
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  log("espdht dashboard: stopping");
+  await dash.close();
+  return 0;
+}

@@ -1,0 +1,177 @@
+// The dashboard's HTTP routes (node:http): the page, the JSON API, CSV export, commands and SSE.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isValidDeviceId } from "../../firmware/contract";
+import type { MqttClient } from "mqtt";
+import { CommandError, sendCommand } from "../commands/sendCommand";
+import type { ReplyWaiter } from "../commands/replyWaiter";
+import type { DeviceView, FleetState } from "../ingest/deviceState";
+import { csvLines } from "../store/csvExport";
+import { querySeries } from "../store/historyQueries";
+import type { ReadingStore } from "../store/readingStore";
+import type { PageAssets } from "./buildPage";
+import { BadRequest, onlyParams, pointsParam, timeRange } from "./queryParams";
+import type { SseHub } from "./sseHub";
+
+export interface DashboardContext {
+  page: PageAssets;
+  fleet: FleetState;
+  store: ReadingStore;
+  hub: SseHub;
+  client: MqttClient;
+  waiter: ReplyWaiter;
+  root: string;
+  brokerLabel: string;
+  commandTimeoutMs: number;
+  now: () => number;
+  isConnected: () => boolean;
+}
+
+const SECURITY_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "X-Frame-Options": "DENY",
+  // scripts only from us; uPlot sets element styles from script, which CSP does not block
+  "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+};
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { "Content-Type": type, "Cache-Control": "no-store", ...SECURITY_HEADERS });
+  res.end(body);
+}
+function json(res: ServerResponse, status: number, data: unknown): void {
+  send(res, status, "application/json; charset=utf-8", JSON.stringify(data));
+}
+
+/** Every device the fleet or the store knows, fleet first (live), store-only devices from history. */
+export function allDevices(ctx: DashboardContext): DeviceView[] {
+  const live = ctx.fleet.list();
+  const known = new Set(live.map((d) => d.id));
+  for (const s of ctx.store.devices()) {
+    if (known.has(s.id)) continue;
+    live.push({
+      id: s.id, online: s.status === null ? null : s.status === "online", statusAt: s.statusAt, info: s.info, lastSeen: s.lastSeen,
+      lastReading: null, lastReadingAt: null, lastGood: null, boot: s.info ? s.info.boot : null, seq: null, readings: 0, gaps: 0,
+      duplicates: 0, late: 0, restarts: 0, errors: { checksum: 0, timeout: 0, range: 0 }, rejected: { total: 0, byReason: {}, recent: [] },
+    });
+  }
+  return live.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export function stateSnapshot(ctx: DashboardContext) {
+  return {
+    now: ctx.now(),
+    root: ctx.root,
+    broker: ctx.brokerLabel,
+    connected: ctx.isConnected(),
+    devices: allDevices(ctx),
+    unattributed: ctx.fleet.unattributed,
+  };
+}
+
+function knownDevice(ctx: DashboardContext, raw: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    throw new BadRequest("device id is not valid URL encoding");
+  }
+  if (!isValidDeviceId(id)) throw new BadRequest("device id must be 1..64 letters, digits, - or _");
+  return id;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new BadRequest(`body larger than ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+async function handleCommand(ctx: DashboardContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+  if (!(req.headers["content-type"] || "").startsWith("application/json")) throw new BadRequest("send the command as application/json");
+  // a page from another origin must not drive the devices
+  const origin = req.headers.origin;
+  if (origin && origin !== `http://${req.headers.host}`) return json(res, 403, { error: "cross-origin command refused" });
+  let body: unknown;
+  try {
+    body = JSON.parse(await readBody(req, 4096));
+  } catch (e) {
+    if (e instanceof BadRequest) throw e;
+    throw new BadRequest("body is not valid JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new BadRequest("body must be a JSON object like {\"op\":\"read\"}");
+  const { op, ...set } = body as Record<string, unknown>;
+  if (typeof op !== "string") throw new BadRequest("op must be a string");
+  if (!ctx.isConnected()) return json(res, 503, { error: "not connected to the broker" });
+  try {
+    const result = await sendCommand(ctx.client, ctx.waiter, ctx.root, { target: id, op, set: Object.keys(set).length ? set : undefined }, ctx.commandTimeoutMs);
+    if (result.timedOut) return json(res, 504, { id: result.id, error: `no reply from ${id} within ${ctx.commandTimeoutMs / 1000} s` });
+    json(res, 200, { id: result.id, reply: result.replies[0].reply });
+  } catch (e) {
+    if (e instanceof CommandError) throw new BadRequest(e.message);
+    throw e;
+  }
+}
+
+export async function route(ctx: DashboardContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url || "/", "http://localhost");
+  const p = url.pathname;
+  const q = url.searchParams;
+  try {
+    if (req.method === "GET" && p === "/") return send(res, 200, "text/html; charset=utf-8", ctx.page.html);
+    if (req.method === "GET" && p === "/app.js") return send(res, 200, "text/javascript; charset=utf-8", ctx.page.js);
+    if (req.method === "GET" && p === "/app.css") return send(res, 200, "text/css; charset=utf-8", ctx.page.css);
+    if (req.method === "GET" && p === "/api/state") {
+      onlyParams(q, []);
+      return json(res, 200, stateSnapshot(ctx));
+    }
+    if (req.method === "GET" && p === "/api/events") {
+      onlyParams(q, []);
+      return ctx.hub.add(res, { event: "state", data: stateSnapshot(ctx) });
+    }
+    const m = /^\/api\/devices\/([^/]+)\/(series|readings\.csv|command)$/.exec(p);
+    if (m) {
+      const id = knownDevice(ctx, m[1]);
+      if (m[2] === "command") {
+        if (req.method !== "POST") return json(res, 405, { error: "use POST" });
+        return await handleCommand(ctx, req, res, id);
+      }
+      if (req.method !== "GET") return json(res, 405, { error: "use GET" });
+      if (!allDevices(ctx).some((d) => d.id === id)) return json(res, 404, { error: `unknown device '${id}'` });
+      if (m[2] === "series") {
+        onlyParams(q, ["range", "from", "to", "points"]);
+        const { from, to } = timeRange(q, ctx.now());
+        ctx.store.flush(); // the newest readings belong in the answer
+        return json(res, 200, querySeries(ctx.store.db, id, from, to, pointsParam(q)));
+      }
+      onlyParams(q, ["range", "from", "to"]);
+      const { from, to } = timeRange(q, ctx.now(), "24h");
+      ctx.store.flush();
+      res.writeHead(200, {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": `attachment; filename="${id}-${new Date(from).toISOString().slice(0, 10)}.csv"`,
+        ...SECURITY_HEADERS,
+      });
+      for (const line of csvLines(ctx.store.db, id, from, to)) {
+        if (!res.write(line)) await new Promise((r) => res.once("drain", r));
+      }
+      res.end();
+      return;
+    }
+    json(res, 404, { error: `no route for ${req.method} ${p.slice(0, 100)}` });
+  } catch (e) {
+    if (e instanceof BadRequest) return json(res, 400, { error: e.message });
+    if (!res.headersSent) json(res, 500, { error: (e as Error).message });
+    else res.destroy();
+  }
+}

@@ -1,0 +1,123 @@
+// The dashboard's composition root: store + persistent-session ingest + batched SSE + HTTP server.
+import http from "node:http";
+import net from "node:net";
+import { ReplyWaiter } from "../commands/replyWaiter";
+import { dashboardClientId } from "../ingest/dashboardClientId";
+import { MqttIngest } from "../ingest/ingest";
+import { BrokerSettings, displayUrl } from "../mqtt/connectBroker";
+import { openDatabase } from "../store/openDatabase";
+import { ReadingStore } from "../store/readingStore";
+import { buildPage } from "./buildPage";
+import { LiveBatcher } from "./liveBatcher";
+import { DashboardContext, route } from "./routes";
+import { SseHub } from "./sseHub";
+
+export interface DashboardOptions {
+  broker: BrokerSettings;
+  root: string;
+  dataDir: string;
+  host?: string;
+  /** 0 = any free port */
+  port?: number;
+  /** when the port is taken, take a free one instead of failing */
+  fallbackPort?: boolean;
+  retentionDays?: number;
+  /** SSE batch cadence */
+  batchMs?: number;
+  commandTimeoutMs?: number;
+  log?: (m: string) => void;
+}
+
+export interface RunningDashboard {
+  url: string;
+  port: number;
+  ingest: MqttIngest;
+  store: ReadingStore;
+  close(): Promise<void>;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => {
+      server.removeListener("listening", onListening);
+      reject(e);
+    };
+    const onListening = () => {
+      server.removeListener("error", onError);
+      resolve((server.address() as net.AddressInfo).port);
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, host);
+  });
+}
+
+export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + "\n"));
+  const host = opts.host ?? "127.0.0.1";
+  const page = await buildPage();
+  const store = new ReadingStore(openDatabase(opts.dataDir), {
+    retentionDays: opts.retentionDays ?? 0,
+    onError: (e) => log(`espdht dashboard: store error: ${e.message}`),
+  });
+  const clientId = dashboardClientId(opts.dataDir);
+  let ingest: MqttIngest;
+  try {
+    ingest = await MqttIngest.start({ broker: opts.broker, root: opts.root, clientId, clean: false, store, log });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const waiter = new ReplyWaiter();
+  const hub = new SseHub();
+  const batcher = new LiveBatcher(ingest.fleet.unattributed);
+  let connected = true;
+  ingest.on((e) => {
+    if (e.kind === "reply") waiter.offer(e.deviceId, e.reply);
+    if (e.kind === "connection") connected = e.connected;
+    batcher.add(e);
+  });
+  const tick = setInterval(() => {
+    const batch = batcher.take(Date.now());
+    if (batch) hub.send("batch", batch);
+  }, opts.batchMs ?? 300);
+
+  const ctx: DashboardContext = {
+    page, fleet: ingest.fleet, store, hub, client: ingest.client, waiter, root: opts.root,
+    brokerLabel: displayUrl(opts.broker.url), commandTimeoutMs: opts.commandTimeoutMs ?? 10_000,
+    now: Date.now, isConnected: () => connected,
+  };
+  const server = http.createServer((req, res) => void route(ctx, req, res));
+  let port: number;
+  try {
+    try {
+      port = await listen(server, opts.port ?? 8080, host);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || !opts.fallbackPort) throw e;
+      log(`espdht dashboard: port ${opts.port} is taken, using a free one`);
+      port = await listen(server, 0, host);
+    }
+  } catch (e) {
+    clearInterval(tick);
+    hub.close();
+    await ingest.close();
+    store.close();
+    throw new Error(`cannot listen on ${host}:${opts.port}: ${(e as Error).message}`);
+  }
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+  return {
+    url,
+    port,
+    ingest,
+    store,
+    close: async () => {
+      clearInterval(tick);
+      waiter.cancelAll();
+      hub.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await ingest.close();
+      store.close();
+    },
+  };
+}

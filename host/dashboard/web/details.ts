@@ -1,0 +1,49 @@
+// Per-device details: info, health counters and recent rejected messages, all rendered as text.
+import { deviceHealth, DeviceView, RejectionLog } from "../../ingest/deviceState";
+import { byId, clear, el, fillList, formatAge, formatTime } from "./dom";
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return "–";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+export function renderDetails(d: DeviceView, now: number): void {
+  byId("dev-title").textContent = d.id;
+  const health = deviceHealth(d, now);
+  const badge = byId("dev-badge");
+  badge.textContent = health;
+  badge.className = `badge badge-${health}`;
+  const i = d.info;
+  fillList(byId("info"), i ? [
+    ["firmware", show(i.fw)], ["model", show(i.model)], ["pin", show(i.pin)], ["interval", `${i.interval} s`], ["ip", show(i.ip)],
+    ["boot (info)", show(i.boot)], ["topic root", show(i.root)], ["capabilities", Array.isArray(i.caps) ? i.caps.map(String).join(", ") : show(i.caps)],
+    ["dropped offline", show(i.dropped)], ["config error", show(i.configError)], ...(i.mem ? [["memory free", `${i.mem.free} / ${i.mem.total}`] as [string, string]] : []),
+  ] : [["info", "not received yet"]]);
+  const errs = d.errors;
+  fillList(byId("stats"), [
+    ["status", d.online === null ? "unknown" : d.online ? "online" : "offline"],
+    ["last seen", formatAge(d.lastSeen === null ? null : now - d.lastSeen)],
+    ["boot", show(d.boot)], ["last seq", show(d.seq)], ["readings", String(d.readings)],
+    ["seq gaps", String(d.gaps)], ["duplicates", String(d.duplicates)], ["late", String(d.late)], ["restarts", String(d.restarts)],
+    ["read errors", `checksum ${errs.checksum}, timeout ${errs.timeout}, range ${errs.range}`],
+  ]);
+  renderRejected(d.rejected);
+}
+
+function renderRejected(log: RejectionLog): void {
+  byId("rejected-total").textContent = `(${log.total} in all)`;
+  const body = byId("rejected").querySelector("tbody")!;
+  clear(body);
+  for (const r of log.recent.slice().reverse()) {
+    const tr = el("tr");
+    tr.append(el("td", formatTime(r.at)), el("td", r.topic, "topic"), el("td", r.reason, "reason"));
+    body.appendChild(tr);
+  }
+}
+
+export function renderUnattributed(log: RejectionLog): void {
+  byId("unattributed").hidden = log.total === 0;
+  const list = byId("unattributed-list");
+  clear(list);
+  for (const r of log.recent.slice(-10).reverse()) list.appendChild(el("li", `${formatTime(r.at)} ${r.topic}: ${r.reason}`));
+}

@@ -1,0 +1,48 @@
+// The device list: one row per device with a status badge, last values and last-seen age.
+import { deviceHealth, DeviceView } from "../../ingest/deviceState";
+import { byId, el, formatAge } from "./dom";
+
+interface Row {
+  tr: HTMLTableRowElement;
+  badge: HTMLSpanElement;
+  temp: HTMLTableCellElement;
+  hum: HTMLTableCellElement;
+  seen: HTMLTableCellElement;
+}
+
+export class DeviceList {
+  private rows = new Map<string, Row>();
+  private body = byId("devices").querySelector("tbody")!;
+
+  constructor(private readonly onSelect: (id: string) => void) {}
+
+  render(devices: DeviceView[], now: number, selected: string | null): void {
+    byId("no-devices").hidden = devices.length > 0;
+    devices.forEach((d, i) => {
+      let row = this.rows.get(d.id);
+      if (!row) row = this.addRow(d.id);
+      if (this.body.children[i] !== row.tr) this.body.insertBefore(row.tr, this.body.children[i] || null);
+      const health = deviceHealth(d, now);
+      row.badge.textContent = health;
+      row.badge.className = `badge badge-${health}`;
+      const failed = d.lastReading && "error" in d.lastReading ? d.lastReading.error : null;
+      row.temp.textContent = failed ? `(${failed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "–";
+      row.hum.textContent = failed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "–";
+      row.seen.textContent = formatAge(d.lastSeen === null ? null : now - d.lastSeen);
+      row.tr.classList.toggle("selected", d.id === selected);
+    });
+  }
+
+  private addRow(id: string): Row {
+    const tr = el("tr");
+    tr.dataset.device = id;
+    const badge = el("span", "", "badge");
+    const statusCell = el("td");
+    statusCell.appendChild(badge);
+    const row: Row = { tr, badge, temp: el("td"), hum: el("td"), seen: el("td") };
+    tr.append(el("td", id, "device-id"), statusCell, row.temp, row.hum, row.seen);
+    tr.addEventListener("click", () => this.onSelect(id));
+    this.rows.set(id, row);
+    return row;
+  }
+}

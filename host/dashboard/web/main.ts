@@ -1,0 +1,163 @@
+// The dashboard page: live state over SSE (batched by the server), drawn at a fixed cadence (never once
+// per message), history from the store, commands with their replies.
+import type { DeviceView, RejectionLog } from "../../ingest/deviceState";
+import type { LiveBatch } from "../liveBatcher";
+import { csvUrl, fetchSeries, postCommand } from "./api";
+import { Chart, ChartData, chartDataFromSeries } from "./charts";
+import { DeviceList } from "./deviceList";
+import { renderDetails, renderUnattributed } from "./details";
+import { byId } from "./dom";
+
+const RANGE_MS: Record<string, number> = { "15m": 15 * 60_000, "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
+const RENDER_MS = 250;
+const HISTORY_POINTS = 1200;
+/** non-live ranges are re-fetched (downsampled) this often */
+const REFETCH_MS = 60_000;
+
+interface StateMessage {
+  now: number;
+  root: string;
+  broker: string;
+  connected: boolean;
+  devices: DeviceView[];
+  unattributed: RejectionLog;
+}
+
+const devices = new Map<string, DeviceView>();
+let unattributed: RejectionLog = { total: 0, byReason: {}, recent: [] };
+let clockOffset = 0;
+let selected: string | null = null;
+let range = "15m";
+let temp = new ChartData();
+let hum = new ChartData();
+let detailDirty = true;
+let chartsDirty = true;
+let lastFetch = 0;
+let fetchSerial = 0;
+
+const serverNow = () => Date.now() + clockOffset;
+const list = new DeviceList(select);
+let tempChart: Chart | null = null;
+let humChart: Chart | null = null;
+
+function select(id: string): void {
+  if (selected === id) return;
+  selected = id;
+  byId("detail").hidden = false;
+  byId<HTMLAnchorElement>("csv").href = csvUrl(id, range);
+  byId("cmd-reply").textContent = "No command sent yet.";
+  if (!tempChart) {
+    tempChart = new Chart(byId("chart-temp"), "Temperature", "°C", "#d9534f");
+    humChart = new Chart(byId("chart-hum"), "Humidity", "%RH", "#337ab7");
+  }
+  detailDirty = true;
+  void loadHistory();
+}
+
+async function loadHistory(): Promise<void> {
+  if (!selected) return;
+  const serial = ++fetchSerial;
+  lastFetch = Date.now();
+  try {
+    const s = await fetchSeries(selected, range, HISTORY_POINTS);
+    if (serial !== fetchSerial) return; // a newer selection won
+    ({ temp, hum } = chartDataFromSeries(s));
+    chartsDirty = true;
+  } catch (e) {
+    byId("cmd-reply").textContent = `history: ${(e as Error).message}`;
+  }
+}
+
+function applyState(m: StateMessage): void {
+  clockOffset = m.now - Date.now();
+  byId("root").textContent = `${m.root} on ${m.broker}`;
+  setConnection(m.connected);
+  devices.clear();
+  for (const d of m.devices) devices.set(d.id, d);
+  unattributed = m.unattributed;
+  detailDirty = true;
+  if (!selected && m.devices.length > 0) select(m.devices[0].id);
+}
+
+function applyBatch(b: LiveBatch): void {
+  clockOffset = b.now - Date.now();
+  for (const d of b.devices) devices.set(d.id, d);
+  if (b.unattributed) unattributed = b.unattributed;
+  if (b.connected !== undefined) setConnection(b.connected);
+  if (selected && b.points[selected]) {
+    const windowStart = serverNow() - RANGE_MS[range];
+    for (const [t, tc, h] of b.points[selected]) {
+      temp.push(t, tc, windowStart);
+      hum.push(t, h, windowStart);
+    }
+    chartsDirty = true;
+  }
+  if (selected && b.devices.some((d) => d.id === selected)) detailDirty = true;
+  if (!selected && devices.size > 0) select([...devices.keys()].sort()[0]);
+}
+
+function setConnection(connected: boolean): void {
+  const c = byId("conn");
+  c.textContent = connected ? "broker connected" : "broker disconnected";
+  c.className = `badge ${connected ? "badge-online" : "badge-offline"}`;
+}
+
+function render(): void {
+  const now = serverNow();
+  // ages and stale badges move with time: redraw the list every tick, it is cheap and keyed
+  const sorted = [...devices.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  list.render(sorted, now, selected);
+  const d = selected ? devices.get(selected) : undefined;
+  if (d && detailDirty) {
+    renderDetails(d, now);
+    renderUnattributed(unattributed);
+    detailDirty = false;
+  }
+  if (chartsDirty && tempChart && humChart) {
+    const to = now;
+    const from = to - RANGE_MS[range];
+    tempChart.draw(temp, from, to);
+    humChart.draw(hum, from, to);
+    chartsDirty = false;
+  }
+  if (range !== "15m" && Date.now() - lastFetch > REFETCH_MS) void loadHistory();
+}
+
+function connectEvents(): void {
+  const es = new EventSource("/api/events");
+  es.addEventListener("state", (e) => applyState(JSON.parse((e as MessageEvent).data)));
+  es.addEventListener("batch", (e) => applyBatch(JSON.parse((e as MessageEvent).data)));
+  es.onerror = () => setConnection(false);
+}
+
+function wireControls(): void {
+  for (const b of document.querySelectorAll<HTMLButtonElement>("#ranges button")) {
+    b.addEventListener("click", () => {
+      range = b.dataset.range || "15m";
+      for (const o of document.querySelectorAll("#ranges button")) o.classList.toggle("active", o === b);
+      if (selected) byId<HTMLAnchorElement>("csv").href = csvUrl(selected, range);
+      void loadHistory();
+    });
+  }
+  const out = byId("cmd-reply");
+  const run = async (body: Record<string, unknown>) => {
+    if (!selected) return;
+    const target = selected;
+    out.textContent = `${String(body.op)} → ${target}: waiting for the reply…`;
+    try {
+      const r = await postCommand(target, body);
+      out.textContent = r.ok ? `${target} replied: ${JSON.stringify(r.reply, null, 1)}` : `${target}: ${r.error}`;
+    } catch (e) {
+      out.textContent = `${target}: ${(e as Error).message}`;
+    }
+  };
+  byId("cmd-read").addEventListener("click", () => void run({ op: "read" }));
+  byId("cmd-set").addEventListener("click", () => {
+    const v = Number(byId<HTMLInputElement>("cmd-interval").value);
+    void run({ op: "set", interval: v });
+  });
+}
+
+wireControls();
+connectEvents();
+setInterval(render, RENDER_MS);
