@@ -206,7 +206,12 @@ export class MqttClient implements DeviceMqttClient {
         options.maxPacketSize || 4096,
         parseFromBroker,
         (p) => {
-          if (g == gen) onPacket(p);
+          // an exception from an app handler must not lose the rest of this chunk (the stream would desync)
+          try {
+            if (g == gen) onPacket(p);
+          } catch (e) {
+            reject("event handler failed: " + e);
+          }
         },
         (e) => {
           if (g == gen) protocolError(e);
