@@ -100,7 +100,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   /** Hands buffered readings to the client, oldest first, while it has in-flight room (it retransmits those). */
   const flush = () => {
     while (client.connected && client.inflightRoom() > 0) {
-      const r = buffer.shift();
+      const r = buffer.shift(Math.round(clock.now()));
       if (!r) return;
       client.publish(topic("reading"), JSON.stringify(payloadOf(r)), 1, false);
     }

@@ -1,22 +1,22 @@
 // The offline reading buffer: a ring in typed arrays (ESPRUINO.md section 5: arrays of objects cost JsVars).
 // It also owns the reading sequence number: every reading it accepts gets the next `seq`.
+// Only 16/32-bit integer arrays: Espruino's Float64Array does not keep 13-digit integers exact (checked on 2v29).
 import { READ_ERRORS, ReadError } from "../contract/payloads";
 
 export interface BufferedReading {
   seq: number;
   up: number;
   ts: number | null;
-  /** values in hundredths are exact after offsets were applied and rounded */
   temperature?: number;
   humidity?: number;
   error?: ReadError;
 }
 
 export interface ReadingBuffer {
-  /** stores a reading (dropping the oldest when full) and returns its seq */
+  /** stores a reading (dropping the oldest when full) and returns its seq; values are kept in hundredths */
   push(up: number, ts: number | null, temperature: number, humidity: number, error: ReadError | null): number;
-  /** removes and returns the oldest reading */
-  shift(): BufferedReading | null;
+  /** removes and returns the oldest reading; `nowUp` (ms since boot) recovers `up` past 2^32 ms */
+  shift(nowUp: number): BufferedReading | null;
   size(): number;
   /** readings dropped because the buffer was full, since boot */
   dropped(): number;
@@ -24,12 +24,17 @@ export interface ReadingBuffer {
 
 /** Marks a failed reading in the temperature column; the humidity column then holds the error index. */
 const FAILED = -32768;
+/** Marks "clock not set" in the ts column. */
+const NO_TS = -2147483648;
+const TWO_32 = 4294967296;
 
 export function createReadingBuffer(capacity: number): ReadingBuffer {
-  const up = new Float64Array(capacity);
-  const ts = new Float64Array(capacity);
+  // up modulo 2^32 ms; ts as its distance from the boot epoch (Unix ms at up = 0), set by the first timestamp
+  const up = new Uint32Array(capacity);
+  const ts = new Int32Array(capacity);
   const t = new Int16Array(capacity);
   const h = new Int16Array(capacity);
+  let epoch = 0;
   let head = 0;
   let count = 0;
   let firstSeq = 0;
@@ -43,17 +48,18 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
         lost++;
       }
       const i = (head + count) % capacity;
-      up[i] = u;
-      ts[i] = stamp === null ? NaN : stamp;
+      up[i] = u % TWO_32;
+      if (stamp !== null && !epoch) epoch = stamp - u;
+      ts[i] = stamp === null ? NO_TS : Math.max(NO_TS + 1, Math.min(-NO_TS - 1, stamp - u - epoch));
       t[i] = error ? FAILED : Math.round(temperature * 100);
       h[i] = error ? READ_ERRORS.indexOf(error) : Math.round(humidity * 100);
       count++;
       return firstSeq + count - 1;
     },
-    shift() {
+    shift(nowUp) {
       if (!count) return null;
-      const stamp = ts[head];
-      const r: BufferedReading = { seq: firstSeq, up: up[head], ts: isNaN(stamp) ? null : stamp };
+      const u = nowUp - (((nowUp - up[head]) % TWO_32) + TWO_32) % TWO_32;
+      const r: BufferedReading = { seq: firstSeq, up: u, ts: ts[head] === NO_TS ? null : u + epoch + ts[head] };
       if (t[head] === FAILED) r.error = READ_ERRORS[h[head]];
       else {
         r.temperature = t[head] / 100;

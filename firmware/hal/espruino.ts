@@ -27,7 +27,8 @@ const UNIX_2020_S = 1.577e9;
 /** ms since boot that keeps running smoothly when SNTP sets the clock. */
 function monotonicClock(): Clock {
   let lastRaw = getTime();
-  let ms = lastRaw * 1000;
+  // a clock already set (kept across a soft reset) says nothing about uptime: start from 0 then
+  let ms = lastRaw < UNIX_2020_S ? lastRaw * 1000 : 0;
   return {
     now() {
       const raw = getTime();
