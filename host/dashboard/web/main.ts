@@ -32,6 +32,7 @@ let temp = new ChartData();
 let hum = new ChartData();
 let detailDirty = true;
 let chartsDirty = true;
+let unattributedDirty = true;
 let lastFetch = 0;
 let fetchSerial = 0;
 
@@ -75,6 +76,7 @@ function applyState(m: StateMessage): void {
   devices.clear();
   for (const d of m.devices) devices.set(d.id, d);
   unattributed = m.unattributed;
+  unattributedDirty = true;
   detailDirty = true;
   if (!selected && m.devices.length > 0) select(m.devices[0].id);
 }
@@ -82,7 +84,10 @@ function applyState(m: StateMessage): void {
 function applyBatch(b: LiveBatch): void {
   clockOffset = b.now - Date.now();
   for (const d of b.devices) devices.set(d.id, d);
-  if (b.unattributed) unattributed = b.unattributed;
+  if (b.unattributed) {
+    unattributed = b.unattributed;
+    unattributedDirty = true;
+  }
   if (b.connected !== undefined) setConnection(b.connected);
   if (selected && b.points[selected]) {
     const windowStart = serverNow() - RANGE_MS[range];
@@ -110,8 +115,11 @@ function render(): void {
   const d = selected ? devices.get(selected) : undefined;
   if (d && detailDirty) {
     renderDetails(d, now);
-    renderUnattributed(unattributed);
     detailDirty = false;
+  }
+  if (unattributedDirty) {
+    renderUnattributed(unattributed);
+    unattributedDirty = false;
   }
   if (chartsDirty && tempChart && humChart) {
     const to = now;

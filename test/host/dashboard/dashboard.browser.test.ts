@@ -1,0 +1,185 @@
+// The dashboard in real headless Chromium (playwright-core + Debian's chromium) against a real Mosquitto,
+// with MQTT.js clients acting as devices. A missing Chromium fails the suite: nothing is skipped.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import mqtt, { MqttClient } from "mqtt";
+import { chromium, Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMosquitto, RunningBroker } from "../../support/brokers";
+import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
+import { validateCommand } from "../../../firmware/contract";
+
+export const CHROMIUM = "/usr/bin/chromium";
+const ROOT = "espdht/webtest";
+const XSS_FW = `<img src=x onerror="window.__xss=1"><b>bold</b>`;
+const REPO = path.resolve(__dirname, "../../..");
+
+let broker: RunningBroker;
+let dash: RunningDashboard;
+let browser: Browser;
+let page: Page;
+let device: MqttClient;
+let dataDir: string;
+let seq = 0;
+
+async function connectDevice(id: string): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(broker.url, {
+    clientId: id,
+    clean: true,
+    reconnectPeriod: 0,
+    will: { topic: `${ROOT}/${id}/status`, payload: Buffer.from("offline"), qos: 1, retain: true },
+  });
+  // answers commands like a device would
+  c.on("message", (_t, payload) => {
+    const cmd = JSON.parse(payload.toString());
+    const v = validateCommand(cmd);
+    const reply = v.ok ? { re: v.value.id, ok: true, op: v.value.op, ...(v.value.set ?? {}) } : { re: cmd.id ?? null, ok: false, error: v.error };
+    c.publish(`${ROOT}/${id}/reply`, JSON.stringify(reply), { qos: 1 });
+  });
+  await c.subscribeAsync(`${ROOT}/${id}/cmd`, { qos: 1 });
+  await c.publishAsync(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
+  const info = { v: 1, id, fw: XSS_FW, model: "dht22", pin: 4, interval: 2, ip: "192.168.1.50", boot: 7, root: ROOT, caps: ["read", "set"], dropped: 0, configError: null };
+  await c.publishAsync(`${ROOT}/${id}/info`, JSON.stringify(info), { qos: 1, retain: true });
+  return c;
+}
+
+/** `n` readings; with `spacingMs` their times are spread over the past, ending now (history to draw). */
+async function publishReadings(n: number, spacingMs = 0): Promise<void> {
+  const now = Date.now();
+  for (let i = 0; i < n; i++) {
+    seq++;
+    const ts = now - (n - 1 - i) * spacingMs;
+    const temperature = Math.round((21 + Math.sin(seq / 9) * 1.5 + (seq % 3) * 0.1) * 10) / 10;
+    const humidity = Math.round((45 + Math.cos(seq / 12) * 4) * 10) / 10;
+    const r = { v: 1, id: "sim-web1", boot: 7, seq, up: seq * 2000, ts, temperature, humidity };
+    await device.publishAsync(`${ROOT}/sim-web1/reading`, JSON.stringify(r), { qos: 1 });
+  }
+}
+
+function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium): the browser tests need it`);
+  return chromium.launch({ executablePath: CHROMIUM, args: ["--disable-gpu", "--disable-background-networking"] });
+}
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-dash-"));
+  dash = await startDashboard({
+    broker: { url: broker.url, username: null, password: null, ca: null },
+    root: ROOT, dataDir, port: 0, batchMs: 200, commandTimeoutMs: 5000, log: () => {},
+  });
+  device = await connectDevice("sim-web1");
+  await publishReadings(80, 10_000); // the last ~13 minutes of history
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(dash.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  device?.end(true);
+  await dash?.close();
+  await broker?.stop();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("dashboard page in Chromium", () => {
+  it("lists the device with an online badge and its last values", async () => {
+    const row = page.locator('#devices tr[data-device="sim-web1"]');
+    await row.waitFor({ timeout: 15_000 });
+    await expect.poll(() => row.locator(".badge").textContent(), { timeout: 10_000 }).toBe("online");
+    await expect.poll(() => row.locator("td").nth(2).textContent(), { timeout: 10_000 }).toMatch(/^\d+\.\d$/);
+    await expect.poll(() => page.locator("#dev-title").textContent()).toBe("sim-web1");
+  });
+
+  it("the chart gets new points as readings arrive", async () => {
+    const points = async () => Number(await page.locator("#chart-temp").getAttribute("data-points"));
+    await expect.poll(points, { timeout: 10_000 }).toBeGreaterThan(0);
+    const before = await points();
+    await publishReadings(5);
+    await expect.poll(points, { timeout: 10_000 }).toBeGreaterThanOrEqual(before + 5);
+    expect(await page.locator("#chart-temp canvas").count()).toBe(1);
+  });
+
+  it("renders device-provided HTML as text", async () => {
+    await expect.poll(() => page.locator("#info").textContent(), { timeout: 10_000 }).toContain(XSS_FW);
+    expect(await page.locator("#info img, #info b").count()).toBe(0);
+    // a topic level carrying HTML (no '/', so it matches R/+/reading) ends up in the unattributed rejections
+    const level = "<img src=x onerror=window.__xss=2>";
+    await device.publishAsync(`${ROOT}/${level}/reading`, "{}", { qos: 1 });
+    await expect.poll(() => page.locator("#unattributed-list").textContent(), { timeout: 10_000 }).toContain(level);
+    expect(await page.locator("#unattributed-list img").count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  });
+
+  it("shows rejected messages of the device", async () => {
+    await device.publishAsync(`${ROOT}/sim-web1/reading`, '{"v":1,"id":"sim-web1","temperature":"<i>hot</i>"}', { qos: 1 });
+    await expect.poll(() => page.locator("#rejected tbody").textContent(), { timeout: 10_000 }).toContain("reading: boot must be a non-negative integer");
+  });
+
+  it("runs a command round trip from the page and shows the reply", async () => {
+    await page.click("#cmd-read");
+    await expect.poll(() => page.locator("#cmd-reply").textContent(), { timeout: 10_000 }).toMatch(/sim-web1 replied: .*"ok": true/s);
+    await page.fill("#cmd-interval", "30");
+    await page.click("#cmd-set");
+    await expect.poll(() => page.locator("#cmd-reply").textContent(), { timeout: 10_000 }).toMatch(/"interval": 30/);
+    await page.fill("#cmd-interval", "1");
+    await page.click("#cmd-set");
+    await expect.poll(() => page.locator("#cmd-reply").textContent(), { timeout: 10_000 }).toContain("interval must be 2..86400 seconds");
+  });
+
+  it("switches ranges and offers a CSV export", async () => {
+    await page.click('#ranges button[data-range="24h"]');
+    await expect.poll(() => page.locator("#csv").getAttribute("href")).toBe("/api/devices/sim-web1/readings.csv?range=24h");
+    const csv = await (await fetch(new URL("/api/devices/sim-web1/readings.csv?range=24h", dash.url))).text();
+    expect(csv.split("\r\n")[0]).toBe("device,boot,seq,time_utc,ts,received,up_ms,temperature,humidity,error");
+    expect(csv.trim().split("\r\n").length).toBe(1 + seq);
+    await page.click('#ranges button[data-range="15m"]');
+  });
+
+  it("saves a screenshot", async () => {
+    await publishReadings(20);
+    await page.waitForTimeout(800);
+    fs.mkdirSync(path.join(REPO, "test-artifacts"), { recursive: true });
+    await page.screenshot({ path: path.join(REPO, "test-artifacts/dashboard.png"), fullPage: true });
+    expect(fs.statSync(path.join(REPO, "test-artifacts/dashboard.png")).size).toBeGreaterThan(10_000);
+  });
+
+  it("shows the offline badge when the device's will fires", async () => {
+    (device as unknown as { stream: { destroy(): void } }).stream.destroy();
+    const badge = page.locator('#devices tr[data-device="sim-web1"] .badge');
+    await expect.poll(() => badge.textContent(), { timeout: 15_000 }).toBe("offline");
+  });
+});
+
+describe("dashboard API validation", () => {
+  const cases: [string, number, string][] = [
+    ["/api/devices/sim-web1/series?range=2h", 400, "range: '2h' is not one of 15m, 1h, 24h, 7d"],
+    ["/api/devices/sim-web1/series?points=abc", 400, "points: 'abc' is not a whole number"],
+    ["/api/devices/sim-web1/series?points=1", 400, "points: 1 is out of range 10..5000"],
+    ["/api/devices/sim-web1/series?from=10", 400, "from and to go together"],
+    ["/api/devices/sim-web1/series?from=10&to=5", 400, "from must be before to"],
+    ["/api/devices/sim-web1/series?range=1h&from=1&to=2", 400, "either range or from/to"],
+    ["/api/devices/sim-web1/series?rnage=1h", 400, "unknown parameter 'rnage'"],
+    ["/api/devices/%3Cb%3E/series", 400, "device id must be"],
+    ["/api/devices/sim-nobody/series", 404, "unknown device 'sim-nobody'"],
+    ["/api/nothing", 404, "no route"],
+  ];
+  it.each(cases)("GET %s -> %i", async (p, status, message) => {
+    const res = await fetch(new URL(p, dash.url));
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: string }).error).toContain(message);
+  });
+
+  it("refuses commands that are not JSON or come from another origin", async () => {
+    const url = new URL("/api/devices/sim-web1/command", dash.url);
+    const form = await fetch(url, { method: "POST", body: "op=read", headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    expect(form.status).toBe(400);
+    const cross = await fetch(url, { method: "POST", body: '{"op":"read"}', headers: { "Content-Type": "application/json", Origin: "http://evil.example" } });
+    expect(cross.status).toBe(403);
+    const bad = await fetch(url, { method: "POST", body: '{"op":"fly"}', headers: { "Content-Type": "application/json" } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toContain("unknown op 'fly'");
+  });
+});
