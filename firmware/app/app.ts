@@ -166,7 +166,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     if (!started) client.start();
     started = true;
   };
-  keepWifiUp(hal.wifi, clock, config.wifi, online, board.log);
+  keepWifiUp(hal.wifi, clock, config.wifi, online, (m) => board.log(m));
   if (!config.wifi) online();
   sense(false);
   schedule();
