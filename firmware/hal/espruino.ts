@@ -10,7 +10,7 @@
 //   setWatch(fn, pin, {repeat: true, edge: "falling"}) -> fn({time, lastTime}), clearWatch(id)
 //   require("Storage").readJSON(name, true), .writeJSON(name, value), .erase(name)
 //   require("Wifi").connect(ssid, {password}, cb(err)), .on("connected" | "disconnected", fn),
-//     .getIP() -> {ip}, .setSNTP(server, 0)
+//     .getIP() -> {ip}, .setSNTP(server, "UTC0")
 //   getSerial()
 //   process.memory() -> {free, total}
 //   require("TelnetServer").setOptions({mode: "on" | "off"})
@@ -97,7 +97,8 @@ function wifi(): Wifi {
       const info = w.getIP();
       return info && info.ip && info.ip !== "0.0.0.0" ? info.ip : null;
     },
-    startSntp: (server) => w.setSNTP(server, 0),
+    // the ESP32 build wants a POSIX TZ string: a number throws "Zone is not a string" (jswrap_esp32_network.c)
+    startSntp: (server) => w.setSNTP(server, "UTC0"),
   };
 }
 
