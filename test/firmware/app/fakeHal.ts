@@ -1,6 +1,7 @@
 // A fake board for app tests: FakeClock, in-memory Storage (JSON round trip like Espruino's), scripted Wi-Fi,
 // and a virtual DHT on the data pin answering each start pulse with an edge train for its current values.
 import type { Board, DhtPinIo, Hal, KeyValueStore, Wifi, WifiEvents } from "../../../firmware/hal/hal";
+import type { Clock } from "../../../firmware/hal/hal";
 import { FakeClock } from "../../support/fakeClock";
 import { train42, withChecksum } from "../dht/dhtFrames";
 
@@ -31,7 +32,7 @@ export class FakeDht {
   /** "silent": no answer (timeout); "garbled": one bit flipped (checksum) */
   fault: "silent" | "garbled" | null = null;
   starts = 0;
-  constructor(private clock: FakeClock) {}
+  constructor(private clock: Clock) {}
   pin(): DhtPinIo {
     let onEdge: ((us: number) => void) | null = null;
     return {
