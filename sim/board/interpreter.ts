@@ -1,0 +1,132 @@
+// One run of the interpreter between power-on and reset: Espruino timers, the event queue (Espruino runs
+// event handlers after the current code, never re-entrantly), and uncaught-exception reporting.
+// Killing it stops every timer and queued event at once, like a reset.
+import { NotEmulatedError } from "./notEmulated";
+
+type Fn = (...args: unknown[]) => unknown;
+
+interface EspruinoTimer {
+  handle: NodeJS.Timeout;
+  fn: Fn;
+  args: unknown[];
+  /** ms, for setInterval */
+  interval?: number;
+}
+
+/** Espruino's shortest timer period (TIMER_MIN_INTERVAL, ms). */
+const MIN_INTERVAL_MS = 0.1;
+
+export class Interpreter {
+  alive = true;
+  private timers = new Map<number, EspruinoTimer>();
+  private nextTimerId = 1;
+  private hardwareTimers = new Set<NodeJS.Timeout>();
+  private queued: (() => void)[] = [];
+  private drainScheduled = false;
+
+  constructor(private readonly onUncaught: (error: unknown) => void) {}
+
+  /** Runs JS from the firmware; an exception is reported like Espruino's "Uncaught ...", never thrown on. */
+  call(fn: unknown, thisArg: unknown, args: unknown[]): void {
+    if (!this.alive) return;
+    try {
+      (fn as Fn).apply(thisArg, args);
+    } catch (e) {
+      this.onUncaught(e);
+    }
+  }
+
+  /** Queues an event (socket data, emit, watch): runs after the current code, in order. */
+  queue(task: () => void): void {
+    if (!this.alive) return;
+    this.queued.push(task);
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(this.drain);
+    }
+  }
+
+  private drain = (): void => {
+    this.drainScheduled = false;
+    const tasks = this.queued;
+    this.queued = [];
+    for (let i = 0; i < tasks.length && this.alive; i++) tasks[i]();
+  };
+
+  /** A timer of the emulated hardware (not visible to the firmware), cancelled by kill(). */
+  hardwareTimeout(fn: () => void, ms: number): NodeJS.Timeout {
+    const h = setTimeout(() => {
+      this.hardwareTimers.delete(h);
+      if (this.alive) fn();
+    }, Math.max(0, ms));
+    this.hardwareTimers.add(h);
+    return h;
+  }
+
+  cancelHardwareTimeout(h: NodeJS.Timeout): void {
+    clearTimeout(h);
+    this.hardwareTimers.delete(h);
+  }
+
+  setTimer(fn: unknown, ms: unknown, args: unknown[], repeat: boolean): number {
+    if (typeof fn !== "function") {
+      if (typeof fn === "string") throw new NotEmulatedError(`${repeat ? "setInterval" : "setTimeout"} with a string of code`);
+      throw new Error("Function or String not supplied!");
+    }
+    let period = Number(ms);
+    if (!(period >= MIN_INTERVAL_MS)) period = MIN_INTERVAL_MS;
+    const id = this.nextTimerId++;
+    const timer: EspruinoTimer = { handle: undefined as unknown as NodeJS.Timeout, fn: fn as Fn, args, interval: repeat ? period : undefined };
+    timer.handle = setTimeout(() => this.fire(id, timer), period);
+    this.timers.set(id, timer);
+    return id;
+  }
+
+  /** clearTimeout/clearInterval: no argument clears all; an explicit undefined throws (Espruino guards it). */
+  clearTimer(args: unknown[], kind: "Timeout" | "Interval"): void {
+    if (args.length === 0) {
+      for (const t of this.timers.values()) clearTimeout(t.handle);
+      this.timers.clear();
+      return;
+    }
+    const id = args[0];
+    if (id === undefined) throw new Error(`clear${kind}(undefined) not allowed. Use clear${kind}() instead`);
+    const t = this.timers.get(id as number);
+    if (t) {
+      clearTimeout(t.handle);
+      this.timers.delete(id as number);
+    }
+  }
+
+  changeInterval(id: unknown, ms: unknown): void {
+    const t = this.timers.get(id as number);
+    if (!t || t.interval === undefined) throw new Error("Unknown Interval");
+    let period = Number(ms);
+    if (!(period >= MIN_INTERVAL_MS)) period = MIN_INTERVAL_MS;
+    t.interval = period;
+    clearTimeout(t.handle);
+    t.handle = setTimeout(() => this.fire(id as number, t), period);
+  }
+
+  private fire(id: number, t: EspruinoTimer): void {
+    if (!this.alive || this.timers.get(id) !== t) return;
+    if (t.interval === undefined) this.timers.delete(id);
+    else t.handle = setTimeout(() => this.fire(id, t), t.interval);
+    this.call(t.fn, undefined, t.args);
+  }
+
+  /** Timers the firmware has pending (for status and tests). */
+  get timerCount(): number {
+    return this.timers.size;
+  }
+
+  /** Reset or power-off: nothing of this run executes again. */
+  kill(): void {
+    this.alive = false;
+    for (const t of this.timers.values()) clearTimeout(t.handle);
+    this.timers.clear();
+    for (const h of this.hardwareTimers) clearTimeout(h);
+    this.hardwareTimers.clear();
+    this.queued = [];
+  }
+}

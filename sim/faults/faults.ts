@@ -1,0 +1,28 @@
+// Faults a simulator run can inject, from flags or a scenario file: what, when, for how long, on which boards.
+
+export const FAULT_NAMES = ["dht-checksum", "dht-timeout", "dht-stuck", "wifi-drop", "broker-unreachable", "duplicate-id", "no-sntp"] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
+
+export const FAULT_HELP: Record<FaultName, string> = {
+  "dht-checksum": "the sensor answers with a corrupted bit at `rate` (0..1): checksum errors",
+  "dht-timeout": "the sensor does not answer the start pulse at `rate` (0..1): timeouts",
+  "dht-stuck": "the sensor's values freeze",
+  "wifi-drop": "the access point disappears; the firmware must reconnect",
+  "broker-unreachable": "the broker stops answering (connections cut, new ones fail)",
+  "duplicate-id": "boards share the first listed board's id (needs 2+ devices); they reboot into it",
+  "no-sntp": "SNTP never sets the clock (ts stays null)",
+};
+
+export interface FaultEvent {
+  /** seconds after the fleet starts */
+  at: number;
+  fault: FaultName;
+  /** how long it lasts; undefined = until the end */
+  seconds?: number;
+  /** for dht-checksum / dht-timeout */
+  rate?: number;
+  /** board indexes; undefined = every board */
+  devices?: number[];
+}
+
+export const RATED_FAULTS: FaultName[] = ["dht-checksum", "dht-timeout"];

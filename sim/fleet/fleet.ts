@@ -1,0 +1,199 @@
+// A fleet of virtual boards in one process: ids and Storage per board, device config written to Storage
+// before boot (as `espdht flash` does), staggered power-on, scheduled faults, and power-off on stop.
+import fs from "node:fs";
+import path from "node:path";
+import { CONFIG_FILE, DeviceConfig, resolveDeviceConfig, SensorModel } from "../../firmware/contract";
+import { deviceBroker } from "../../cli/deviceConfigFromUser";
+import { VirtualBoard } from "../board/board";
+import { VirtualFlash } from "../board/storage";
+import type { CsvSeries } from "../dht/csvReplay";
+import { createEnvironment, DEFAULT_ENVIRONMENT, EnvironmentOptions } from "../dht/environment";
+import { VirtualDht } from "../dht/virtualDht";
+import type { FaultEvent } from "../faults/faults";
+import { createPrng, deriveSeed } from "../prng";
+import { simDeviceId } from "./deviceId";
+
+export const VIRTUAL_WIFI = { ssid: "espdht-sim", password: "" };
+
+export interface FleetOptions {
+  /** mqtt:// or mqtts:// URL */
+  broker: string;
+  root: string;
+  devices: number;
+  /** seconds between readings (>= 2) */
+  interval: number;
+  model: SensorModel;
+  pin: number;
+  seed: number | string;
+  /** where each board's Storage file lives; null keeps Storage in memory */
+  dataDir: string | null;
+  /** the firmware bundle to run (default dist/firmware.js) */
+  firmwareFile: string;
+  /** a device config (DeviceConfig shape) written as is instead of the one made from the options */
+  deviceConfig?: Record<string, unknown>;
+  username?: string | null;
+  password?: string | null;
+  wifi?: { ssid: string; password: string } | null;
+  homeAssistant?: boolean;
+  /** accept a self-signed broker certificate (mqtts://) */
+  insecure?: boolean;
+  faults?: FaultEvent[];
+  /** DHT11 parts that send tenths */
+  dht11Decimals?: boolean;
+  environment?: Partial<EnvironmentOptions>;
+  series?: CsvSeries;
+  /** ms between two boards' power-on (default: spread over one interval, at most 200 ms) */
+  staggerMs?: number;
+  /** ms a reboot keeps a board dark */
+  rebootMs?: number;
+  /** log lines (uncaught errors, faults) */
+  log?: (line: string) => void;
+}
+
+export interface FleetStats {
+  boards: number;
+  on: number;
+  wifi: number;
+  mqtt: number;
+  readings: number;
+  errorReadings: number;
+  uncaught: number;
+  reboots: number;
+}
+
+export interface Fleet {
+  readonly boards: VirtualBoard[];
+  /** device ids, by board index */
+  readonly ids: string[];
+  readonly root: string;
+  stats(): FleetStats;
+  /** powers every board off (sockets vanish without DISCONNECT: each will is published) */
+  stop(): Promise<void>;
+}
+
+export class FleetError extends Error {}
+
+/** The device config the boards find in Storage. */
+export function fleetDeviceConfig(o: FleetOptions): Record<string, unknown> {
+  if (o.deviceConfig) return o.deviceConfig;
+  const b = deviceBroker(o.broker);
+  const cfg: Partial<DeviceConfig> = {
+    broker: { host: b.host, port: b.port, tls: b.tls, username: o.username ?? null, password: o.password ?? null },
+    root: o.root,
+    model: o.model,
+    pin: o.pin,
+    interval: o.interval,
+    homeAssistant: !!o.homeAssistant,
+    wifi: o.wifi ?? VIRTUAL_WIFI,
+  };
+  return cfg as Record<string, unknown>;
+}
+
+function readFirmware(file: string): string {
+  try {
+    return fs.readFileSync(file, "latin1");
+  } catch (e) {
+    throw new FleetError(`cannot read the firmware ${file} (${(e as NodeJS.ErrnoException).code}): run 'npm run build' first`);
+  }
+}
+
+export async function startFleet(o: FleetOptions): Promise<Fleet> {
+  if (!(o.devices >= 1 && Number.isInteger(o.devices))) throw new FleetError(`devices must be a whole number >= 1 (got ${o.devices})`);
+  const log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  const firmware = readFirmware(o.firmwareFile);
+  const config = fleetDeviceConfig(o);
+  const check = resolveDeviceConfig(config);
+  if (!check.ok) log(`espdht sim: warning: the boards will reject this device config and use defaults: ${check.error}`);
+  const configBytes = Buffer.from(JSON.stringify(config), "latin1");
+  const savedWifi = !config.wifi;
+  const timers: NodeJS.Timeout[] = [];
+  const boards: VirtualBoard[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < o.devices; i++) {
+    const id = simDeviceId(o.seed, i);
+    ids.push(id);
+    const flash = new VirtualFlash(o.dataDir ? path.join(o.dataDir, "sim", `${id}.storage.json`) : null);
+    flash.writeFile(CONFIG_FILE, configBytes, 0, 0);
+    const envPrng = createPrng(deriveSeed(o.seed, "environment", i));
+    const env = createEnvironment({
+      ...DEFAULT_ENVIRONMENT,
+      // each room a little different
+      baseTemperature: DEFAULT_ENVIRONMENT.baseTemperature + 1.5 * envPrng.gaussian(),
+      baseHumidity: DEFAULT_ENVIRONMENT.baseHumidity + 5 * envPrng.gaussian(),
+      ...o.environment,
+      series: o.series,
+    }, envPrng, Date.now());
+    const dht = new VirtualDht({ model: o.model, dht11Decimals: !!o.dht11Decimals }, env, createPrng(deriveSeed(o.seed, "dht", i)), { checksumRate: 0, timeoutRate: 0, stuck: false });
+    const pin = typeof config.pin === "number" ? config.pin : o.pin;
+    const board = new VirtualBoard({
+      index: i, serial: id, firmware: () => firmware, flash, dht, dhtPin: pin, seed: deriveSeed(o.seed, "board"), tlsInsecure: !!o.insecure,
+      world: { apUp: true, brokerReachable: true, sntpWorks: true }, savedWifi, rebootMs: o.rebootMs,
+    });
+    const seen = new Map<string, number>();
+    board.on("uncaught", (message, notEmu) => {
+      const n = (seen.get(message) ?? 0) + 1;
+      seen.set(message, n);
+      if (n <= 3 || notEmu) log(`espdht sim: ${id}: Uncaught ${message}${n === 3 ? " (repeats are not shown)" : ""}`);
+    });
+    boards.push(board);
+  }
+
+  const apply = (ev: FaultEvent, on: boolean) => {
+    const targets = ev.devices ?? boards.map((_, i) => i);
+    if (ev.fault === "duplicate-id") {
+      const first = ids[targets[0]];
+      for (const i of targets.slice(1)) {
+        boards[i].spec.serial = on ? first : ids[i];
+        if (boards[i].state === "on") boards[i].reboot();
+      }
+    }
+    for (const i of targets) {
+      const b = boards[i];
+      const f = b.spec.dht.faults;
+      if (ev.fault === "dht-checksum") f.checksumRate = on ? ev.rate ?? 1 : 0;
+      else if (ev.fault === "dht-timeout") f.timeoutRate = on ? ev.rate ?? 1 : 0;
+      else if (ev.fault === "dht-stuck") f.stuck = on;
+      else if (ev.fault === "wifi-drop") b.setAccessPoint(!on);
+      else if (ev.fault === "broker-unreachable") b.setBrokerReachable(!on);
+      else if (ev.fault === "no-sntp") b.spec.world.sntpWorks = !on;
+    }
+    if (ev.at > 0 || !on) log(`espdht sim: fault ${ev.fault} ${on ? "starts" : "ends"}${ev.devices ? ` on boards ${ev.devices.join(",")}` : ""}`);
+  };
+  for (const ev of o.faults ?? []) {
+    if (ev.at === 0 && ev.fault !== "duplicate-id") apply(ev, true);
+    else if (ev.at === 0) for (const i of (ev.devices ?? boards.map((_, k) => k)).slice(1)) boards[i].spec.serial = ids[(ev.devices ?? [0])[0]];
+    else timers.push(setTimeout(() => apply(ev, true), ev.at * 1000));
+    if (ev.seconds !== undefined) timers.push(setTimeout(() => apply(ev, false), (ev.at + ev.seconds) * 1000));
+  }
+
+  const stagger = o.staggerMs ?? Math.min(200, (o.interval * 1000) / o.devices);
+  boards.forEach((b, i) => {
+    if (i === 0 || stagger <= 0) b.powerOn();
+    else timers.push(setTimeout(() => b.powerOn(), i * stagger));
+  });
+
+  return {
+    boards,
+    ids,
+    root: typeof config.root === "string" ? config.root : "espdht/unconfigured",
+    stats(): FleetStats {
+      const s: FleetStats = { boards: boards.length, on: 0, wifi: 0, mqtt: 0, readings: 0, errorReadings: 0, uncaught: 0, reboots: 0 };
+      for (const b of boards) {
+        if (b.state === "on") s.on++;
+        if (b.wifiState === "connected") s.wifi++;
+        if (b.wire.connected) s.mqtt++;
+        s.readings += b.wire.readings;
+        s.errorReadings += b.wire.errorReadings;
+        s.uncaught += b.uncaught;
+        s.reboots += Math.max(0, b.boots - 1);
+      }
+      return s;
+    },
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      for (const b of boards) b.powerOff();
+      // let the RSTs leave before the caller tears the broker down
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
