@@ -1,0 +1,193 @@
+// `espdht sim`: virtual ESP32 boards running the exact dist/firmware.js, with a virtual DHT, faults and fleets.
+import fs from "node:fs";
+import path from "node:path";
+import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
+import { defaultDataDir, loadOrCreateUserConfig } from "../userConfig";
+import { DeviceConfigError } from "../deviceConfigFromUser";
+import { SENSOR_MODELS, SensorModel, validateTopicRoot, isUsableDhtPin } from "../../firmware/contract";
+import { FIRMWARE_OUT, buildFirmware } from "../../tools/buildFirmware";
+import { startFleet, FleetError } from "../../sim/fleet/fleet";
+import { startStatusLine } from "../../sim/fleet/statusLine";
+import { FaultEvent, FAULT_HELP, FAULT_NAMES } from "../../sim/faults/faults";
+import { readScenario, ScenarioError, validateEvent } from "../../sim/faults/scenario";
+import { readCsvSeries, CsvError } from "../../sim/dht/csvReplay";
+import { startSerialConsole, SerialConsole } from "../../sim/console/serialConsole";
+
+const MAX_CONSOLES = 16;
+
+const spec: CommandSpec = {
+  name: "sim",
+  usage: "sim [options]",
+  summary: "Run virtual Espruino ESP32 boards that execute dist/firmware.js (the file you flash), each with a virtual DHT22/DHT11, Wi-Fi, Storage and MQTT over TCP or TLS. Defaults come from your config ('espdht init').",
+  options: {
+    broker: { type: "string", value: "URL", help: "mqtt://host:1883 or mqtts://host:8883 (default: your config)" },
+    "topic-root": { type: "string", value: "ROOT", help: "topic root (default: your config)" },
+    devices: { type: "string", short: "n", value: "N", help: "number of boards in this process", default: "1" },
+    interval: { type: "string", value: "SECONDS", help: "seconds between readings, at least 2 (default: your config)" },
+    model: { type: "string", value: "dht22|dht11", help: "sensor model (default: your config)" },
+    pin: { type: "string", value: "GPIO", help: "DHT data pin (default: your config)" },
+    seed: { type: "string", value: "SEED", help: "seed for ids, sensor values, jitter and faults (default: from your topic root, so ids stay the same)" },
+    config: { type: "string", value: "FILE", help: "device config JSON (DeviceConfig shape) written to each board's Storage instead of the one made from the options" },
+    data: { type: "string", value: "DIR", help: "folder for each board's Storage file (default: your data folder)" },
+    insecure: { type: "boolean", help: "accept a self-signed broker certificate (mqtts://)" },
+    scenario: { type: "string", value: "FILE", help: 'faults over time: [{"at": 30, "fault": "wifi-drop", "seconds": 20}, ...]' },
+    "checksum-rate": { type: "string", value: "RATE", help: "share of DHT answers with a corrupted bit (0..1)" },
+    "timeout-rate": { type: "string", value: "RATE", help: "share of DHT start pulses left unanswered (0..1)" },
+    stuck: { type: "boolean", help: "the DHT's values freeze" },
+    "wifi-drop": { type: "string", value: "AT:SECONDS", help: "the access point vanishes AT seconds after start for SECONDS (repeatable)", multiple: true },
+    "broker-unreachable": { type: "boolean", help: "the broker never answers the boards" },
+    "duplicate-id": { type: "boolean", help: "every board uses board 0's id (needs --devices 2 or more)" },
+    "no-sntp": { type: "boolean", help: "the clock never syncs (ts stays null)" },
+    csv: { type: "string", value: "FILE", help: "replay time,temperature,humidity rows (seconds from start; looped) instead of the room model" },
+    "base-temperature": { type: "string", value: "C", help: "mean room temperature of the model", default: "21" },
+    "base-humidity": { type: "string", value: "%", help: "mean relative humidity of the model", default: "48" },
+    "dht11-decimals": { type: "boolean", help: "DHT11 parts that send tenths (newer ones)" },
+    console: { type: "string", value: "PORT", help: `serial console of board i on 127.0.0.1:PORT+i (up to ${MAX_CONSOLES} boards; 0 = free ports), e.g. for 'espdht flash --port tcp://127.0.0.1:PORT'` },
+    verbose: { type: "boolean", short: "v", help: "print what the boards print on their consoles" },
+    json: { type: "boolean", help: "machine output on stdout: the boards at start, then one status object every 5 s" },
+  },
+  epilog: [
+    "Faults (flags or --scenario):",
+    ...FAULT_NAMES.map((f) => `  ${f.padEnd(20)} ${FAULT_HELP[f]}`),
+    "",
+    "Time runs at real speed: the firmware talks to a real broker with real keepalives and timeouts, so",
+    "speeding up the boards' clocks alone would not be honest. Ctrl-C powers the boards off (their wills fire).",
+    "",
+    "Examples:",
+    "  espdht sim                                   one board, your broker and topic root",
+    "  espdht sim --broker mqtt://127.0.0.1:1883 --devices 50 --interval 2",
+    "  espdht sim --timeout-rate 0.2 --wifi-drop 30:20",
+    "  espdht sim --console 4000     then: espdht flash --port tcp://127.0.0.1:4000",
+  ].join("\n"),
+};
+
+function rate(values: Record<string, unknown>, name: string): number | undefined {
+  return numberOption(values as never, name, 0, 1);
+}
+
+function faultsFromFlags(v: Record<string, unknown>, devices: number): FaultEvent[] {
+  const out: FaultEvent[] = [];
+  const checksum = rate(v, "checksum-rate");
+  if (checksum) out.push({ at: 0, fault: "dht-checksum", rate: checksum });
+  const timeout = rate(v, "timeout-rate");
+  if (timeout) out.push({ at: 0, fault: "dht-timeout", rate: timeout });
+  if (v.stuck) out.push({ at: 0, fault: "dht-stuck" });
+  if (v["broker-unreachable"]) out.push({ at: 0, fault: "broker-unreachable" });
+  if (v["no-sntp"]) out.push({ at: 0, fault: "no-sntp" });
+  if (v["duplicate-id"]) {
+    if (devices < 2) throw new UsageError("--duplicate-id needs --devices 2 or more");
+    out.push({ at: 0, fault: "duplicate-id" });
+  }
+  for (const d of (v["wifi-drop"] as string[] | undefined) ?? []) {
+    const m = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(d);
+    if (!m || Number(m[2]) <= 0) throw new UsageError(`--wifi-drop: '${d}' must be AT:SECONDS, e.g. 30:20`);
+    out.push(validateEvent({ at: Number(m[1]), fault: "wifi-drop", seconds: Number(m[2]) }, "--wifi-drop", devices));
+  }
+  return out;
+}
+
+function readDeviceConfig(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`--config ${file}: ${(e as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--config ${file}: must be a JSON object (DeviceConfig shape)`);
+  return parsed as Record<string, unknown>;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs(spec, argv);
+  if (!args) return 0;
+  const v = args.values;
+  const user = loadOrCreateUserConfig();
+  const devices = numberOption(v, "devices", 1, 100_000, true)!;
+  const interval = numberOption(v, "interval", 2, 86400) ?? user.interval;
+  const model = (v.model as string | undefined) ?? user.model;
+  if (SENSOR_MODELS.indexOf(model as SensorModel) < 0) throw new UsageError(`--model: '${model}' must be dht22 or dht11`);
+  const pin = numberOption(v, "pin", 0, 39, true) ?? user.pin;
+  if (!isUsableDhtPin(pin)) throw new UsageError(`--pin: GPIO ${pin} cannot carry DHT data on an ESP32 (avoid 6-11 and 34-39)`);
+  const root = (v["topic-root"] as string | undefined) ?? user.root;
+  const rootErr = validateTopicRoot(root);
+  if (rootErr) throw new UsageError(`--topic-root: ${rootErr}`);
+  const broker = (v.broker as string | undefined) ?? user.broker;
+  let faults: FaultEvent[];
+  let series;
+  try {
+    faults = faultsFromFlags(v, devices).concat(v.scenario ? readScenario(v.scenario as string, devices) : []);
+    series = v.csv ? readCsvSeries(v.csv as string) : undefined;
+  } catch (e) {
+    if (e instanceof ScenarioError || e instanceof CsvError) throw new UsageError(e.message);
+    throw e;
+  }
+  const consolePort = numberOption(v, "console", 0, 65535, true);
+  if (consolePort !== undefined && devices > MAX_CONSOLES) throw new UsageError(`--console: at most ${MAX_CONSOLES} boards can expose a console (got --devices ${devices})`);
+  const json = !!v.json;
+  const log = (line: string) => process.stderr.write(line + "\n");
+
+  if (!fs.existsSync(FIRMWARE_OUT)) {
+    log(`espdht sim: ${path.relative(process.cwd(), FIRMWARE_OUT)} is missing: building it`);
+    await buildFirmware({ quiet: true });
+  }
+  let status: ReturnType<typeof startStatusLine> | null = null;
+  let fleet;
+  try {
+    fleet = await startFleet({
+      broker, root, devices, interval, model: model as SensorModel, pin,
+      seed: (v.seed as string | undefined) ?? root,
+      dataDir: (v.data as string | undefined) ?? defaultDataDir(),
+      firmwareFile: FIRMWARE_OUT,
+      deviceConfig: v.config ? readDeviceConfig(v.config as string) : undefined,
+      username: user.username, password: user.password, wifi: user.wifi, homeAssistant: user.homeAssistant,
+      insecure: !!v.insecure,
+      faults,
+      dht11Decimals: !!v["dht11-decimals"],
+      environment: { baseTemperature: numberOption(v, "base-temperature", -40, 80)!, baseHumidity: numberOption(v, "base-humidity", 0, 100)! },
+      series,
+      log: (l) => status ? status.log(l) : log(l),
+    });
+  } catch (e) {
+    if (e instanceof FleetError || e instanceof DeviceConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const consoles: SerialConsole[] = [];
+  if (consolePort !== undefined) {
+    for (let i = 0; i < fleet.boards.length; i++) {
+      try {
+        consoles.push(await startSerialConsole(fleet.boards[i], consolePort === 0 ? 0 : consolePort + i));
+      } catch (e) {
+        await fleet.stop();
+        for (const c of consoles) await c.close();
+        throw new UsageError(`--console: cannot listen on 127.0.0.1:${consolePort + i} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }
+  }
+  log(`espdht sim: ${devices} board${devices > 1 ? "s" : ""} -> ${broker}, topic root ${fleet.root}, firmware ${path.relative(process.cwd(), FIRMWARE_OUT)}`);
+  for (let i = 0; i < Math.min(devices, 10); i++) log(`  board ${i}: ${fleet.ids[i]}${consoles[i] ? `  serial console tcp://127.0.0.1:${consoles[i].port}` : ""}`);
+  if (devices > 10) log(`  ... and ${devices - 10} more`);
+  if (v.verbose) fleet.boards.forEach((b, i) => b.on("console", (t) => (status ? status.log(`[${fleet.ids[i]}] ${t.trimEnd()}`) : log(t.trimEnd()))));
+  if (json) {
+    process.stdout.write(JSON.stringify({ event: "start", root: fleet.root, broker, boards: fleet.ids.map((id, i) => ({ index: i, id, console: consoles[i]?.port ?? null })) }) + "\n");
+  }
+  status = startStatusLine(fleet);
+  const jsonTimer = json ? setInterval(() => process.stdout.write(JSON.stringify({ event: "status", at: Date.now(), ...fleet.stats() }) + "\n"), 5000) : null;
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      if (jsonTimer) clearInterval(jsonTimer);
+      status?.stop();
+      log("espdht sim: powering the boards off (their wills publish 'offline')");
+      await fleet.stop();
+      for (const c of consoles) await c.close();
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(0);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
