@@ -40,7 +40,8 @@ const ESPRUINO_FACING = ["firmware/hal/espruino.ts", "firmware/main.ts"];
 
 export class FirmwareBuildError extends Error {}
 
-function options(minify: boolean): esbuild.BuildOptions {
+/** The esbuild options of the device build (tests reuse them on fixtures through `stdin`). */
+export function esbuildOptions(minify: boolean): esbuild.BuildOptions {
   return {
     entryPoints: [FIRMWARE_ENTRY],
     bundle: true,
@@ -61,7 +62,7 @@ function options(minify: boolean): esbuild.BuildOptions {
 async function bundle(minify: boolean): Promise<{ text: string; inputs: string[] }> {
   let result: esbuild.BuildResult;
   try {
-    result = await esbuild.build(options(minify));
+    result = await esbuild.build(esbuildOptions(minify));
   } catch (e) {
     const failure = e as esbuild.BuildFailure;
     const lines = (failure.errors || []).map((m) =>

@@ -41,6 +41,7 @@ export const FORBIDDEN_BUNDLE_TEXT: [RegExp, string][] = [
   [/__require\b/, "__require (iife format hides require from the espruino CLI)"],
   [/__publicField|__defNormalProp/, "class field helper"],
   [/function\s*\*/, "generator function"],
+  [/\b(BigInt|Symbol|Proxy|Reflect)\b|\bnew (Map|Set|WeakSet)\b/, "a global Espruino lacks"],
   [/\bmodule\.exports\b|\bexports\.[A-Za-z_$]/, "CommonJS exports (module is undefined at Espruino's top level)"],
 ];
 
