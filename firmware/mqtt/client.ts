@@ -59,6 +59,7 @@ export class MqttClient implements DeviceMqttClient {
     let subs: { filter: string; qos: QoS }[] = [];
     let pending: { id: number; filter: string }[] = []; // SUBSCRIBE / UNSUBSCRIBE awaiting their ack
     let qos2: number[] = []; // incoming QoS 2 ids delivered and awaiting PUBREL: a resent PUBLISH is not delivered twice
+    let up = false; // mirrored in self.connected (a local minifies smaller)
     self.connected = false;
 
     /** sets the one timer, clearing the previous one; no fn only clears */
@@ -93,7 +94,7 @@ export class MqttClient implements DeviceMqttClient {
 
     /** sends queued publishes while connected and the in-flight window has room, in order */
     const flush = () => {
-      while (queue.length && self.connected && (!queue[0].qos || inflight.length < maxInflight)) {
+      while (queue.length && up && (!queue[0].qos || inflight.length < maxInflight)) {
         const m = queue.shift() as Outgoing;
         if (m.qos) {
           m.id = nextId();
@@ -106,8 +107,8 @@ export class MqttClient implements DeviceMqttClient {
     const closed = (reason: string) => {
       gen++;
       sock = null;
-      if (self.connected && clock.now() - connectedAt >= (options.stableMs || 60000)) attempt = 0;
-      self.connected = pinging = false;
+      if (up && clock.now() - connectedAt >= (options.stableMs || 60000)) attempt = 0;
+      self.connected = up = pinging = false;
       pending = [];
       arm(-1);
       if (!stopped) {
@@ -144,7 +145,7 @@ export class MqttClient implements DeviceMqttClient {
     };
 
     const connack = (sessionPresent: boolean) => {
-      self.connected = true;
+      self.connected = up = true;
       connectedAt = clock.now();
       stats.connects++;
       for (let i = 0; i < subs.length; i++) sendSub(subs[i].filter, subs[i].qos);
@@ -161,10 +162,10 @@ export class MqttClient implements DeviceMqttClient {
     const onPacket = (p: Packet) => {
       const t = p.type;
       if (t == PacketType.Connack) {
-        if (self.connected) protocolError("second CONNACK");
+        if (up) protocolError("second CONNACK");
         else if (p.returnCode) drop("connack: " + connackReason(p.returnCode));
         else connack(p.sessionPresent);
-      } else if (!self.connected) protocolError("packet type " + t + " before CONNACK");
+      } else if (!up) protocolError("packet type " + t + " before CONNACK");
       else if (t == PacketType.Publish) {
         const id = p.id as number;
         const fresh = qos2.indexOf(id) < 0;
@@ -261,7 +262,7 @@ export class MqttClient implements DeviceMqttClient {
     self.stop = (graceful) => {
       stopped = true;
       if (!sock) return arm(-1);
-      if (graceful && self.connected) send({ type: PacketType.Disconnect });
+      if (graceful && up) send({ type: PacketType.Disconnect });
       drop("stopped");
     };
 
@@ -288,17 +289,17 @@ export class MqttClient implements DeviceMqttClient {
       return m.token;
     };
 
-    self.inflightRoom = () => (self.connected ? Math.max(0, maxInflight - inflight.length - queue.length) : 0);
+    self.inflightRoom = () => (up ? Math.max(0, maxInflight - inflight.length - queue.length) : 0);
 
     self.subscribe = (filter, qos) => {
       if (!validFilter(filter)) return reject("subscribe refused: bad topic filter '" + filter + "'");
       forget(filter);
       subs.push({ filter, qos });
-      if (self.connected) sendSub(filter, qos);
+      if (up) sendSub(filter, qos);
     };
 
     self.unsubscribe = (filter) => {
-      if (forget(filter) && self.connected) sendSub(filter, 0, true);
+      if (forget(filter) && up) sendSub(filter, 0, true);
     };
   }
 }

@@ -45,7 +45,10 @@ export function nodeSocketFactory(opts: NodeSocketOptions = {}): SocketFactory {
         if (!closed && !s.destroyed) s.write(data);
       },
       close() {
-        s.destroy();
+        // flush what was written (a DISCONNECT just before close must reach the broker), then close for sure
+        if (s.destroyed) return;
+        s.end(() => s.destroy());
+        setTimeout(() => s.destroy(), 2000).unref();
       },
     };
   };

@@ -97,6 +97,23 @@ for (const { name, start } of BROKERS) {
       expect(w.got.at(-1)).toEqual({ topic: `${r}/status`, payload: offline, qos: 1 });
     });
 
+    it("stops gracefully with DISCONNECT: the broker drops the will", async () => {
+      const r = root();
+      const w = await watcher(broker, [`${r}/#`]);
+      closers.push(() => w.c.endAsync());
+      const d = device(broker, { clientId: "dev-bye-" + name, will: { topic: `${r}/status`, payload: "offline", qos: 1, retain: false } });
+      d.client.start();
+      await until("CONNACK", () => d.client.connected);
+      d.client.publish(`${r}/status`, "bye", 1, false);
+      await until("the last message", () => w.got.length == 1);
+      d.client.stop(true);
+      // a marker published after the stop arrives after any will the broker would have sent
+      await w.c.publishAsync(`${r}/marker`, "m", { qos: 1 });
+      await until("the marker", () => w.got.length >= 2);
+      await new Promise((res) => setTimeout(res, 200));
+      expect(w.got.map((m) => m.topic)).toEqual([`${r}/status`, `${r}/marker`]);
+    });
+
     it("subscribes and receives; after a cut it reconnects, resubscribes and receives again", async () => {
       const r = root();
       const d = device(broker, { clientId: "dev-sub-" + name, clean: true });
