@@ -71,6 +71,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   private run: Run | null = null;
   private readonly prng: Prng;
   private pendingBoot: NodeJS.Timeout | null = null;
+  /** the station's association, kept across reset()/load() (the ESP32's Wi-Fi driver is not reset) */
+  private keptLink: { ssid: string; ip: string } | null = null;
 
   constructor(readonly spec: BoardSpec) {
     super();
@@ -169,6 +171,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     this.run = null;
     if (!run) return;
     if (kill) run.E.fireNow("kill");
+    this.keptLink = run.radio.state === "connected" && run.radio.ip ? { ssid: run.radio.ssid, ip: run.radio.ip } : null;
     run.rt.kill();
     for (const s of [...this.sockets]) s.powerOff();
     this.sockets.clear();
@@ -236,7 +239,10 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     const code = saved ? saved.toString("latin1") : file === undefined ? spec.firmware() : null;
     const name = saved ? file ?? ".bootcde" : "dist/firmware.js";
     this.emit("boot", code === null ? "empty" : name);
-    if (spec.savedWifi) radio.connect("saved-network", {}, undefined);
+    const soft = source === "reset" || source === "load";
+    if (soft && this.keptLink && spec.world.apUp) radio.resume(this.keptLink.ssid, this.keptLink.ip);
+    else if (spec.savedWifi) radio.connect("saved-network", {}, undefined);
+    this.keptLink = null;
     if (code !== null) {
       try {
         compiled(code, name).runInContext(context);

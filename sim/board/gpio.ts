@@ -93,14 +93,18 @@ export class Gpio {
     this.setLine(p, this.lineLevel(s), us);
   }
 
-  private setLine(p: number, level: Level, us: number, lost = false): void {
+  /** `fromIdle`: the change comes from the hardware (already outside firmware code): watches run now, before
+   * any timer that is also due, as Espruino's idle loop handles IO events before timers. */
+  private setLine(p: number, level: Level, us: number, lost = false, fromIdle = false): void {
     const s = this.pins[p];
     if (s.level === level) return;
     s.level = level;
     if (lost) return;
     const pending: Watch[] = [];
     for (const w of this.watches.values()) if (w.pin === p && w.armedUs <= us) pending.push(w);
-    if (pending.length) this.rt.queue(() => this.dispatch(p, level, us, pending));
+    if (!pending.length) return;
+    if (fromIdle) this.dispatch(p, level, us, pending);
+    else this.rt.queue(() => this.dispatch(p, level, us, pending));
   }
 
   /** Espruino's EXTI handling for one edge (jsinteractive.c, debounce 0). */
@@ -127,7 +131,7 @@ export class Gpio {
       const s = this.pins[p];
       for (const t of transitions) {
         s.deviceLevel = t.level;
-        this.setLine(p, this.lineLevel(s), t.us, t.lost);
+        this.setLine(p, this.lineLevel(s), t.us, t.lost, true);
       }
     };
     const delayMs = (last - this.clock.micros()) / 1000;

@@ -78,7 +78,7 @@ export function createRequire(host: ModuleHost): (name: unknown) => unknown {
     const factory = make[n];
     if (!factory) {
       if (ESP32_BUILTIN_MODULES.indexOf(n) >= 0) notEmulated(`require("${n}")`);
-      notEmulated(`require("${n}") (not a built-in module of the ESP32 build; Espruino would warn 'Module ${n} not found')`);
+      notEmulated(`require("${n}")`, "not a built-in module of the ESP32 build");
     }
     cache[n] = strict(n, factory());
     return cache[n];

@@ -107,7 +107,7 @@ export class EspruinoSocket extends EspruinoEmitter {
 
   write(data: unknown): boolean {
     if (typeof data !== "string") {
-      throw new NotEmulatedError(`socket.write(${Object.prototype.toString.call(data)}): Espruino would send its toString(); convert bytes with E.toString() first. socket.write with a non-string`);
+      throw new NotEmulatedError(`socket.write(${Object.prototype.toString.call(data).slice(8, -1)})`, "Espruino would send its toString(): convert bytes with E.toString() first");
     }
     if (this.closed || !this.node) return false;
     const bytes = stringToBytes(data, "socket.write");

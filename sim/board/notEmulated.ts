@@ -2,14 +2,14 @@
 // instead of quietly returning undefined.
 
 export class NotEmulatedError extends Error {
-  constructor(api: string) {
-    super(`espdht sim: ${api} is not emulated`);
+  constructor(api: string, detail?: string) {
+    super(`espdht sim: ${api} is not emulated${detail ? ` (${detail})` : ""}`);
     this.name = "Error";
   }
 }
 
-export function notEmulated(api: string): never {
-  throw new NotEmulatedError(api);
+export function notEmulated(api: string, detail?: string): never {
+  throw new NotEmulatedError(api, detail);
 }
 
 /** A function that throws NotEmulatedError when called. */

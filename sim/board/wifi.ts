@@ -68,6 +68,13 @@ export class WifiRadio extends EspruinoEmitter {
     }, this.world.apUp() ? this.prng.range(400, 1500) : this.prng.range(3000, 5000));
   }
 
+  /** After reset()/load(): still associated, with no new events (the driver kept the link). */
+  resume(ssid: string, ip: string): void {
+    this.state = "connected";
+    this.ssid = ssid;
+    this.ip = ip;
+  }
+
   disconnect(cb: unknown): void {
     this.connectToken++;
     const was = this.state;

@@ -15,7 +15,8 @@ export interface DhtPart {
 /** Range the part can report (values beyond are clipped by the part itself). */
 export function partLimits(part: DhtPart): { tMin: number; tMax: number; hMin: number; hMax: number } {
   if (part.model === "dht22") return { tMin: -40, tMax: 80, hMin: 0, hMax: 99.9 };
-  return part.dht11Decimals ? { tMin: -20, tMax: 60, hMin: 0, hMax: 95 } : { tMin: 0, tMax: 50, hMin: 5, hMax: 95 };
+  // DHT11: 0..50 C (0..60 on parts that send tenths); below 0 it reads 0 (ESPRUINO.md section 3)
+  return part.dht11Decimals ? { tMin: 0, tMax: 60, hMin: 0, hMax: 95 } : { tMin: 0, tMax: 50, hMin: 5, hMax: 95 };
 }
 
 function clamp(v: number, lo: number, hi: number): number {
