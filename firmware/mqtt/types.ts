@@ -18,9 +18,12 @@ export interface MqttClientOptions {
   username?: string | null;
   password?: string | null;
   will?: Will | null;
-  /** ms to wait for CONNACK after TCP connect (default 10 s) */
+  /** ms allowed from opening the socket to CONNACK, and for each PINGRESP (default 10 s) */
   connectTimeoutMs?: number;
-  /** reconnect backoff: first delay, cap, and how long a connection must last to reset it (defaults 1 s, 300 s, 60 s) */
+  /**
+   * reconnect backoff: first delay, cap, and how long a connection must last to reset it (defaults 1 s, 300 s, 60 s);
+   * each delay is drawn from (base/2, base], base doubling from the first delay up to the cap
+   */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   stableMs?: number;
