@@ -221,7 +221,7 @@ export class MqttClient implements DeviceMqttClient {
       lastSent = lastRecv = clock.now();
       arm(replyTimeoutMs, () => drop("timeout: no CONNACK"));
       try {
-        sock = sockets(target, {
+        const s = sockets(target, {
           onConnect: () => {
             const o = options;
             if (g == gen) send({ type: PacketType.Connect, clientId: o.clientId, clean: o.clean, keepalive: o.keepalive, username: o.username, password: o.password, will: o.will });
@@ -238,6 +238,8 @@ export class MqttClient implements DeviceMqttClient {
             if (g == gen) closed(error || "closed by peer");
           },
         });
+        // a socket that failed inside the factory (handlers called at once) is already forgotten
+        if (g == gen) sock = s;
       } catch (e) {
         closed("" + e);
       }

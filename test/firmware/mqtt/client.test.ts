@@ -101,6 +101,27 @@ describe("MqttClient: connecting", () => {
     expect(log.closes[1]).toBe("ECONNREFUSED");
   });
 
+  it("copes with a socket that fails inside the factory call", () => {
+    const clock = new FakeClock();
+    const closes: string[] = [];
+    let opened = 0;
+    const client = new MqttClient(TARGET, { clientId: "c", clean: true, keepalive: 0 }, { onClose: (r) => closes.push(r) }, (_t, h) => {
+      opened++;
+      h.onError("no route to host");
+      h.onClose();
+      return { write: () => { throw new Error("write on a dead socket"); }, close: () => {} };
+    }, clock, () => 0);
+    client.start();
+    expect(closes).toEqual(["no route to host"]);
+    client.subscribe("a", 0);
+    client.publish("a", "x", 0, false);
+    clock.advance(1000);
+    expect(opened).toBe(2);
+    client.stop(false);
+    expect(closes).toEqual(["no route to host", "no route to host"]);
+    expect(clock.pending).toBe(0);
+  });
+
   it("treats a packet before CONNACK and garbage as protocol errors that close the connection", () => {
     const { net, client, log, clock } = setup();
     client.start();
