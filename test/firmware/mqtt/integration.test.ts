@@ -91,10 +91,14 @@ for (const { name, start } of BROKERS) {
         `${r}/reading ${Buffer.from('{"t":21.5}').toString("hex")} 0`,
         `${r}/status ${Buffer.from("online").toString("hex")} 1`,
       ]);
-      d.client.stop(false); // the socket closes without DISCONNECT, like a board losing power
+      d.cut(); // the TCP connection ends without DISCONNECT, as when the network fails
       const offline = Buffer.from("offline").toString("hex");
       await until("the will", () => w.got.some((m) => m.payload == offline));
       expect(w.got.at(-1)).toEqual({ topic: `${r}/status`, payload: offline, qos: 1 });
+      // and the device comes back by itself
+      await until("the reconnect", () => d.log.connects.length == 2 && d.client.connected);
+      d.client.stop(false); // a board losing power: no DISCONNECT either
+      await until("the second will", () => w.got.filter((m) => m.payload == offline).length == 2);
     });
 
     it("stops gracefully with DISCONNECT: the broker drops the will", async () => {
