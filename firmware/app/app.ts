@@ -106,19 +106,33 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     }
   };
 
-  /** One sensing cycle; `forced` (the `read` command) publishes whatever report-on-change says. */
+  /** Callers waiting for the running cycle's reading (null: no cycle running); `forcedCycle`: publish it whatever the filter says. */
+  let waiting: ((reading: object) => void)[] | null = null;
+  let forcedCycle = false;
+
+  /** One sensing cycle. A tick while a cycle runs (slow retries) is skipped; a `read` command joins it. */
   const sense = (forced: boolean, done?: (reading: object) => void) => {
+    if (forced) forcedCycle = true;
+    if (waiting) {
+      if (done) waiting.push(done);
+      return;
+    }
+    waiting = done ? [done] : [];
+    forcedCycle = forced;
     reader.read((res) => {
+      const callers = waiting as ((reading: object) => void)[];
+      waiting = null;
       const now = clock.now();
       const up = Math.round(now);
       const error: ReadError | null = res.ok ? null : res.error;
       const t = res.ok ? Math.round((res.temperature + config.tempOffset) * 100) / 100 : 0;
       const h = res.ok ? Math.round((res.humidity + config.humOffset) * 100) / 100 : 0;
-      if (!forced && !shouldReport(config, last, now, t, h, error)) return;
+      if (!forcedCycle && !shouldReport(config, last, now, t, h, error)) return;
       last = { t, h, error, at: now };
       const ts = hal.wallClock.unixMs();
       const seq = buffer.push(up, ts, t, h, error);
-      if (done) done(payloadOf(error ? { seq, up, ts, error } : { seq, up, ts, temperature: t, humidity: h }));
+      const reading = payloadOf(error ? { seq, up, ts, error } : { seq, up, ts, temperature: t, humidity: h });
+      for (let i = 0; i < callers.length; i++) callers[i](reading);
       flush();
     });
   };

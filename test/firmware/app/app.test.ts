@@ -296,3 +296,34 @@ describe("app: report-on-change", () => {
     expect(rs.map((r) => r.error ?? "ok")).toEqual(["ok", "timeout", "ok"]);
   });
 });
+
+describe("app: slow sensor", () => {
+  it("skips ticks while a cycle is still retrying: one reading per cycle, never duplicates", () => {
+    const s = start({ config: { interval: 2 } });
+    s.client.connect();
+    s.clock.advance(2000);
+    s.client.ack();
+    s.dht.fault = "garbled"; // every attempt fails: 3 attempts, 2 s apart, span several 2 s ticks
+    s.clock.advance(12_000);
+    s.client.ack();
+    const rs = s.client.json(`${R}/${ID}/reading`);
+    const ups = rs.map((r) => r.up);
+    expect(new Set(ups).size).toBe(ups.length);
+    expect(rs.slice(1).every((r) => r.error === "checksum")).toBe(true);
+    expect(rs.map((r) => r.seq)).toEqual(rs.map((_, i) => i));
+  });
+
+  it("a read command during a running cycle gets that cycle's reading, published once", () => {
+    const s = start({ config: { interval: 2 } });
+    s.client.connect();
+    s.clock.advance(2000); // first reading; the next cycle starts at 2000
+    s.client.ack();
+    s.client.clear();
+    s.clock.advance(1); // the 2000 tick's read is waiting for the 2 s gap
+    s.client.deliver(`${R}/${ID}/cmd`, JSON.stringify({ id: "r", op: "read" }));
+    s.clock.advance(1500);
+    const reply = s.client.json(`${R}/${ID}/reply`)[0];
+    expect(reply).toMatchObject({ re: "r", ok: true, reading: { seq: 1 } });
+    expect(s.client.json(`${R}/${ID}/reading`)).toEqual([reply.reading]);
+  });
+});
