@@ -7,7 +7,7 @@ import type { ReplyWaiter } from "../commands/replyWaiter";
 import type { DeviceView, FleetState } from "../ingest/deviceState";
 import { csvLines } from "../store/csvExport";
 import { querySeries } from "../store/historyQueries";
-import type { ReadingStore } from "../store/readingStore";
+import type { HistoryStore } from "../store/readingStore";
 import type { PageAssets } from "./buildPage";
 import { BadRequest, onlyParams, pointsParam, timeRange } from "./queryParams";
 import type { SseHub } from "./sseHub";
@@ -15,7 +15,7 @@ import type { SseHub } from "./sseHub";
 export interface DashboardContext {
   page: PageAssets;
   fleet: FleetState;
-  store: ReadingStore;
+  store: HistoryStore;
   hub: SseHub;
   client: MqttClient;
   waiter: ReplyWaiter;
@@ -151,12 +151,12 @@ export async function route(ctx: DashboardContext, req: IncomingMessage, res: Se
       if (m[2] === "series") {
         onlyParams(q, ["range", "from", "to", "points"]);
         const { from, to } = timeRange(q, ctx.now());
-        ctx.store.flush(); // the newest readings belong in the answer
+        await ctx.store.settle(); // the newest readings belong in the answer
         return json(res, 200, querySeries(ctx.store.db, id, from, to, pointsParam(q)));
       }
       onlyParams(q, ["range", "from", "to"]);
       const { from, to } = timeRange(q, ctx.now(), "24h");
-      ctx.store.flush();
+      await ctx.store.settle();
       res.writeHead(200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": `attachment; filename="${id}-${new Date(from).toISOString().slice(0, 10)}.csv"`,

@@ -5,8 +5,8 @@ import { ReplyWaiter } from "../commands/replyWaiter";
 import { dashboardClientId } from "../ingest/dashboardClientId";
 import { MqttIngest } from "../ingest/ingest";
 import { BrokerSettings, displayUrl } from "../mqtt/connectBroker";
-import { openDatabase } from "../store/openDatabase";
-import { ReadingStore } from "../store/readingStore";
+import type { HistoryStore } from "../store/readingStore";
+import { WorkerStore } from "../store/workerStore";
 import { buildPage } from "./buildPage";
 import { LiveBatcher } from "./liveBatcher";
 import { DashboardContext, route } from "./routes";
@@ -32,7 +32,7 @@ export interface RunningDashboard {
   url: string;
   port: number;
   ingest: MqttIngest;
-  store: ReadingStore;
+  store: HistoryStore;
   close(): Promise<void>;
 }
 
@@ -56,7 +56,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   const log = opts.log ?? ((m: string) => process.stderr.write(m + "\n"));
   const host = opts.host ?? "127.0.0.1";
   const page = await buildPage();
-  const store = new ReadingStore(openDatabase(opts.dataDir), {
+  const store = await WorkerStore.open(opts.dataDir, {
     retentionDays: opts.retentionDays ?? 0,
     onError: (e) => log(`espdht dashboard: store error: ${e.message}`),
   });
@@ -65,7 +65,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   try {
     ingest = await MqttIngest.start({ broker: opts.broker, root: opts.root, clientId, clean: false, store, log });
   } catch (e) {
-    store.close();
+    await store.close();
     throw e;
   }
   const waiter = new ReplyWaiter();
@@ -101,7 +101,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     clearInterval(tick);
     hub.close();
     await ingest.close();
-    store.close();
+    await store.close();
     throw new Error(`cannot listen on ${host}:${opts.port}: ${(e as Error).message}`);
   }
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
@@ -117,7 +117,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await ingest.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -3,7 +3,7 @@
 import type { MqttClient } from "mqtt";
 import { everyDeviceFilter, Reading, Reply } from "../../firmware/contract";
 import { BrokerSettings, connectBroker } from "../mqtt/connectBroker";
-import { ReadingStore } from "../store/readingStore";
+import type { HistoryStore } from "../store/readingStore";
 import { ApplyOutcome, DeviceView, FleetState } from "./deviceState";
 import { parseDeviceMessage } from "./parseMessage";
 
@@ -22,14 +22,14 @@ export interface IngestOptions {
   root: string;
   fleet?: FleetState;
   /** null = keep nothing (watch, send) */
-  store?: ReadingStore | null;
+  store?: HistoryStore | null;
   now?: () => number;
 }
 
 /** Routes messages into the fleet state and store; usable without MQTT (tests, benchmark). */
 export class IngestPipeline {
   readonly fleet: FleetState;
-  readonly store: ReadingStore | null;
+  readonly store: HistoryStore | null;
   private readonly root: string;
   private readonly now: () => number;
   private listeners: IngestListener[] = [];
@@ -77,6 +77,7 @@ export class IngestPipeline {
         break;
       case "status":
         this.store?.setStatus(out.device.id, out.device.online === true, now);
+        if (!retained) this.store?.noteSeen(out.device.id, now);
         this.emit({ kind: "device", device: out.device });
         break;
       case "info":

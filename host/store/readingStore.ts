@@ -1,7 +1,10 @@
-// The reading history: batched, de-duplicated inserts (one transaction per batch), device status/info,
-// and retention. Queries live in historyQueries.ts, CSV export in csvExport.ts.
+// The reading history as the ingest and the dashboard see it: readings are queued and written in batches
+// (one transaction each, flushed every ~200 ms or N rows, de-duplicated on (device, boot, seq)), plus device
+// status/info/last seen and retention. This one writes on the calling thread; workerStore.ts moves the
+// writes to a worker thread. Queries (historyQueries.ts, csvExport.ts) read through `db`.
 import type Database from "better-sqlite3";
-import { Info, isFailedReading, Reading } from "../../firmware/contract";
+import type { Info, Reading } from "../../firmware/contract";
+import { emptyRows, PackedRows, RowPacker, StoreWriter } from "./storeWriter";
 
 export interface StoredDevice {
   id: string;
@@ -25,109 +28,87 @@ export interface ReadingStoreOptions {
   onError?: (e: Error) => void;
 }
 
-type Row = [string, number, number, number, number | null, number, number, number | null, number | null, string | null];
+/** What the ingest and the dashboard need from a store, wherever its writes happen. */
+export interface HistoryStore {
+  /** connection for queries */
+  readonly db: Database.Database;
+  add(r: Reading, receivedAt: number): void;
+  noteSeen(id: string, at: number): void;
+  setStatus(id: string, online: boolean, at: number): void;
+  setInfo(id: string, info: Info, at: number): void;
+  /** hands queued rows to the writer now */
+  flush(): void;
+  /** resolves when everything queued so far is committed */
+  settle(): Promise<void>;
+  devices(): StoredDevice[];
+  readonly inserted: number;
+  readonly duplicatesIgnored: number;
+  close(): Promise<void> | void;
+}
 
-export class ReadingStore {
-  private queue: Row[] = [];
+/** Queueing, timers and retention shared by the in-thread and worker stores. */
+export abstract class BatchingStore implements HistoryStore {
+  private packer: RowPacker;
+  private seen = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
-  /** last seen per device, written with the next batch */
-  private seen = new Map<string, number>();
-  private readonly insertMany: (rows: Row[], seen: Map<string, number>) => number;
-  private readonly upsertStatus: Database.Statement;
-  private readonly upsertInfo: Database.Statement;
-  private readonly touch: Database.Statement;
-  private readonly opts: Required<Omit<ReadingStoreOptions, "onError">> & Pick<ReadingStoreOptions, "onError">;
-  /** rows written (not counting duplicates ignored by the UNIQUE key) */
+  protected readonly opts: Required<Omit<ReadingStoreOptions, "onError">> & Pick<ReadingStoreOptions, "onError">;
   inserted = 0;
   duplicatesIgnored = 0;
 
-  constructor(readonly db: Database.Database, opts: ReadingStoreOptions = {}) {
+  constructor(readonly db: Database.Database, opts: ReadingStoreOptions) {
     this.opts = { batchRows: 2000, flushMs: 200, retentionDays: 0, retentionEveryMs: 3_600_000, now: Date.now, ...opts };
-    const insert = db.prepare(
-      "INSERT OR IGNORE INTO readings (device, boot, seq, t, ts, received, up, temperature, humidity, error) VALUES (?,?,?,?,?,?,?,?,?,?)",
-    );
-    this.insertMany = db.transaction((rows: Row[], seen: Map<string, number>) => {
-      let n = 0;
-      for (const r of rows) n += insert.run(r).changes;
-      for (const [id, at] of seen) this.touch.run(id, at);
-      return n;
-    });
-    this.upsertStatus = db.prepare(
-      "INSERT INTO devices (id, status, status_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at",
-    );
-    this.upsertInfo = db.prepare(
-      "INSERT INTO devices (id, info, info_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET info = excluded.info, info_at = excluded.info_at",
-    );
-    this.touch = db.prepare(
-      "INSERT INTO devices (id, last_seen) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET last_seen = max(coalesce(last_seen, 0), excluded.last_seen)",
-    );
-    if (this.opts.retentionDays > 0) {
-      this.applyRetention();
-      this.retentionTimer = setInterval(() => this.applyRetention(), this.opts.retentionEveryMs);
-      this.retentionTimer.unref();
-    }
+    this.packer = new RowPacker(this.opts.batchRows);
   }
 
-  /** Queues a reading received at `receivedAt`; written with the next batch. */
+  protected startRetention(): void {
+    if (this.opts.retentionDays <= 0) return;
+    this.runRetention();
+    this.retentionTimer = setInterval(() => this.runRetention(), this.opts.retentionEveryMs);
+    this.retentionTimer.unref();
+  }
+
+  protected retentionCutoff(): number {
+    return this.opts.now() - this.opts.retentionDays * 86_400_000;
+  }
+
+  protected abstract commit(rows: PackedRows, seen: [string, number][]): void;
+  protected abstract runRetention(): void;
+  abstract setStatus(id: string, online: boolean, at: number): void;
+  abstract setInfo(id: string, info: Info, at: number): void;
+  abstract settle(): Promise<void>;
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.opts.flushMs);
+    this.timer.unref();
+  }
+
   add(r: Reading, receivedAt: number): void {
-    const failed = isFailedReading(r);
-    this.queue.push([
-      r.id, r.boot, r.seq, r.ts ?? receivedAt, r.ts, receivedAt, r.up,
-      failed ? null : r.temperature, failed ? null : r.humidity, failed ? r.error : null,
-    ]);
-    if (this.queue.length >= this.opts.batchRows) this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.opts.flushMs);
-      this.timer.unref();
-    }
+    this.packer.add(r, receivedAt);
+    if (this.packer.full) this.flush();
+    else this.schedule();
+  }
+
+  noteSeen(id: string, at: number): void {
+    this.seen.set(id, at);
+    this.schedule();
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.packer.length;
   }
 
-  /** Writes every queued reading in one transaction; returns the rows written. */
-  flush(): number {
+  flush(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.queue.length === 0 && this.seen.size === 0) return 0;
-    const rows = this.queue;
-    const seen = this.seen;
-    this.queue = [];
-    this.seen = new Map();
-    try {
-      const n = this.insertMany(rows, seen);
-      this.inserted += n;
-      this.duplicatesIgnored += rows.length - n;
-      return n;
-    } catch (e) {
-      this.opts.onError?.(e as Error);
-      return 0;
-    }
-  }
-
-  setStatus(id: string, online: boolean, at: number): void {
-    this.upsertStatus.run(id, online ? "online" : "offline", at);
-  }
-
-  setInfo(id: string, info: Info, at: number): void {
-    this.upsertInfo.run(id, JSON.stringify(info), at);
-  }
-
-  setLastSeen(id: string, at: number): void {
-    this.touch.run(id, at);
-  }
-
-  /** Records that a device was seen at `at`; written with the next batch. */
-  noteSeen(id: string, at: number): void {
-    this.seen.set(id, at);
-    if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.opts.flushMs);
-      this.timer.unref();
-    }
+    if (this.packer.length === 0 && this.seen.size === 0) return;
+    const rows = this.packer.take();
+    const seen = [...this.seen];
+    this.seen.clear();
+    this.commit(rows, seen);
   }
 
   devices(): StoredDevice[] {
@@ -144,12 +125,59 @@ export class ReadingStore {
     }));
   }
 
+  protected stopTimers(): void {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.retentionTimer = null;
+  }
+
+  abstract close(): Promise<void> | void;
+}
+
+/** Writes on the calling thread, synchronously. */
+export class ReadingStore extends BatchingStore {
+  private readonly writer: StoreWriter;
+
+  constructor(db: Database.Database, opts: ReadingStoreOptions = {}) {
+    super(db, opts);
+    this.writer = new StoreWriter(db);
+    this.startRetention();
+  }
+
+  protected commit(rows: PackedRows, seen: [string, number][]): void {
+    try {
+      const n = this.writer.writeBatch(rows, seen);
+      this.inserted += n;
+      this.duplicatesIgnored += rows.n - n;
+    } catch (e) {
+      this.opts.onError?.(e as Error);
+    }
+  }
+
+  setStatus(id: string, online: boolean, at: number): void {
+    this.writer.setStatus(id, online, at);
+  }
+
+  setInfo(id: string, info: Info, at: number): void {
+    this.writer.setInfo(id, info, at);
+  }
+
+  setLastSeen(id: string, at: number): void {
+    this.writer.writeBatch(emptyRows(), [[id, at]]);
+  }
+
+  async settle(): Promise<void> {
+    this.flush();
+  }
+
+  protected runRetention(): void {
+    this.applyRetention();
+  }
+
   /** Deletes readings older than the retention period; returns the rows deleted. */
   applyRetention(): number {
     if (this.opts.retentionDays <= 0) return 0;
-    const cutoff = this.opts.now() - this.opts.retentionDays * 86_400_000;
     try {
-      return this.db.prepare("DELETE FROM readings WHERE t < ?").run(cutoff).changes;
+      return this.writer.deleteBefore(this.retentionCutoff());
     } catch (e) {
       this.opts.onError?.(e as Error);
       return 0;
@@ -158,8 +186,7 @@ export class ReadingStore {
 
   close(): void {
     this.flush();
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
-    this.retentionTimer = null;
+    this.stopTimers();
     this.db.close();
   }
 }
