@@ -1,0 +1,91 @@
+// End to end: virtual boards running dist/firmware.js publish through a real Mosquitto; the host ingest
+// validates and stores their readings, commands reach the firmware and its replies come back, and
+// powering the boards off fires their wills.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import mqtt, { MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMosquitto, RunningBroker } from "../../support/brokers";
+import { FIRMWARE_OUT } from "../../../tools/buildFirmware";
+import { Fleet, startFleet } from "../../../sim/fleet/fleet";
+import { MqttIngest } from "../../../host/ingest/ingest";
+import { WorkerStore } from "../../../host/store/workerStore";
+import { countReadings } from "../../../host/store/historyQueries";
+import { ReplyWaiter } from "../../../host/commands/replyWaiter";
+import { sendCommand } from "../../../host/commands/sendCommand";
+
+const ROOT = "espdht/e2e";
+let broker: RunningBroker;
+let fleet: Fleet | null = null;
+let ingest: MqttIngest;
+let store: WorkerStore;
+let commander: MqttClient;
+let dir: string;
+
+function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => (cond() ? resolve() : Date.now() > deadline ? reject(new Error(`timed out: ${what}`)) : setTimeout(tick, 50));
+    tick();
+  });
+}
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-e2e-"));
+  store = await WorkerStore.open(path.join(dir, "host"));
+  ingest = await MqttIngest.start({ broker: { url: broker.url, username: null, password: null, ca: null }, root: ROOT, clientId: "espdht-dash-e2e", clean: false, store, log: () => {} });
+  fleet = await startFleet({ broker: broker.url, root: ROOT, devices: 2, interval: 2, model: "dht22", pin: 4, seed: "e2e", dataDir: path.join(dir, "boards"), firmwareFile: FIRMWARE_OUT, log: () => {} });
+  commander = await mqtt.connectAsync(broker.url, { clientId: "espdht-send-e2e", clean: true });
+});
+
+afterAll(async () => {
+  await fleet?.stop();
+  commander?.end(true);
+  await ingest?.close();
+  await store?.close();
+  await broker?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("simulator -> Mosquitto -> host ingest", () => {
+  it("receives status, info and valid readings from every virtual board and stores them", async () => {
+    const ids = fleet!.ids;
+    await until(() => ids.every((id) => (ingest.fleet.get(id)?.readings ?? 0) >= 2), 60_000, "two readings per board");
+    for (const id of ids) {
+      const d = ingest.fleet.get(id)!;
+      expect(d.online).toBe(true);
+      expect(d.info).toMatchObject({ id, model: "dht22", pin: 4, interval: 2, root: ROOT });
+      expect(d.rejected.total).toBe(0);
+      expect(d.duplicates).toBe(0);
+      expect(d.lastGood!.temperature).toBeGreaterThan(-40);
+    }
+    await store.settle();
+    for (const id of ids) expect(countReadings(store.db, id)).toBeGreaterThanOrEqual(2);
+  });
+
+  it("sends commands to the firmware and gets its replies", async () => {
+    const waiter = new ReplyWaiter();
+    commander.on("message", (topic, payload) => {
+      const id = topic.split("/")[2];
+      waiter.offer(id, JSON.parse(payload.toString()));
+    });
+    await commander.subscribeAsync(`${ROOT}/+/reply`, { qos: 1 });
+    const target = fleet!.ids[0];
+    const set = await sendCommand(commander, waiter, ROOT, { target, op: "set", set: { interval: 3 } }, 15_000);
+    expect(set.timedOut).toBe(false);
+    expect(set.replies[0]).toMatchObject({ device: target, reply: { re: set.id, ok: true } });
+    const get = await sendCommand(commander, waiter, ROOT, { target, op: "get" }, 15_000);
+    expect(get.replies[0].reply).toMatchObject({ re: get.id, ok: true });
+    const all = await sendCommand(commander, waiter, ROOT, { target: "all", op: "ping" }, 4_000);
+    expect(all.replies.map((r) => r.device).sort()).toEqual([...fleet!.ids].sort());
+  });
+
+  it("sees each board go offline through its will when the fleet powers off", async () => {
+    const ids = fleet!.ids;
+    await fleet!.stop();
+    fleet = null;
+    await until(() => ids.every((id) => ingest.fleet.get(id)!.online === false), 30_000, "the wills");
+  });
+});
