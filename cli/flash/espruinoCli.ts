@@ -67,7 +67,7 @@ export function judgeOutput(output: string, dryRun: boolean): string | null {
   if (dryRun) return /Writing output to/.test(output) ? null : "the CLI did not write the upload file";
   // the CLI reports 'Upload Complete' even to a silent peer: insist on hearing the board's console
   if (!/^--\] /m.test(output)) return "the board did not answer (no Espruino prompt): is Espruino flashed on it, and is it at 115200 baud?";
-  const uncaught = /^--\] (Uncaught .*)$/m.exec(output);
+  const uncaught = /^--\] .*?(Uncaught .*)$/m.exec(output);
   if (uncaught) return `the board reported an error: ${uncaught[1]}`;
   return /Upload Complete/.test(output) ? null : "the CLI did not report 'Upload Complete'";
 }

@@ -134,13 +134,33 @@ export interface Settings {
 }
 export const SETTING_KEYS: (keyof Settings)[] = ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat"];
 
+/** Numeric fields of the device (settings and config): [key, min, max, whole number]. */
+const NUMBER_RULES: [string, number, number, boolean][] = [
+  ["interval", 2, 86400, false],
+  ["tempOffset", -20, 20, false],
+  ["humOffset", -20, 20, false],
+  ["tempDelta", 0, 50, false],
+  ["humDelta", 0, 50, false],
+  ["heartbeat", 0, 86400, false],
+  ["pin", 0, 39, true],
+  ["bufferSize", 1, 2000, true],
+  ["keepalive", 5, 3600, true],
+];
+
+/** Checks a numeric field: an error message, null when valid, undefined when `key` is not numeric. */
+export function checkNumber(key: string, value: unknown): string | null | undefined {
+  for (let i = 0; i < NUMBER_RULES.length; i++) {
+    const r = NUMBER_RULES[i];
+    if (r[0] !== key) continue;
+    const ok = isNum(value) && value >= r[1] && value <= r[2] && (!r[3] || Math.floor(value) === value);
+    return ok ? null : key + " must be " + (r[3] ? "a whole number " : "") + r[1] + ".." + r[2] + (r[2] === 86400 ? " seconds" : "");
+  }
+  return undefined;
+}
+
 /** Validates one setting; returns an error message or null. */
 export function validateSetting(key: keyof Settings, value: unknown): string | null {
-  if (!isNum(value)) return key + " must be a finite number";
-  if (key === "interval") return value < 2 || value > 86400 ? "interval must be 2..86400 seconds" : null;
-  if (key === "tempOffset" || key === "humOffset") return value < -20 || value > 20 ? key + " must be -20..20" : null;
-  if (key === "heartbeat") return value < 0 || value > 86400 ? "heartbeat must be 0..86400 seconds" : null;
-  return value < 0 || value > 50 ? key + " must be 0..50" : null;
+  return checkNumber(key, value) || null;
 }
 
 export interface Command {

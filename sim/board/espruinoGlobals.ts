@@ -90,6 +90,9 @@ export function espruinoGlobals(h: GlobalsHost): Record<string, unknown> {
     console: consoleObj,
     E,
     process,
+    // the espruino CLI sends Storage files base64-encoded: require("Storage").write(name, atob("..."), 0, n)
+    atob: (s: unknown) => Buffer.from(String(s), "base64").toString("latin1"),
+    btoa: (s: unknown) => Buffer.from(String(s), "latin1").toString("base64"),
     reset: () => h.softReset(),
     load: (file?: unknown) => h.load(file === undefined ? undefined : String(file)),
   };
