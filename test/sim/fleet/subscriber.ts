@@ -41,7 +41,7 @@ export async function record(url: string, filter: string): Promise<Recorder> {
         };
         const timer = setTimeout(() => {
           checks.splice(checks.indexOf(check), 1);
-          reject(new Error(`timed out waiting for ${what}; got:\n${messages.map((m) => `${m.topic} ${m.text}`).join("\n")}`));
+          reject(new Error(`timed out waiting for ${what}; last messages:\n${messages.slice(-20).map((m) => `${m.topic} ${m.text}`).join("\n")}`));
         }, timeoutMs);
         checks.push(check);
         check();
