@@ -1,7 +1,6 @@
 // Ingest benchmark: readings/s validated + stored by our ingest vs a bare MQTT.js subscriber that only
 // JSON-parses, through a local Mosquitto, in the same run; plus a sustained-rate run with RSS samples.
-// Run: npx tsx bench/ingestBench.ts [--count N] [--rate R] [--seconds S]
-import { spawn } from "node:child_process";
+// Run: npx tsx bench/ingestBench.ts [--count N] [--rate R] [--seconds S] [--rounds N] [--page-rate R (0 = no page)]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,8 +10,9 @@ import { startMosquitto, RunningBroker } from "../test/support/brokers";
 import { MqttIngest } from "../host/ingest/ingest";
 import { WorkerStore } from "../host/store/workerStore";
 import { everyDeviceFilter } from "../firmware/contract";
+import { publishReadings } from "./ingestPublisherProcess";
+import { formatPageBench, PageBenchResult, runPageBench } from "./pageBench";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = "espdht/bench";
 
 export interface IngestBenchOptions {
@@ -25,6 +25,8 @@ export interface IngestBenchOptions {
   sustainedSeconds?: number;
   /** rounds per QoS (the best round counts; the median is printed too) */
   rounds?: number;
+  /** also measure the dashboard page in Chromium at this many readings/s (0 = skip) */
+  pageRate?: number;
   log?: (m: string) => void;
 }
 
@@ -47,23 +49,11 @@ export interface IngestBenchResult {
   sustained: null | { targetRate: number; seconds: number; published: number; stored: number; achievedRate: number; maxLagMs: number; rssStartMb: number; rssPeakMb: number; rssEndMb: number };
   rssBeforeMb: number;
   rssAfterMb: number;
+  page: PageBenchResult | null;
 }
 
 const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
 const rss = () => process.memoryUsage().rss;
-
-function publish(broker: RunningBroker, args: Record<string, unknown>): Promise<{ published: number; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(HERE, "ingestPublisher.ts"), JSON.stringify({ url: broker.url, root: ROOT, ...args })], {
-      cwd: path.join(HERE, ".."),
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => { out += d; });
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`publisher exited with ${code}`))));
-  });
-}
 
 /** Establishes a persistent session for `clientId` (so the broker queues for it), then disconnects. */
 async function primeSession(broker: RunningBroker, clientId: string): Promise<void> {
@@ -164,7 +154,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
         for (const kind of order) {
           const clientId = `bench-${kind}-${++tag}`;
           await primeSession(broker, clientId);
-          const pub = await publish(broker, { publishers, devicesPerPublisher, perDevice, qos, rate: 0, tag: String(tag) });
+          const pub = await publishReadings({ url: broker.url, root: ROOT, publishers, devicesPerPublisher, perDevice, qos, rate: 0, tag: String(tag) });
           const dir = path.join(tmp, `db-${tag}`);
           const f = kind === "bare"
             ? await measure(total, () => drainBare(broker, clientId, total))
@@ -200,7 +190,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
       let rssPeak = rssStart;
       const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rss()); }, 100);
       const perDev = Math.ceil((rate * seconds) / (publishers * devicesPerPublisher));
-      const pub = await publish(broker, { publishers, devicesPerPublisher, perDevice: perDev, qos: 1, rate, tag: "sustained" });
+      const pub = await publishReadings({ url: broker.url, root: ROOT, publishers, devicesPerPublisher, perDevice: perDev, qos: 1, rate, tag: "sustained" });
       const deadline = Date.now() + 30_000;
       while (ingest.accepted < pub.published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       await store.settle();
@@ -213,7 +203,9 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
       await ingest.close();
       await store.close();
     }
-    return { count: total, drain, sustained, rssBeforeMb: mb(rssBefore), rssAfterMb: mb(rss()) };
+    const rssAfter = rss();
+    const page = (opts.pageRate ?? 0) > 0 ? await runPageBench({ rate: opts.pageRate, log }) : null;
+    return { count: total, drain, sustained, rssBeforeMb: mb(rssBefore), rssAfterMb: mb(rssAfter), page };
   } finally {
     await broker.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -235,6 +227,7 @@ export function formatIngestBench(r: IngestBenchResult): string {
     lines.push(`  sustained QoS 1 at ${s.targetRate.toLocaleString("en")}/s for ${s.seconds} s: ${s.stored.toLocaleString("en")}/${s.published.toLocaleString("en")} stored, ${s.achievedRate.toLocaleString("en")}/s end to end, max lag ${s.maxLagMs} ms, RSS ${s.rssStartMb} -> peak ${s.rssPeakMb} -> ${s.rssEndMb} MB`);
   }
   lines.push(`  RSS before ${r.rssBeforeMb} MB, after ${r.rssAfterMb} MB`);
+  if (r.page) lines.push(formatPageBench(r.page));
   return lines.join("\n");
 }
 
@@ -247,7 +240,7 @@ function argNumber(name: string, fallback: number): number {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  runIngestBench({ count: argNumber("count", 100_000), sustainedRate: argNumber("rate", 25_000), sustainedSeconds: argNumber("seconds", 10), rounds: argNumber("rounds", 2) })
+  runIngestBench({ count: argNumber("count", 100_000), sustainedRate: argNumber("rate", 25_000), sustainedSeconds: argNumber("seconds", 10), rounds: argNumber("rounds", 3), pageRate: argNumber("page-rate", 5000) })
     .then((r) => process.stdout.write(formatIngestBench(r) + "\n"))
     .catch((e) => {
       process.stderr.write(`ingestBench: ${(e as Error).message}\n`);

@@ -1,5 +1,5 @@
 // Child process of the ingest benchmark: MQTT.js publishers acting as devices, blasting valid readings.
-// Args (JSON in argv[2]): { url, root, publishers, devicesPerPublisher, perDevice, qos, rate, tag }.
+// Args (JSON in argv[2]): { url, root, publishers, devicesPerPublisher, perDevice, qos, rate, tag, boot? }.
 // rate = readings/s over all publishers (0 = as fast as possible). Prints one JSON line when done.
 import mqtt, { MqttClient } from "mqtt";
 
@@ -12,12 +12,14 @@ interface PublisherArgs {
   qos: 0 | 1;
   rate: number;
   tag: string;
+  /** boot number in the readings (default 1); a new boot lets a second run reuse the device ids */
+  boot?: number;
 }
 
 const MAX_OUTSTANDING = 2000;
 
-function reading(id: string, seq: number): string {
-  return JSON.stringify({ v: 1, id, boot: 1, seq, up: seq * 2000, ts: Date.now(), temperature: 20 + (seq % 100) / 10, humidity: 40 + (seq % 50) / 5 });
+function reading(id: string, boot: number, seq: number): string {
+  return JSON.stringify({ v: 1, id, boot, seq, up: seq * 2000, ts: Date.now(), temperature: 20 + (seq % 100) / 10, humidity: 40 + (seq % 50) / 5 });
 }
 
 async function runPublisher(a: PublisherArgs, index: number, ratePerPublisher: number): Promise<number> {
@@ -39,7 +41,7 @@ async function runPublisher(a: PublisherArgs, index: number, ratePerPublisher: n
   for (let seq = 1; seq <= a.perDevice; seq++) {
     for (const id of ids) {
       outstanding++;
-      client.publish(`${a.root}/${id}/reading`, reading(id, seq), { qos: a.qos }, acked);
+      client.publish(`${a.root}/${id}/reading`, reading(id, a.boot ?? 1, seq), { qos: a.qos }, acked);
       sent++;
       if (outstanding >= MAX_OUTSTANDING) await new Promise<void>((r) => { waiter = r; });
     }
