@@ -53,6 +53,8 @@ export function esbuildOptions(minify: boolean): esbuild.BuildOptions {
     external: ESPRUINO_BUILTIN_MODULES,
     supported: UNSUPPORTED,
     minify,
+    // internal property names ending in "_" are shortened in the minified artifact (never wire fields)
+    mangleProps: minify ? /[^_]_$/ : undefined,
     legalComments: "none",
     logLevel: "silent",
     outfile: minify ? FIRMWARE_OUT : FIRMWARE_DEBUG_OUT,

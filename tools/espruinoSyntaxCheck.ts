@@ -41,6 +41,7 @@ export const FORBIDDEN_BUNDLE_TEXT: [RegExp, string][] = [
   [/__require\b/, "__require (iife format hides require from the espruino CLI)"],
   [/__publicField|__defNormalProp/, "class field helper"],
   [/function\s*\*/, "generator function"],
+  [/\\u\{[0-9A-Fa-f]+\}/, "a \\u{...} escape (esbuild writes it for characters above U+FFFF; Espruino: Invalid escape sequence)"],
   [/\b(BigInt|Symbol|Proxy|Reflect)\b|\bnew (Map|Set|WeakSet)\b/, "a global Espruino lacks"],
   [/\bmodule\.exports\b|\bexports\.[A-Za-z_$]/, "CommonJS exports (module is undefined at Espruino's top level)"],
 ];

@@ -44,6 +44,7 @@ describe("buildFirmware: esbuild refuses what it would lower into something Espr
     ["#private", "class A { #n = 1; get() { return this.#n; } } console.log(new A().get());", "WeakMap"],
     ["a BigInt literal", "console.log(5n);", "a global Espruino lacks"],
     ["new Map", "console.log(new Map());", "a global Espruino lacks"],
+    ["a character above U+FFFF", 'console.log("\u{1F600}");', "escape"],
   ];
   for (const [name, code, message] of lowered) {
     it(`${name} is lowered into something the bundle check catches`, async () => {
