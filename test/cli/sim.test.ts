@@ -1,0 +1,69 @@
+// `espdht sim` as a user runs it: help, clear errors for bad arguments, live boards, and Ctrl-C that powers
+// them off (each will publishes `offline`) and exits promptly.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { startAedes } from "../support/brokers";
+import { record } from "../sim/fleet/subscriber";
+import { REPO, runCli, tempHome } from "./runCli";
+
+describe("espdht sim", () => {
+  it("prints its options with --help", async () => {
+    const { env } = tempHome();
+    const r = await runCli(["sim", "--help"], env);
+    expect(r.code).toBe(0);
+    for (const flag of ["--broker", "--devices", "--interval", "--scenario", "--console", "--seed", "--config", "wifi-drop"]) expect(r.stdout).toContain(flag);
+  });
+
+  it.each([
+    [["--interval", "1"], /--interval: 1 is out of range 2\.\.86400/],
+    [["--model", "dht33"], /--model: 'dht33' must be dht22 or dht11/],
+    [["--pin", "7"], /--pin: GPIO 7 cannot carry DHT data/],
+    [["--checksum-rate", "2"], /--checksum-rate: 2 is out of range 0\.\.1/],
+    [["--wifi-drop", "soon"], /--wifi-drop: 'soon' must be AT:SECONDS/],
+    [["--broker", "ws://example.org:8080"], /a board speaks mqtt:\/\/ or mqtts:\/\/ only/],
+    [["--duplicate-id"], /--duplicate-id needs --devices 2 or more/],
+  ])("refuses %j with a clear error", async (args, message) => {
+    const { env } = tempHome();
+    const r = await runCli(["sim", ...args], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("names the file, item and field of a bad scenario", async () => {
+    const { dir, env } = tempHome();
+    const file = path.join(dir, "bad.json");
+    fs.writeFileSync(file, '[{"at": 10, "fault": "wifi-drop", "seconds": -3}]');
+    const r = await runCli(["sim", "--scenario", file], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}: item 1 ("wifi-drop"): seconds must be a number > 0`);
+  });
+
+  it("runs boards that publish, and Ctrl-C powers them off so their wills fire", async () => {
+    const broker = await startAedes();
+    const { env } = tempHome();
+    const sub = await record(broker.url, "espdht/clisim/#");
+    try {
+      const child = spawn(process.execPath, [path.join(REPO, "bin/espdht.js"), "sim", "--broker", broker.url, "--topic-root", "espdht/clisim", "--devices", "2", "--interval", "2", "--json"], { cwd: REPO, env: { ...process.env, ...env } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      await sub.until((ms) => new Set(ms.filter((m) => m.topic.endsWith("/reading")).map((m) => m.topic)).size === 2, 30_000, "readings from both boards");
+      const start = JSON.parse(stdout.split("\n")[0]);
+      expect(start.event).toBe("start");
+      expect(start.boards.map((b: { id: string }) => b.id)).toHaveLength(2);
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      const t0 = Date.now();
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      await sub.until((ms) => start.boards.every((b: { id: string }) => ms.some((m) => m.topic === `espdht/clisim/${b.id}/status` && m.text === "offline")), 10_000, "both wills");
+      expect(stderr).toContain("powering the boards off");
+    } finally {
+      await sub.close();
+      await broker.stop();
+    }
+  }, 60_000);
+});
