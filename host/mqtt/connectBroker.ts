@@ -47,22 +47,27 @@ export function connectBroker(b: BrokerSettings, s: SessionOptions, attach?: (c:
   const client = mqtt.connect(b.url, { ...clientOptions(b, s), reconnectPeriod: 0 });
   attach?.(client);
   return new Promise((resolve, reject) => {
+    // only our own listeners are removed: MQTT.js keeps internal ones on the same events
+    const detach = () => {
+      client.removeListener("connect", onConnect);
+      client.removeListener("error", onError);
+      client.removeListener("close", onClose);
+    };
     const fail = (why: string) => {
-      client.removeAllListeners("connect");
-      client.removeAllListeners("close");
+      detach();
       client.on("error", () => {});
       client.end(true);
       reject(new Error(`cannot connect to ${displayUrl(b.url)}: ${why}`));
     };
-    client.once("connect", () => {
-      client.removeListener("error", onError);
-      client.removeListener("close", onClose);
+    const onConnect = () => {
+      detach();
       // from now on keep trying to reconnect after a drop
       client.options.reconnectPeriod = s.reconnectMs ?? 2_000;
       resolve(client);
-    });
+    };
     const onError = (e: Error) => fail(e.message || String(e));
     const onClose = () => fail("connection closed before CONNACK");
+    client.once("connect", onConnect);
     client.once("error", onError);
     client.once("close", onClose);
   });

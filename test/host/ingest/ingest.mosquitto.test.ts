@@ -112,6 +112,21 @@ describe("MqttIngest against Mosquitto", () => {
     await dev.endAsync();
   });
 
+  it("reconnects by itself after the connection drops and keeps receiving", async () => {
+    const ingest = await MqttIngest.start({ broker: settings(), root: ROOT, clientId: "espdht-dash-test-c", clean: false });
+    const states: boolean[] = [];
+    ingest.on((e) => { if (e.kind === "connection") states.push(e.connected); });
+    const dev = await device("sim-three", false);
+    await dev.publishAsync(`${ROOT}/sim-three/reading`, reading("sim-three", 1), { qos: 1 });
+    await until(() => ingest.accepted === 1, 10_000, "the first reading");
+    (ingest.client as unknown as { stream: { destroy(): void } }).stream.destroy();
+    await until(() => states.includes(false) && states.at(-1) === true, 15_000, "the reconnect");
+    await dev.publishAsync(`${ROOT}/sim-three/reading`, reading("sim-three", 2), { qos: 1 });
+    await until(() => ingest.accepted === 2, 10_000, "a reading after the reconnect");
+    await ingest.close();
+    await dev.endAsync();
+  });
+
   it("fails clearly when the broker is unreachable", async () => {
     await expect(
       MqttIngest.start({ broker: { ...settings(), url: "mqtt://127.0.0.1:1" }, root: ROOT, clientId: "espdht-watch-x", clean: true }),

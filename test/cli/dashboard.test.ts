@@ -1,0 +1,73 @@
+// `espdht dashboard` as users run it: the real CLI, a real Mosquitto, the default port taken.
+import fs from "node:fs";
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMosquitto, RunningBroker } from "../support/brokers";
+import { runCli, tempUserEnv } from "../support/runCli";
+
+const ROOT = "espdht/dashcli";
+let broker: RunningBroker;
+let env: NodeJS.ProcessEnv;
+let dir: string;
+let blocker: net.Server | null = null;
+
+function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => (cond() ? resolve() : Date.now() > deadline ? reject(new Error(`timed out: ${what}`)) : setTimeout(tick, 50));
+    tick();
+  });
+}
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  ({ env, dir } = tempUserEnv({ broker: broker.url, root: ROOT }));
+  // hold 8080 so the default port is taken (if someone else holds it, the same path is exercised)
+  blocker = await new Promise<net.Server | null>((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(null));
+    s.listen(8080, "127.0.0.1", () => resolve(s));
+  });
+});
+afterAll(async () => {
+  blocker?.close();
+  await broker?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("espdht dashboard", () => {
+  it("takes a free port when 8080 is taken, prints the URL, serves the page, and stops on Ctrl-C", async () => {
+    const run = runCli(["dashboard"], env);
+    await until(() => /http:\/\/127\.0\.0\.1:\d+\//.test(run.stdout()), 30_000, "the URL");
+    const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(run.stdout())![0];
+    expect(url).not.toBe("http://127.0.0.1:8080/");
+    expect(run.stderr()).toContain("port 8080 is taken, using a free one");
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>espdht dashboard</title>");
+    const state = (await (await fetch(new URL("/api/state", url))).json()) as { root: string; connected: boolean };
+    expect(state).toMatchObject({ root: ROOT, connected: true });
+    expect(fs.readFileSync(`${env.ESPDHT_DATA}/dashboard-client-id`, "utf8")).toMatch(/^espdht-dash-[0-9a-f]{12}\n$/);
+    run.child.kill("SIGINT");
+    expect(await run.done).toBe(0);
+  });
+
+  it("fails clearly when a port the user chose is taken", async () => {
+    const taken = (blocker?.address() as net.AddressInfo | undefined)?.port ?? 8080;
+    const run = runCli(["dashboard", "--port", String(taken)], env);
+    expect(await run.done).toBe(1);
+    expect(run.stderr()).toContain(`cannot listen on 127.0.0.1:${taken}`);
+  });
+
+  it("fails clearly when the broker is unreachable", async () => {
+    const run = runCli(["dashboard", "--port", "0", "--broker", "mqtt://127.0.0.1:1"], env);
+    expect(await run.done).toBe(1);
+    expect(run.stderr()).toContain("cannot connect to mqtt://127.0.0.1:1");
+  });
+
+  it("rejects a bad --port with exit 2", async () => {
+    const run = runCli(["dashboard", "--port", "99999"], env);
+    expect(await run.done).toBe(2);
+    expect(run.stderr()).toContain("--port: 99999 is out of range 0..65535");
+  });
+});
