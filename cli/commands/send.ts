@@ -42,13 +42,21 @@ export async function run(argv: string[]): Promise<number> {
     const m = parseDeviceMessage(host.root, topic, payload);
     if (m.kind === "reply") waiter.offer(m.deviceId, m.reply);
   });
-  const stop = () => waiter.cancelAll();
+  let interrupted = false;
+  const stop = () => {
+    interrupted = true;
+    waiter.cancelAll();
+  };
   process.once("SIGINT", stop);
   try {
     const replyFilter = target === GROUP_SEGMENT ? everyDeviceFilter(host.root, "reply") : deviceTopic(host.root, target, "reply");
     await client.subscribeAsync(replyFilter, { qos: 1 });
     process.stderr.write(`espdht send: ${op} -> ${target} via ${displayUrl(host.broker.url)} (${host.root}), waiting up to ${timeoutS} s\n`);
     const res = await sendCommand(client, waiter, host.root, { target, op, set }, timeoutS * 1000);
+    if (interrupted) {
+      process.stderr.write("espdht send: interrupted\n");
+      return 130;
+    }
     if (target === GROUP_SEGMENT) {
       const replies = res.replies.map((r) => ({ device: r.device, ...r.reply }));
       if (args.values.json) process.stdout.write(JSON.stringify(replies) + "\n");

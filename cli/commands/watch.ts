@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const waitS = numberOption(args.values, "wait", 0, 3600)!;
   const host = resolveHostOptions(args.values);
   const log = (m: string) => process.stderr.write(m + "\n");
-  log(`espdht watch: ${displayUrl(host.broker.url)} under ${host.root}/+ (Ctrl-C to stop)`);
+  log(`espdht watch: ${displayUrl(host.broker.url)} under ${host.root}/+${args.values.once ? "" : " (Ctrl-C to stop)"}`);
   const ingest = await MqttIngest.start({ broker: host.broker, root: host.root, clientId: throwawayClientId("watch"), clean: true, log });
 
   if (args.values.once) {
