@@ -1,28 +1,34 @@
 // The device's MQTT 3.1.1 client: one connection at a time over a HAL socket, reconnecting with backoff,
 // QoS 1 in flight with retransmission, a small bounded queue while offline. Written for Espruino (see ESPRUINO.md).
-// State lives in constructor locals rather than fields: the minifier shortens locals but not property names,
-// and the whole firmware has a 12 KB budget.
+// Sized for a 12 KB firmware: state lives in constructor locals (the minifier shortens locals, not property
+// names), packets are built as bytes once (a queued publish is its encoded packet), numbers stand for packet types.
 import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "../hal/hal";
-import { connackReason, encode, Packet, PacketType, PublishPacket } from "./codec";
+import { connackReason, connectPacket, frame, idPacket, lp, Packet } from "./codec";
 import { createDecoder } from "./decoder";
 import { parseFromBroker } from "./parseFromBroker";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
 import { utf8Encode } from "./utf8";
 
-interface Outgoing extends PublishPacket {
-  /** what onPublished reports; 0 for QoS 0 */
-  token: number;
+/** the fields of the broker's packets the client reads (which exist depends on the type) */
+interface Received {
+  type: number;
+  id: number;
+  returnCode: number;
+  sessionPresent: boolean;
+  qos: number;
+  granted: number[];
 }
 
-/** A topic filter a broker accepts: '#' only as the whole last level, '+' only as a whole level. */
-export function validFilter(filter: string): boolean {
-  const levels = filter.split("/");
-  for (let i = 0; i < levels.length; i++) {
-    const l = levels[i];
-    if ((l.indexOf("#") >= 0 && (l != "#" || i < levels.length - 1)) || (l.indexOf("+") >= 0 && l != "+")) return false;
-  }
-  return filter.length > 0 && utf8Encode(filter).length < 65536;
+/** a publish on its way: the encoded packet, where its packet id goes (0: QoS 0), that id, and the token */
+interface Outgoing {
+  b: Uint8Array;
+  p: number;
+  i: number;
+  k: number;
 }
+
+/** true when `s` is not a topic (wild: /[+#]/) or not a filter (wild: a '+' or '#' that is not a whole level, '#' not last) */
+const bad = (s: string, wild: RegExp) => !s || wild.test(s) || lp(s).length > 65537;
 
 export class MqttClient implements DeviceMqttClient {
   connected!: boolean;
@@ -39,15 +45,13 @@ export class MqttClient implements DeviceMqttClient {
     const stats: MqttClientStats = (self.stats = { connects: 0, queueDropped: 0, protocolErrors: 0 });
     const keepaliveMs = options.keepalive * 1000;
     const replyTimeoutMs = options.connectTimeoutMs || 10000;
-    const minDelay = options.reconnectMinMs || 1000;
-    const maxDelay = options.reconnectMaxMs || 300000;
     const maxInflight = options.maxInflight || 10;
     const queueLimit = options.queueLimit == null ? 8 : options.queueLimit;
     let sock: Socket | null = null;
     let gen = 0; // connection generation: callbacks from an older socket are ignored
     let timer: TimerHandle | null = null; // the one timer: connect timeout, keepalive, PINGRESP wait or reconnect delay
     let stopped = true;
-    let attempt = 0;
+    let backoff = 0; // the last reconnect delay's base; 0: start again from reconnectMinMs
     let connectedAt = 0;
     let lastSent = 0;
     let lastRecv = 0;
@@ -56,68 +60,75 @@ export class MqttClient implements DeviceMqttClient {
     let lastToken = 0;
     const inflight: Outgoing[] = [];
     const queue: Outgoing[] = [];
-    let subs: { filter: string; qos: QoS }[] = [];
-    let pending: { id: number; filter: string }[] = []; // SUBSCRIBE / UNSUBSCRIBE awaiting their ack
+    let subs: { [filter: string]: QoS } = {}; // re-sent after every CONNACK, in the order made
+    let pending: { [id: number]: string } = {}; // SUBSCRIBE / UNSUBSCRIBE awaiting their ack: id -> filter
     let qos2: number[] = []; // incoming QoS 2 ids delivered and awaiting PUBREL: a resent PUBLISH is not delivered twice
     let up = false; // mirrored in self.connected (a local minifies smaller)
     self.connected = false;
 
-    /** sets the one timer, clearing the previous one; no fn only clears */
-    const arm = (ms: number, fn?: () => void) => {
-      if (timer) clock.clearTimeout(timer);
-      timer = null;
-      if (fn)
-        timer = clock.setTimeout(() => {
-          timer = null;
-          fn();
-        }, ms);
+    // events are called as methods (the app's handlers may use `this`)
+    const emit = (name: keyof MqttClientEvents, arg: unknown) => {
+      const e = events as { [k: string]: (a: unknown) => void };
+      if (e[name]) e[name](arg);
     };
 
-    const send = (p: Packet) => {
-      if (!sock) return;
-      lastSent = clock.now();
-      sock.write(encode(p));
+    /** sets the one timer, clearing the previous one; no fn only clears */
+    const arm = (ms?: number, fn?: () => void) => {
+      if (timer) clock.clearTimeout(timer);
+      timer = fn
+        ? clock.setTimeout(() => {
+            timer = null;
+            fn();
+          }, ms as number)
+        : null;
+    };
+
+    const send = (b: Uint8Array) => {
+      if (sock) {
+        lastSent = clock.now();
+        sock.write(b);
+      }
     };
 
     const nextId = () => {
-      const used = (id: number) => inflight.some((m) => m.id == id) || pending.some((p) => p.id == id);
       do lastId = (lastId % 65535) + 1;
-      while (used(lastId));
+      while (pending[lastId] != null || inflight.some((m) => m.i == lastId));
       return lastId;
     };
 
-    const sendSub = (filter: string, qos: QoS, unsub?: boolean) => {
+    /** SUBSCRIBE (qos) or UNSUBSCRIBE (qos < 0) for one filter */
+    const sendSub = (filter: string, qos: number) => {
       const id = nextId();
-      pending.push({ id, filter });
-      send(unsub ? { type: PacketType.Unsubscribe, id, filters: [filter] } : { type: PacketType.Subscribe, id, subs: [{ filter, qos }] });
+      pending[id] = filter;
+      send(frame(qos < 0 ? 162 : 130, [[id >> 8, id], lp(filter), qos < 0 ? [] : [qos]]));
     };
 
     /** sends queued publishes while connected and the in-flight window has room, in order */
     const flush = () => {
-      while (queue.length && up && (!queue[0].qos || inflight.length < maxInflight)) {
+      while (up && queue.length && (!queue[0].p || inflight.length < maxInflight)) {
         const m = queue.shift() as Outgoing;
-        if (m.qos) {
-          m.id = nextId();
+        if (m.p) {
+          m.b[m.p] = (m.i = nextId()) >> 8;
+          m.b[m.p + 1] = m.i;
           inflight.push(m);
         }
-        send(m);
+        send(m.b);
       }
     };
 
     const closed = (reason: string) => {
       gen++;
       sock = null;
-      if (up && clock.now() - connectedAt >= (options.stableMs || 60000)) attempt = 0;
+      if (up && clock.now() - connectedAt >= (options.stableMs || 60000)) backoff = 0;
       self.connected = up = pinging = false;
-      pending = [];
-      arm(-1);
-      if (!stopped) {
-        // exponential backoff with jitter: a delay in (base/2, base], base doubling from min to max
-        const base = Math.min(maxDelay, minDelay * Math.pow(2, attempt));
-        if (base < maxDelay) attempt++;
-        arm(base - (random() * base) / 2, open);
+      pending = {};
+      // exponential backoff with jitter: a delay in (base/2, base], base doubling from min to max
+      if (stopped) arm();
+      else {
+        backoff = Math.min(options.reconnectMaxMs || 300000, backoff * 2 || options.reconnectMinMs || 1000);
+        arm(backoff - (random() * backoff) / 2, open);
       }
-      if (events.onClose) events.onClose(reason);
+      emit("onClose", reason);
     };
 
     /** closes our side now (the socket's own onClose is then ignored) */
@@ -135,64 +146,57 @@ export class MqttClient implements DeviceMqttClient {
     /** PINGREQ once either direction has been idle for the keepalive period, then wait for PINGRESP */
     const keepalive = () => {
       const idle = clock.now() - Math.min(lastSent, lastRecv);
-      if (!keepaliveMs) arm(-1);
+      if (!keepaliveMs) arm();
       else if (idle < keepaliveMs) arm(keepaliveMs - idle, keepalive);
       else {
-        send({ type: PacketType.Pingreq });
+        send(frame(192, []));
         pinging = true;
         arm(replyTimeoutMs, () => drop("timeout: no PINGRESP"));
       }
     };
 
-    const connack = (sessionPresent: boolean) => {
-      self.connected = up = true;
-      connectedAt = clock.now();
-      stats.connects++;
-      for (let i = 0; i < subs.length; i++) sendSub(subs[i].filter, subs[i].qos);
-      // unacknowledged QoS 1 publishes go again, in order, with their ids and DUP set
-      for (let i = 0; i < inflight.length; i++) {
-        inflight[i].dup = true;
-        send(inflight[i]);
-      }
-      flush();
-      keepalive();
-      if (events.onConnect) events.onConnect(sessionPresent);
-    };
-
-    const onPacket = (p: Packet) => {
+    const onPacket = (packet: Packet) => {
+      const p = packet as unknown as Received;
       const t = p.type;
-      if (t == PacketType.Connack) {
-        if (up) protocolError("second CONNACK");
+      const id = p.id;
+      if (!up) {
+        if (t != 2) protocolError("packet type " + t + " before CONNACK");
         else if (p.returnCode) drop("connack: " + connackReason(p.returnCode));
-        else connack(p.sessionPresent);
-      } else if (!up) protocolError("packet type " + t + " before CONNACK");
-      else if (t == PacketType.Publish) {
-        const id = p.id as number;
-        const fresh = qos2.indexOf(id) < 0;
-        if ((p.qos < 2 || fresh) && events.onMessage) events.onMessage({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, dup: p.dup });
-        if (p.qos == 1) send({ type: PacketType.Puback, id });
-        if (p.qos == 2) {
-          if (fresh && qos2.push(id) > 16) qos2.shift();
-          send({ type: PacketType.Pubrec, id });
+        else {
+          self.connected = up = true;
+          connectedAt = clock.now();
+          stats.connects++;
+          for (const f in subs) sendSub(f, subs[f]);
+          // unacknowledged QoS 1 publishes go again, in order, with their ids and DUP set
+          for (let i = 0; i < inflight.length; i++) {
+            inflight[i].b[0] |= 8;
+            send(inflight[i].b);
+          }
+          flush();
+          keepalive();
+          emit("onConnect", p.sessionPresent);
         }
-      } else if (t == PacketType.Pubrel) {
-        qos2 = qos2.filter((i) => i != p.id);
-        send({ type: PacketType.Pubcomp, id: p.id });
-      } else if (t == PacketType.Puback) {
+      } else if (t == 3) {
+        const q = p.qos;
+        const fresh = qos2.indexOf(id) < 0;
+        // the packet itself is the message: topic, payload, qos, retain, dup (and type, id)
+        if (q < 2 || fresh) emit("onMessage", p);
+        if (q == 2 && fresh && qos2.push(id) > 16) qos2.shift();
+        if (q) send(idPacket(q * 16 + 48, id)); // PUBACK (0x40) or PUBREC (0x50)
+      } else if (t == 6) {
+        qos2 = qos2.filter((i) => i != id);
+        send(idPacket(112, id)); // PUBCOMP
+      } else if (t == 4) {
         for (let i = 0; i < inflight.length; i++)
-          if (inflight[i].id == p.id) {
-            const token = inflight.splice(i, 1)[0].token;
-            if (events.onPublished) events.onPublished(token);
+          if (inflight[i].i == id) {
+            emit("onPublished", inflight.splice(i, 1)[0].k);
             return flush();
           }
-      } else if (t == PacketType.Suback || t == PacketType.Unsuback) {
-        for (let i = 0; i < pending.length; i++)
-          if (pending[i].id == p.id) {
-            const filter = pending.splice(i, 1)[0].filter;
-            if (t == PacketType.Suback && p.granted[0] == 0x80 && events.onError) events.onError("subscription refused by the broker: '" + filter + "'");
-            return;
-          }
-      } else if (t == PacketType.Pingresp) {
+      } else if (t == 9 || t == 11) {
+        const filter = pending[id];
+        delete pending[id];
+        if (t == 9 && p.granted[0] == 128) emit("onError", "subscription refused by the broker: '" + filter + "'");
+      } else if (t == 13) {
         if (pinging) {
           pinging = false;
           keepalive();
@@ -211,7 +215,7 @@ export class MqttClient implements DeviceMqttClient {
           try {
             if (g == gen) onPacket(p);
           } catch (e) {
-            reject("event handler failed: " + e);
+            emit("onError", "event handler failed: " + e);
           }
         },
         (e) => {
@@ -223,13 +227,13 @@ export class MqttClient implements DeviceMqttClient {
       try {
         const s = sockets(target, {
           onConnect: () => {
-            const o = options;
-            if (g == gen) send({ type: PacketType.Connect, clientId: o.clientId, clean: o.clean, keepalive: o.keepalive, username: o.username, password: o.password, will: o.will });
+            if (g == gen) send(connectPacket(options));
           },
           onData: (d) => {
-            if (g != gen) return;
-            lastRecv = clock.now();
-            dec.feed(d);
+            if (g == gen) {
+              lastRecv = clock.now();
+              dec.feed(d);
+            }
           },
           onError: (m) => {
             error = m;
@@ -245,17 +249,6 @@ export class MqttClient implements DeviceMqttClient {
       }
     };
 
-    /** drops a remembered subscription; true when there was one */
-    const forget = (filter: string) => {
-      const n = subs.length;
-      subs = subs.filter((s) => s.filter != filter);
-      return n > subs.length;
-    };
-
-    const reject = (what: string) => {
-      if (events.onError) events.onError(what);
-    };
-
     self.start = () => {
       stopped = false;
       if (!sock && !timer) open();
@@ -263,45 +256,41 @@ export class MqttClient implements DeviceMqttClient {
 
     self.stop = (graceful) => {
       stopped = true;
-      if (!sock) return arm(-1);
-      if (graceful && up) send({ type: PacketType.Disconnect });
+      if (!sock) return arm();
+      if (graceful && up) send(frame(224, []));
       drop("stopped");
     };
 
     self.publish = (topic, payload, qos, retain) => {
-      if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0 || !validFilter(topic)) {
-        reject("publish refused: bad topic '" + topic + "'");
+      if (bad(topic, /[+#]/)) {
+        emit("onError", "publish refused: bad topic '" + topic + "'");
         return 0;
       }
-      const m: Outgoing = {
-        type: PacketType.Publish,
-        topic,
-        payload: typeof payload == "string" ? utf8Encode(payload) : payload,
-        qos,
-        retain,
-        dup: false,
-        token: qos ? (lastToken = (lastToken % 0x7fffffff) + 1) : 0,
-      };
+      const data = typeof payload == "string" ? utf8Encode(payload) : payload;
+      const b = frame(48 | (qos << 1) | (retain ? 1 : 0), [lp(topic), qos ? [0, 0] : [], data]);
+      // the packet id (the 2 bytes before the payload) is filled in when the publish enters the in-flight window
+      const m: Outgoing = { b, p: qos ? b.length - data.length - 2 : 0, i: 0, k: qos ? ++lastToken : 0 };
       queue.push(m);
       flush();
       if (queue.length > queueLimit) {
         queue.shift();
         stats.queueDropped++;
       }
-      return m.token;
+      return m.k;
     };
 
     self.inflightRoom = () => (up ? Math.max(0, maxInflight - inflight.length - queue.length) : 0);
 
     self.subscribe = (filter, qos) => {
-      if (!validFilter(filter)) return reject("subscribe refused: bad topic filter '" + filter + "'");
-      forget(filter);
-      subs.push({ filter, qos });
+      if (bad(filter, /[^\/][+#]|[+#][^\/]|#\//)) return emit("onError", "subscribe refused: bad topic filter '" + filter + "'");
+      delete subs[filter];
+      subs[filter] = qos;
       if (up) sendSub(filter, qos);
     };
 
     self.unsubscribe = (filter) => {
-      if (forget(filter) && up) sendSub(filter, 0, true);
+      delete subs[filter];
+      if (up) sendSub(filter, -1);
     };
   }
 }

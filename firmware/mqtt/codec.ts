@@ -1,4 +1,6 @@
 // MQTT 3.1.1 packet shapes and the encoder (packet -> bytes). The decoder lives in decoder.ts.
+// The device builds its few packets from frame(), lp() and connectPacket() directly; encode() (every packet type,
+// for tests and Node tools) is made of the same pieces, so the fixtures check the device's bytes too.
 import type { Will } from "./types";
 import { utf8Encode } from "./utf8";
 
@@ -64,92 +66,72 @@ export function connackReason(code: number): string {
   return CONNACK_REASONS[code - 1] || "refused, code " + code;
 }
 
-/** largest remaining length that fits the 4-byte variable length field */
-export const MAX_REMAINING = 268435455;
+/** A length-prefixed UTF-8 string. Callers keep strings under 64 KB (topics and filters are checked by the client). */
+export function lp(s: string): Uint8Array {
+  const b = utf8Encode(s);
+  const out = new Uint8Array(b.length + 2);
+  out[0] = b.length >> 8;
+  out[1] = b.length;
+  out.set(b, 2);
+  return out;
+}
 
-/** Encodes one packet. Throws only for values the protocol cannot carry (caller bugs, not peer input). */
-export function encode(p: Packet): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let len = 0;
-  const add = (b: Uint8Array) => {
-    parts.push(b);
-    len += b.length;
-  };
-  const u16 = (n: number) => add(new Uint8Array([n >> 8, n & 255]));
-  const blob = (b: Uint8Array) => {
-    if (b.length > 65535) throw new Error("MQTT string too long");
-    u16(b.length);
-    add(b);
-  };
-  const str = (s: string) => blob(utf8Encode(s));
-  let flags = 0;
-  switch (p.type) {
-    case PacketType.Connect: {
-      const w = p.will;
-      const user = p.username != null;
-      const pass = p.password != null;
-      const f = (p.clean ? 2 : 0) | (w ? 4 | (w.qos << 3) | (w.retain ? 32 : 0) : 0) | (pass ? 64 : 0) | (user ? 128 : 0);
-      // protocol name "MQTT", level 4, connect flags, keepalive
-      add(new Uint8Array([0, 4, 77, 81, 84, 84, 4, f]));
-      u16(p.keepalive);
-      str(p.clientId);
-      if (w) {
-        str(w.topic);
-        str(w.payload);
-      }
-      if (user) str(p.username as string);
-      if (pass) str(p.password as string);
-      break;
-    }
-    case PacketType.Connack:
-      add(new Uint8Array([p.sessionPresent ? 1 : 0, p.returnCode]));
-      break;
-    case PacketType.Publish:
-      flags = (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
-      str(p.topic);
-      if (p.qos) u16(p.id as number);
-      add(p.payload);
-      break;
-    case PacketType.Subscribe:
-      flags = 2;
-      u16(p.id);
-      for (let i = 0; i < p.subs.length; i++) {
-        str(p.subs[i].filter);
-        add(new Uint8Array([p.subs[i].qos]));
-      }
-      break;
-    case PacketType.Suback:
-      u16(p.id);
-      add(new Uint8Array(p.granted));
-      break;
-    case PacketType.Unsubscribe:
-      flags = 2;
-      u16(p.id);
-      for (let i = 0; i < p.filters.length; i++) str(p.filters[i]);
-      break;
-    case PacketType.Pingreq:
-    case PacketType.Pingresp:
-    case PacketType.Disconnect:
-      break;
-    default:
-      // the id-only acks; PUBREL has the reserved flags 0010
-      if (p.type == PacketType.Pubrel) flags = 2;
-      u16(p.id);
-  }
-  if (len > MAX_REMAINING) throw new Error("MQTT packet too large");
-  // fixed header: type and flags, then the remaining length, 7 bits per byte, low groups first
-  const head = [(p.type << 4) | flags];
-  let n = len;
+/** One packet: the first header byte, the remaining length (7 bits per byte, low groups first), then the parts. */
+export function frame(h: number, parts: ArrayLike<number>[]): Uint8Array {
+  let n = 0;
+  let i = 0;
+  for (; i < parts.length; i++) n += parts[i].length;
+  const head = [h];
+  let x = n;
   do {
-    head.push((n & 127) | (n > 127 ? 128 : 0));
-    n = n >> 7;
-  } while (n > 0);
-  const out = new Uint8Array(head.length + len);
-  out.set(head);
-  let pos = head.length;
-  for (let i = 0; i < parts.length; i++) {
-    out.set(parts[i], pos);
-    pos += parts[i].length;
+    head.push(x > 127 ? (x & 127) | 128 : x);
+    x >>= 7;
+  } while (x);
+  parts.unshift(head);
+  const out = new Uint8Array(n + head.length);
+  // typed array set() stores each number modulo 256, so parts may hold [id >> 8, id]
+  for (i = n = 0; i < parts.length; i++) {
+    out.set(parts[i], n);
+    n += parts[i].length;
   }
   return out;
+}
+
+/** CONNECT: protocol "MQTT" level 4, flags, keepalive, client id, then will topic and message, user name, password. */
+export function connectPacket(c: Omit<ConnectPacket, "type">): Uint8Array {
+  const w = c.will;
+  const user = c.username;
+  const pass = c.password;
+  const parts = [
+    [0, 4, 77, 81, 84, 84, 4, (c.clean ? 2 : 0) | (w ? 4 | (w.qos << 3) | (w.retain ? 32 : 0) : 0) | (pass != null ? 64 : 0) | (user != null ? 128 : 0), c.keepalive >> 8, c.keepalive],
+    lp(c.clientId),
+  ];
+  if (w) parts.push(lp(w.topic), lp(w.payload));
+  if (user != null) parts.push(lp(user));
+  if (pass != null) parts.push(lp(pass));
+  return frame(16, parts);
+}
+
+/** a packet of just a packet id (PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK) */
+export const idPacket = (h: number, id: number) => frame(h, [[id >> 8, id]]);
+
+/** Encodes any packet (tests and Node tools; the device uses the pieces above). */
+export function encode(p: Packet): Uint8Array {
+  const t = p.type;
+  if (t == PacketType.Connect) return connectPacket(p);
+  if (t == PacketType.Connack) return frame(32, [[p.sessionPresent ? 1 : 0, p.returnCode]]);
+  if (t == PacketType.Publish) {
+    const id = p.id as number;
+    return frame(48 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), [lp(p.topic), p.qos ? [id >> 8, id] : [], p.payload]);
+  }
+  if (t == PacketType.Subscribe || t == PacketType.Unsubscribe) {
+    const parts: ArrayLike<number>[] = [[p.id >> 8, p.id]];
+    if (t == PacketType.Subscribe) for (let i = 0; i < p.subs.length; i++) parts.push(lp(p.subs[i].filter), [p.subs[i].qos]);
+    else for (let i = 0; i < p.filters.length; i++) parts.push(lp(p.filters[i]));
+    return frame((t << 4) | 2, parts);
+  }
+  if (t == PacketType.Suback) return frame(144, [[p.id >> 8, p.id], p.granted]);
+  if (t == PacketType.Pingreq || t == PacketType.Pingresp || t == PacketType.Disconnect) return frame(t << 4, []);
+  // the id-only acks; PUBREL has the reserved flags 0010
+  return idPacket((t << 4) | (t == PacketType.Pubrel ? 2 : 0), (p as AckPacket).id);
 }

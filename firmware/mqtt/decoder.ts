@@ -1,7 +1,8 @@
 // Incremental MQTT 3.1.1 framing: feed chunks split or merged anywhere; each whole packet goes to `parse`
-// and then onPacket. Malformed input becomes one onError call, after which input is ignored until reset().
+// and then onPacket. Malformed input becomes one onError call, after which all input is ignored (the client
+// closes the connection and starts a new decoder with the next one).
 // Memory is bounded: at most one packet body, and only when the whole packet fits maxPacketSize.
-import { Packet, PacketType } from "./codec";
+import type { Packet } from "./codec";
 
 /** parses one packet body given its first header byte; throws a string naming what is wrong */
 export type BodyParser = (header: number, body: Uint8Array) => Packet;
@@ -10,12 +11,10 @@ export interface Decoder {
   feed(chunk: Uint8Array): void;
   /** bytes held for an unfinished packet (never above maxPacketSize) */
   buffered(): number;
-  /** start clean (after an error, or on a new connection) */
-  reset(): void;
 }
 
 export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket: (p: Packet) => void, onError: (message: string) => void): Decoder {
-  let header = -1; // first byte of the packet being read, -1 between packets
+  let header = 0; // first byte of the packet being read, 0 between packets (type 0 does not exist)
   let remaining = 0;
   let lengthBytes = 0;
   let body: Uint8Array | null = null;
@@ -30,7 +29,7 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
 
   const finish = (b: Uint8Array) => {
     const h = header;
-    header = -1;
+    header = 0;
     body = null;
     let p: Packet;
     try {
@@ -44,36 +43,28 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
 
   return {
     buffered: () => (body ? body.length : 0),
-    reset: () => {
-      header = -1;
-      body = null;
-      dead = false;
-    },
     feed: (chunk) => {
-      let i = 0;
-      while (i < chunk.length && !dead) {
+      for (let i = 0; i < chunk.length && !dead; ) {
+        const x = chunk[i];
         if (body) {
           const k = Math.min(chunk.length - i, body.length - got);
-          body.set(chunk.subarray(i, i + k), got);
-          got += k;
-          i += k;
-          if (got == body.length) finish(body);
-        } else if (header < 0) {
-          const type = chunk[i] >> 4;
-          const flags = chunk[i] & 15;
-          header = chunk[i++];
+          body.set(chunk.subarray(i, (i += k)), got);
+          if ((got += k) == body.length) finish(body);
+        } else if (!header) {
+          const type = x >> 4;
+          header = x;
+          i++;
           remaining = lengthBytes = 0;
-          // PUBLISH: any flags but QoS 3; PUBREL, SUBSCRIBE, UNSUBSCRIBE: 0010; all others 0000
-          if (type < 1 || type > 14) fail("unknown packet type " + type);
-          else if (type == PacketType.Publish ? (flags & 6) == 6 : flags != (type == PacketType.Pubrel || type == PacketType.Subscribe || type == PacketType.Unsubscribe ? 2 : 0))
-            fail("wrong reserved flags in packet type " + type);
+          // PUBLISH: any flags but QoS 3; PUBREL (6), SUBSCRIBE (8), UNSUBSCRIBE (10): 0010 (bits of 0xA80 >> 6); others 0000
+          if (!type || type > 14) fail("unknown packet type " + type);
+          else if (type == 3 ? (x & 6) == 6 : (x & 15) != ((0xa80 >> type) & 2)) fail("wrong reserved flags in packet type " + type);
         } else {
           // remaining length: 7 bits per byte, low groups first, at most 4 bytes
-          const x = chunk[i++];
-          remaining += (x & 127) * Math.pow(128, lengthBytes++);
+          i++;
+          remaining += (x & 127) << (7 * lengthBytes++);
           const size = remaining + 1 + lengthBytes;
-          if (x & 128) {
-            if (lengthBytes == 4) fail("bad remaining length");
+          if (x > 127) {
+            if (lengthBytes > 3) fail("bad remaining length");
           } else if (size > maxPacketSize) fail("packet of " + size + " bytes is over the limit of " + maxPacketSize);
           else if (remaining) {
             body = new Uint8Array(remaining);

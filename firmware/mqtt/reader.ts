@@ -20,17 +20,15 @@ export interface Reader {
 export function reader(b: Uint8Array): Reader {
   let pos = 0;
   const take = (n: number) => {
-    if (pos + n > b.length) fail("truncated packet");
-    pos += n;
+    if ((pos += n) > b.length) fail("truncated packet");
     return b.subarray(pos - n, pos);
   };
-  const u8 = () => take(1)[0];
   const u16 = () => {
     const x = take(2);
     return (x[0] << 8) | x[1];
   };
   return {
-    u8,
+    u8: () => take(1)[0],
     u16,
     id: () => u16() || fail("packet id 0"),
     str: () => {

@@ -1,5 +1,6 @@
 // The incremental decoder: any split of the stream gives the same packets; every malformed input becomes
-// exactly one protocol error (never a throw), after which input is ignored until reset().
+// exactly one protocol error (never a throw), after which all input is ignored (the client starts a new decoder
+// with each connection).
 import { describe, expect, it } from "vitest";
 import { encode, Packet } from "../../../firmware/mqtt/codec";
 import { createDecoder } from "../../../firmware/mqtt/decoder";
@@ -86,17 +87,20 @@ describe("decoder: malformed input becomes one protocol error", () => {
     }
   });
 
-  it("ignores input after an error until reset, then decodes again", () => {
+  it("ignores all input after an error, even valid packets; a new decoder decodes them", () => {
     const got: Packet[] = [];
     const errors: string[] = [];
     const dec = createDecoder(4096, parseAnyPacket, (p) => got.push(p), (e) => errors.push(e));
     dec.feed(new Uint8Array([0x00, 0x00, 0xc0, 0x00]));
     dec.feed(new Uint8Array([0xd0, 0x00]));
+    dec.feed(new Uint8Array([0xf0, 0x00]));
     expect(errors).toHaveLength(1);
     expect(got).toEqual([]);
-    dec.reset();
-    dec.feed(new Uint8Array([0xd0, 0x00]));
+    expect(dec.buffered()).toBe(0);
+    const fresh = createDecoder(4096, parseAnyPacket, (p) => got.push(p), (e) => errors.push(e));
+    fresh.feed(new Uint8Array([0xd0, 0x00]));
     expect(got).toEqual([{ type: 13 }]);
+    expect(errors).toHaveLength(1);
   });
 
   it("buffers at most one packet body, within the limit, and frees it on error", () => {
@@ -104,10 +108,17 @@ describe("decoder: malformed input becomes one protocol error", () => {
     const dec = createDecoder(100, parseAnyPacket, () => {}, (e) => errors.push(e));
     dec.feed(new Uint8Array([0x30, 98, 0, 1, 0x61])); // 100-byte packet: exactly the limit
     expect(dec.buffered()).toBe(98);
-    dec.reset();
+    dec.feed(new Uint8Array(95)); // the rest of that packet: delivered and freed
+    expect(dec.buffered()).toBe(0);
     dec.feed(new Uint8Array([0x30, 99])); // 101 bytes: over
     expect(errors).toEqual(["packet of 101 bytes is over the limit of 100"]);
     expect(dec.buffered()).toBe(0);
+    const bad = createDecoder(100, parseAnyPacket, () => {}, (e) => errors.push(e));
+    bad.feed(new Uint8Array([0x30, 98, 0, 200])); // a topic longer than the packet: found when the body is complete
+    expect(bad.buffered()).toBe(98);
+    bad.feed(new Uint8Array(96));
+    expect(errors[1]).toContain("truncated");
+    expect(bad.buffered()).toBe(0);
   });
 
   it("keeps a throwing packet handler from corrupting its state", () => {
