@@ -11,7 +11,7 @@ import { MqttIngest } from "../host/ingest/ingest";
 import { WorkerStore } from "../host/store/workerStore";
 import { everyDeviceFilter } from "../firmware/contract";
 import { publishReadings } from "./ingestPublisherProcess";
-import { formatPageBench, PageBenchResult, runPageBench } from "./pageBench";
+import { formatPageBench, PageBenchResult, runPageBench } from "./ingestPageBench";
 
 const ROOT = "espdht/bench";
 

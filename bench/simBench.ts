@@ -1,0 +1,191 @@
+// Simulator benchmark: how many virtual boards (each running dist/firmware.js, one reading every 2 s, the
+// DHT's fastest rate) one process keeps on time, with RSS and CPU per board, against a broker on loopback.
+// Run: npx tsx bench/simBench.ts [--steps 100,250,500,1000] [--seconds 20] [--warmup 8] [--broker mosquitto|aedes]
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { startAedes, startMosquitto, RunningBroker } from "../test/support/brokers";
+import { FIRMWARE_OUT } from "../tools/buildFirmware";
+import { startFleet } from "../sim/fleet/fleet";
+
+export interface SimBenchOptions {
+  /** fleet sizes to try, in order */
+  steps?: number[];
+  /** seconds measured per step, after the warm-up */
+  seconds?: number;
+  /** seconds for every board to boot, join Wi-Fi, connect and settle */
+  warmup?: number;
+  /** mosquitto runs in its own process (default); aedes shares this one */
+  broker?: "mosquitto" | "aedes";
+  log?: (m: string) => void;
+}
+
+export interface SimStepFigures {
+  boards: number;
+  /** readings published per board per second, over the expected 0.5 */
+  onTimeRatio: number;
+  readings: number;
+  errorReadings: number;
+  /** lateness of each reading after its predecessor (interval - 2000 ms) */
+  latenessP50Ms: number;
+  latenessP99Ms: number;
+  latenessMaxMs: number;
+  loopLagP50Ms: number;
+  loopLagP99Ms: number;
+  loopLagMaxMs: number;
+  rssMb: number;
+  rssPerBoardKb: number;
+  /** share of one core over the measured window */
+  cpuPercent: number;
+  cpuPerBoardPercent: number;
+  mqttConnected: number;
+  uncaught: number;
+  keptUp: boolean;
+}
+
+export interface SimBenchResult {
+  broker: string;
+  baselineRssMb: number;
+  steps: SimStepFigures[];
+}
+
+const INTERVAL_S = 2;
+const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function settleMemory(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await sleep(200);
+  }
+  return process.memoryUsage().rss;
+}
+
+async function runStep(broker: RunningBroker, boards: number, o: Required<Omit<SimBenchOptions, "log" | "steps" | "broker">>, baseline: number, log: (m: string) => void): Promise<SimStepFigures> {
+  const fleet = await startFleet({
+    broker: broker.url, root: `espdht/bench-${boards}`, devices: boards, interval: INTERVAL_S, model: "dht22", pin: 4,
+    seed: `bench-${boards}`, dataDir: null, firmwareFile: FIRMWARE_OUT, log,
+  });
+  const lastAt = new Array<number>(boards).fill(0);
+  const lateness: number[] = [];
+  let measuring = false;
+  let readings = 0;
+  let errorReadings = 0;
+  fleet.boards.forEach((b, i) => b.on("reading", (error) => {
+    const now = performance.now();
+    if (measuring) {
+      readings++;
+      if (error) errorReadings++;
+      if (lastAt[i]) lateness.push(now - lastAt[i] - INTERVAL_S * 1000);
+    }
+    lastAt[i] = now;
+  }));
+  await sleep(o.warmup * 1000);
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  measuring = true;
+  let rssPeak = 0;
+  for (let s = 0; s < o.seconds; s++) {
+    await sleep(1000);
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  lag.disable();
+  const stats = fleet.stats();
+  await fleet.stop();
+  lateness.sort((a, b) => a - b);
+  const onTimeRatio = readings / (boards * (elapsed / INTERVAL_S));
+  const cpuPercent = ((cpu.user + cpu.system) / 1000 / (elapsed * 1000)) * 100;
+  const f: SimStepFigures = {
+    boards,
+    onTimeRatio: Math.round(onTimeRatio * 1000) / 1000,
+    readings,
+    errorReadings,
+    latenessP50Ms: Math.round(percentile(lateness, 50)),
+    latenessP99Ms: Math.round(percentile(lateness, 99)),
+    latenessMaxMs: Math.round(lateness[lateness.length - 1] ?? NaN),
+    loopLagP50Ms: Math.round(lag.percentile(50) / 1e5) / 10,
+    loopLagP99Ms: Math.round(lag.percentile(99) / 1e5) / 10,
+    loopLagMaxMs: Math.round(lag.max / 1e5) / 10,
+    rssMb: mb(rssPeak),
+    rssPerBoardKb: Math.round((rssPeak - baseline) / 1024 / boards),
+    cpuPercent: Math.round(cpuPercent),
+    cpuPerBoardPercent: Math.round((cpuPercent / boards) * 1000) / 1000,
+    mqttConnected: stats.mqtt,
+    uncaught: stats.uncaught,
+    keptUp: false,
+  };
+  // on time: (almost) every reading published, no error readings from lateness, lateness well under an interval
+  f.keptUp = f.onTimeRatio >= 0.95 && errorReadings === 0 && f.latenessP99Ms < 500 && stats.mqtt === boards;
+  return f;
+}
+
+export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchResult> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + "\n"));
+  const o = { seconds: opts.seconds ?? 20, warmup: opts.warmup ?? 8 };
+  const steps = opts.steps ?? [100, 250, 500, 1000];
+  const kind = opts.broker ?? "mosquitto";
+  const broker = kind === "aedes" ? await startAedes() : await startMosquitto(["max_inflight_messages 20"]);
+  const baseline = await settleMemory();
+  log(`sim bench: ${kind} on ${broker.url}; baseline RSS ${mb(baseline)} MB; ${o.warmup} s warm-up + ${o.seconds} s per step; one reading every ${INTERVAL_S} s per board`);
+  const results: SimStepFigures[] = [];
+  try {
+    for (const n of steps) {
+      log(`  ${n} boards ...`);
+      const f = await runStep(broker, n, o, baseline, log);
+      results.push(f);
+      log(`  ${n} boards: ${f.keptUp ? "kept up" : "FELL BEHIND"}; on-time ${f.onTimeRatio}, lateness p99 ${f.latenessP99Ms} ms, loop lag p99 ${f.loopLagP99Ms} ms, RSS ${f.rssMb} MB, CPU ${f.cpuPercent}%`);
+      await settleMemory();
+      if (!f.keptUp && n !== steps[steps.length - 1]) log("  (continuing to show how it degrades)");
+    }
+  } finally {
+    await broker.stop();
+  }
+  return { broker: kind, baselineRssMb: mb(baseline), steps: results };
+}
+
+export function formatSimBench(r: SimBenchResult): string {
+  const head = ["boards", "on-time", "readings", "err", "late p50", "late p99", "late max", "lag p50", "lag p99", "lag max", "RSS MB", "KB/board", "CPU %", "CPU %/board", "mqtt", "kept up"];
+  const rows = r.steps.map((s) => [s.boards, s.onTimeRatio, s.readings, s.errorReadings, s.latenessP50Ms, s.latenessP99Ms, s.latenessMaxMs, s.loopLagP50Ms, s.loopLagP99Ms, s.loopLagMaxMs, s.rssMb, s.rssPerBoardKb, s.cpuPercent, s.cpuPerBoardPercent, `${s.mqttConnected}/${s.boards}`, s.keptUp ? "yes" : "NO"].map(String));
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(width[i])).join("  ");
+  const first = r.steps[0];
+  const ratios = r.steps.slice(1).map((s) => `${s.boards}: ${(s.rssPerBoardKb / first.rssPerBoardKb).toFixed(2)}x RSS/board, ${(s.cpuPerBoardPercent / first.cpuPerBoardPercent).toFixed(2)}x CPU/board vs ${first.boards}`);
+  return [
+    `Simulator benchmark (${r.broker} broker on loopback; baseline RSS ${r.baselineRssMb} MB; lateness = gap between a board's readings minus 2,000 ms; times in ms)`,
+    line(head),
+    ...rows.map(line),
+    ...(ratios.length ? ["per-board cost vs the smallest fleet: " + ratios.join("; ")] : []),
+  ].join("\n");
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const steps = arg("steps")?.split(",").map(Number);
+  if (steps && steps.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--steps: '${arg("steps")}' must be whole numbers like 100,250,500`);
+  const broker = arg("broker");
+  if (broker && broker !== "mosquitto" && broker !== "aedes") throw new Error("--broker must be mosquitto or aedes");
+  runSimBench({ steps, seconds: arg("seconds") ? Number(arg("seconds")) : undefined, warmup: arg("warmup") ? Number(arg("warmup")) : undefined, broker: broker as "mosquitto" | "aedes" | undefined })
+    .then((r) => {
+      process.stdout.write(formatSimBench(r) + "\n");
+      process.exit(0);
+    })
+    .catch((e) => {
+      process.stderr.write(`sim bench: ${(e as Error).message}\n`);
+      process.exit(1);
+    });
+}
