@@ -30,6 +30,8 @@ export interface SimStepFigures {
   latenessP50Ms: number;
   latenessP99Ms: number;
   latenessMaxMs: number;
+  /** readings more than 500 ms late */
+  lateOver500: number;
   loopLagP50Ms: number;
   loopLagP99Ms: number;
   loopLagMaxMs: number;
@@ -119,14 +121,17 @@ async function runStep(broker: RunningBroker, boards: number, o: Required<Omit<S
     loopLagMaxMs: Math.round(lag.max / 1e5) / 10,
     rssMb: mb(rssPeak),
     rssPerBoardKb: Math.round((rssPeak - baseline) / 1024 / boards),
+    lateOver500: lateness.filter((x) => x > 500).length,
     cpuPercent: Math.round(cpuPercent),
     cpuPerBoardPercent: Math.round((cpuPercent / boards) * 1000) / 1000,
     mqttConnected: stats.mqtt,
     uncaught: stats.uncaught,
     keptUp: false,
   };
-  // on time: (almost) every reading published, no error readings from lateness, lateness well under an interval
-  f.keptUp = f.onTimeRatio >= 0.95 && errorReadings === 0 && f.latenessP99Ms < 500 && stats.mqtt === boards;
+  // on time: (almost) every reading published, none failed because the DHT frame or its 30 ms listening window
+  // was delayed, timers late by well under a DHT frame's margin, every board connected. (A gap of ~1 s between two
+  // readings also happens with one idle board: the firmware's read scheduling at interval == the 2 s DHT gap.)
+  f.keptUp = f.onTimeRatio >= 0.95 && errorReadings === 0 && f.loopLagP99Ms < 50 && stats.mqtt === boards;
   return f;
 }
 
@@ -136,6 +141,10 @@ export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchR
   const steps = opts.steps ?? [100, 250, 500, 1000];
   const kind = opts.broker ?? "mosquitto";
   const broker = kind === "aedes" ? await startAedes() : await startMosquitto(["max_inflight_messages 20"]);
+  // warm the code paths (compiled firmware, modules) with one board, so the baseline holds what every run needs
+  const warm = await startFleet({ broker: broker.url, root: "espdht/bench-warm", devices: 1, interval: INTERVAL_S, model: "dht22", pin: 4, seed: "warm", dataDir: null, firmwareFile: FIRMWARE_OUT, log });
+  await sleep(3000);
+  await warm.stop();
   const baseline = await settleMemory();
   log(`sim bench: ${kind} on ${broker.url}; baseline RSS ${mb(baseline)} MB; ${o.warmup} s warm-up + ${o.seconds} s per step; one reading every ${INTERVAL_S} s per board`);
   const results: SimStepFigures[] = [];
@@ -155,8 +164,8 @@ export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchR
 }
 
 export function formatSimBench(r: SimBenchResult): string {
-  const head = ["boards", "on-time", "readings", "err", "late p50", "late p99", "late max", "lag p50", "lag p99", "lag max", "RSS MB", "KB/board", "CPU %", "CPU %/board", "mqtt", "kept up"];
-  const rows = r.steps.map((s) => [s.boards, s.onTimeRatio, s.readings, s.errorReadings, s.latenessP50Ms, s.latenessP99Ms, s.latenessMaxMs, s.loopLagP50Ms, s.loopLagP99Ms, s.loopLagMaxMs, s.rssMb, s.rssPerBoardKb, s.cpuPercent, s.cpuPerBoardPercent, `${s.mqttConnected}/${s.boards}`, s.keptUp ? "yes" : "NO"].map(String));
+  const head = ["boards", "on-time", "readings", "err", "late p50", "late p99", "late max", ">500ms", "lag p50", "lag p99", "lag max", "RSS MB", "KB/board", "CPU %", "CPU %/board", "mqtt", "kept up"];
+  const rows = r.steps.map((s) => [s.boards, s.onTimeRatio, s.readings, s.errorReadings, s.latenessP50Ms, s.latenessP99Ms, s.latenessMaxMs, s.lateOver500, s.loopLagP50Ms, s.loopLagP99Ms, s.loopLagMaxMs, s.rssMb, s.rssPerBoardKb, s.cpuPercent, s.cpuPerBoardPercent, `${s.mqttConnected}/${s.boards}`, s.keptUp ? "yes" : "NO"].map(String));
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(width[i])).join("  ");
   const first = r.steps[0];

@@ -48,6 +48,8 @@ export interface BoardEvents {
   uncaught: [message: string, notEmulated: boolean];
   boot: [source: string];
   off: [];
+  /** the firmware wrote a reading PUBLISH to its socket */
+  reading: [error: boolean];
 }
 
 interface Run {
@@ -199,7 +201,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       unreachable: () => (spec.world.brokerReachable ? null : "unreachable"),
       tlsInsecure: spec.tlsInsecure,
       sockets: this.sockets,
-      tap: () => sniffSocket(this.wire, () => this.clock.micros() / 1000),
+      tap: () => sniffSocket(this.wire, () => this.clock.micros() / 1000, (error) => this.emit("reading", error)),
     };
     const E = new EspruinoEmitter(rt);
     const require = createRequire({

@@ -54,7 +54,7 @@ export function newWireStats(): MqttWireStats {
 }
 
 /** Framers for both directions of one socket, updating `stats`. */
-export function sniffSocket(stats: MqttWireStats, now: () => number): { out(b: Buffer): void; in(b: Buffer): void; closed(): void } {
+export function sniffSocket(stats: MqttWireStats, now: () => number, onReading?: (error: boolean) => void): { out(b: Buffer): void; in(b: Buffer): void; closed(): void } {
   const out = new MqttFramer((type, _flags, body) => {
     if (type === 1) {
       stats.connects++;
@@ -70,7 +70,9 @@ export function sniffSocket(stats: MqttWireStats, now: () => number): { out(b: B
     if (!topic.endsWith("/reading")) return;
     stats.readings++;
     stats.lastReadingAt = now();
-    if (body.indexOf('"error"', 2 + topicLen, "latin1") >= 0) stats.errorReadings++;
+    const error = body.indexOf('"error"', 2 + topicLen, "latin1") >= 0;
+    if (error) stats.errorReadings++;
+    onReading?.(error);
   });
   const inn = new MqttFramer((type, _flags, body) => {
     if (type === 2 && body.length >= 2) stats.connected = body[1] === 0;
