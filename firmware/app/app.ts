@@ -1,20 +1,19 @@
 // The device program: sensing loop -> reading buffer -> MQTT, plus commands, info and discovery.
 // Everything comes through the HAL and an injected MQTT client factory, so it runs under test in Node.
 import { DeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
-import {
-  buildFailedReading, buildReading, COMMAND_OPS, Info, ReadError, Reply, Settings, STATUS_OFFLINE, STATUS_ONLINE,
-} from "../contract/payloads";
-import { deviceIdFromMac, deviceTopic, DeviceTopicKind, groupCommandTopic } from "../contract/topics";
+import { COMMAND_OPS, Info, ReadError, Reply, STATUS_OFFLINE, STATUS_ONLINE } from "../contract/payloads";
+import { deviceIdFromMac, deviceTopic, groupCommandTopic } from "../contract/topics";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
+import { DhtResult } from "../dht/decodeDhtFrame";
 import { createDhtReader } from "../dht/dhtReader";
 import type { Hal, SocketTarget, TimerHandle } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
-import { handleCommand } from "./commands";
-import { discoveryPayload, discoveryTopic } from "./homeAssistant";
+import { CommandHandlers, handleCommand } from "./commands";
+import { eachDiscovery } from "./homeAssistant";
 import { BufferedReading, createReadingBuffer } from "./readingBuffer";
 import { LastReport, shouldReport } from "./reportFilter";
-import { countBoot, loadConfig, settingsOf } from "./storedConfig";
+import { countBoot, loadConfig, readJsonSafely, settingsOf } from "./storedConfig";
 import { keepWifiUp } from "./wifiLink";
 
 export type MqttClientFactory = (target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents) => DeviceMqttClient;
@@ -37,104 +36,108 @@ export function deviceIdFor(serial: string): string {
   return serial.indexOf("sim-") === 0 ? serial : deviceIdFromMac("esp32", serial);
 }
 
+/** Rounds an offset-corrected value to hundredths (what the buffer keeps and the filter compares). */
+const hundredths = (x: number) => Math.round(x * 100) / 100;
+
 export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp {
   const clock = hal.clock;
   const board = hal.board;
-  const loaded = loadConfig(hal.storage);
+  const storage = hal.storage;
+  const loaded = loadConfig(storage);
   const config = loaded.config;
-  const boot = countBoot(hal.storage);
+  const configError = loaded.error;
+  const boot = countBoot(storage);
+  const log = (m: string) => board.log(m);
   board.setTelnet(config.telnet);
-  if (loaded.error) board.log("config: " + loaded.error);
+  if (configError) log("config: " + configError);
   const id = deviceIdFor(board.serial());
-  const topic = (kind: DeviceTopicKind) => deviceTopic(config.root, id, kind);
+  const prefix = deviceTopic(config.root, id, "" as "cmd"); // "R/D/": + status | info | reading | cmd | reply
+  const group = groupCommandTopic(config.root);
   const buffer = createReadingBuffer(config.bufferSize);
   const reader = createDhtReader(hal.dhtPin(config.pin), clock, config.model, READ_ATTEMPTS);
+  const broker = config.broker;
+  const target: SocketTarget = { host: broker.host, port: broker.port, tls: broker.tls };
+  const mqttLog = (m: string) => log("mqtt: " + m);
   let last: LastReport | null = null;
   let loop: TimerHandle | null = null;
   let started = false;
+  /** a sensing cycle is running; `forced`: publish its reading whatever the filter says (a `read` command) */
+  let busy = false;
+  let forced = false;
+  /** payload of the last reading published (a `read` command answers with its cycle's) */
+  let lastReading: object = {};
 
   const client = createClient(
-    { host: config.broker.host, port: config.broker.port, tls: config.broker.tls },
+    target,
     {
-      clientId: id, clean: false, keepalive: config.keepalive, username: config.broker.username, password: config.broker.password,
-      will: { topic: topic("status"), payload: STATUS_OFFLINE, qos: 1, retain: true },
+      clientId: id, clean: false, keepalive: config.keepalive, username: broker.username, password: broker.password,
+      will: { topic: prefix + "status", payload: STATUS_OFFLINE, qos: 1, retain: true },
     },
     {
       onConnect() {
-        client.publish(topic("status"), STATUS_ONLINE, 1, true);
+        client.publish(prefix + "status", STATUS_ONLINE, 1, true);
         publishInfo();
-        if (config.homeAssistant) {
-          client.publish(discoveryTopic(id, "temperature"), discoveryPayload(id, config, "temperature", "\u00b0C", topic), 1, true);
-          client.publish(discoveryTopic(id, "humidity"), discoveryPayload(id, config, "humidity", "%", topic), 1, true);
-        }
+        if (config.homeAssistant) eachDiscovery(id, config.model, prefix, (topic, payload) => client.publish(topic, payload, 1, true));
         flush();
       },
       onPublished: () => flush(),
       onMessage(msg) {
-        if (msg.topic === topic("cmd") || msg.topic === groupCommandTopic(config.root)) {
-          handleCommand(utf8Decode(msg.payload), commandTarget, sendReply);
-        }
+        if (msg.topic === prefix + "cmd" || msg.topic === group) handleCommand(utf8Decode(msg.payload), handlers, (reply: Reply) => publish("reply", reply, false));
       },
-      onClose: (reason) => board.log("mqtt: " + reason),
-      onError: (message) => board.log("mqtt: " + message),
+      onClose: mqttLog,
+      onError: mqttLog,
     },
   );
+
+  const publish = (kind: string, payload: object, retain: boolean) => client.publish(prefix + kind, JSON.stringify(payload), 1, retain);
 
   const publishInfo = () => {
     const info: Info = {
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
-      ip: hal.wifi.ip(), boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped(), configError: loaded.error,
+      ip: hal.wifi.ip(), boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped(), configError,
     };
     const mem = board.memory();
     if (mem) info.mem = mem;
-    client.publish(topic("info"), JSON.stringify(info), 1, true);
+    publish("info", info, true);
   };
 
-  const sendReply = (reply: Reply) => { client.publish(topic("reply"), JSON.stringify(reply), 1, false); };
-
-  const payloadOf = (r: BufferedReading) => {
-    const base = { v: PAYLOAD_VERSION, id, boot, seq: r.seq, up: r.up, ts: r.ts };
-    return r.error ? buildFailedReading(base, r.error) : buildReading(base, r.temperature as number, r.humidity as number);
-  };
+  /** The reading payload (keys in contract order: v, id, boot, seq, up, ts, then values or error). */
+  const payloadOf = (r: BufferedReading) => Object.assign({ v: PAYLOAD_VERSION, id, boot }, r);
 
   /** Hands buffered readings to the client, oldest first, while it has in-flight room (it retransmits those). */
   const flush = () => {
     while (client.connected && client.inflightRoom() > 0) {
       const r = buffer.shift(Math.round(clock.now()));
       if (!r) return;
-      client.publish(topic("reading"), JSON.stringify(payloadOf(r)), 1, false);
+      publish("reading", payloadOf(r), false);
     }
   };
 
-  /** Callers waiting for the running cycle's reading (null: no cycle running); `forcedCycle`: publish it whatever the filter says. */
-  let waiting: ((reading: object) => void)[] | null = null;
-  let forcedCycle = false;
+  const onRead = (res: DhtResult) => {
+    busy = false;
+    const now = clock.now();
+    const error: ReadError | null = res.ok ? null : res.error;
+    const t = res.ok ? hundredths(res.temperature + config.tempOffset) : 0;
+    const h = res.ok ? hundredths(res.humidity + config.humOffset) : 0;
+    if (!forced && !shouldReport(config, last, now, t, h, error)) return;
+    forced = false;
+    last = { t, h, error, at: now };
+    const up = Math.round(now);
+    const ts = hal.wallClock.unixMs();
+    const r: BufferedReading = { seq: buffer.push(up, ts, t, h, error), up, ts };
+    if (error) r.error = error;
+    else {
+      r.temperature = t;
+      r.humidity = h;
+    }
+    lastReading = payloadOf(r);
+    flush();
+  };
 
   /** One sensing cycle. A tick while a cycle runs (slow retries) is skipped; a `read` command joins it. */
-  const sense = (forced: boolean, done?: (reading: object) => void) => {
-    if (forced) forcedCycle = true;
-    if (waiting) {
-      if (done) waiting.push(done);
-      return;
-    }
-    waiting = done ? [done] : [];
-    forcedCycle = forced;
-    reader.read((res) => {
-      const callers = waiting as ((reading: object) => void)[];
-      waiting = null;
-      const now = clock.now();
-      const up = Math.round(now);
-      const error: ReadError | null = res.ok ? null : res.error;
-      const t = res.ok ? Math.round((res.temperature + config.tempOffset) * 100) / 100 : 0;
-      const h = res.ok ? Math.round((res.humidity + config.humOffset) * 100) / 100 : 0;
-      if (!forcedCycle && !shouldReport(config, last, now, t, h, error)) return;
-      last = { t, h, error, at: now };
-      const ts = hal.wallClock.unixMs();
-      const seq = buffer.push(up, ts, t, h, error);
-      const reading = payloadOf(error ? { seq, up, ts, error } : { seq, up, ts, temperature: t, humidity: h });
-      for (let i = 0; i < callers.length; i++) callers[i](reading);
-      flush();
-    });
+  const sense = () => {
+    if (!busy) reader.read(onRead);
+    busy = true;
   };
 
   const schedule = () => {
@@ -142,47 +145,44 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     loop = clock.setTimeout(() => {
       loop = null;
       schedule();
-      sense(false);
+      sense();
     }, config.interval * 1000);
   };
 
-  const commandTarget = {
-    readNow: (done: (reading: object) => void) => sense(true, done),
-    applySettings(set: Partial<Settings>): Settings {
-      for (const key in set) config[key as keyof Settings] = set[key as keyof Settings] as number;
+  const handlers: CommandHandlers = {
+    read: (c, done) => {
+      forced = true;
+      sense();
+      // the reader serves this caller right after onRead, with the same result
+      reader.read(() => done({ reading: lastReading }));
+    },
+    set: (c, done) => {
+      Object.assign(config, c.set);
       const settings = settingsOf(config);
-      hal.storage.writeJSON(SETTINGS_FILE, settings);
+      storage.writeJSON(SETTINGS_FILE, settings);
       schedule();
       publishInfo();
-      return settings;
+      done({ settings });
     },
-    effectiveConfig() {
-      const out: { [k: string]: unknown } = {};
-      for (const key in config) if (key !== "wifi" && key !== "broker") out[key] = config[key as keyof DeviceConfig];
-      out.broker = { host: config.broker.host, port: config.broker.port, tls: config.broker.tls };
-      out.wifi = config.wifi ? config.wifi.ssid : null;
-      return out;
-    },
-    up: () => Math.round(clock.now()),
-    restart(cmdId: string) {
-      let done: unknown;
-      try { done = hal.storage.readJSON(RESTART_FILE); } catch (e) { done = null; }
-      if (done === cmdId) return;
-      hal.storage.writeJSON(RESTART_FILE, cmdId);
+    // the effective config without secrets
+    get: (c, done) => done({ config: Object.assign({}, config, { broker: target, wifi: config.wifi && config.wifi.ssid }) }),
+    ping: (c, done) => done({ up: Math.round(clock.now()) }),
+    restart: (c, done) => {
+      done({});
+      if (readJsonSafely(storage, RESTART_FILE) === c.id) return;
+      storage.writeJSON(RESTART_FILE, c.id);
       clock.setTimeout(() => board.restart(), 1000);
     },
   };
 
-  client.subscribe(topic("cmd"), 1);
-  client.subscribe(groupCommandTopic(config.root), 1);
-  const online = () => {
+  client.subscribe(prefix + "cmd", 1);
+  client.subscribe(group, 1);
+  keepWifiUp(hal.wifi, clock, config.wifi, () => {
     hal.wifi.startSntp(config.ntpServer);
     if (!started) client.start();
     started = true;
-  };
-  keepWifiUp(hal.wifi, clock, config.wifi, online, (m) => board.log(m));
-  if (!config.wifi) online();
-  sense(false);
+  }, log);
+  sense();
   schedule();
-  return { id, boot, config, configError: loaded.error, client };
+  return { id, boot, config, configError, client };
 }

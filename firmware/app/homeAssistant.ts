@@ -1,23 +1,27 @@
 // Home Assistant MQTT discovery (off by default): one retained sensor config per quantity.
-import type { DeviceConfig } from "../contract/deviceConfig";
-import type { DeviceTopicKind } from "../contract/topics";
 import { FIRMWARE_VERSION } from "../contract/version";
 
-export function discoveryTopic(id: string, quantity: string): string {
-  return "homeassistant/sensor/" + id + "_" + quantity + "/config";
-}
+/** [name, unit]; the quantity (device class, reading field) is the lower-cased name. */
+const SENSORS = [["Temperature", "\u00b0C"], ["Humidity", "%"]];
 
-/** Abbreviated keys (HA accepts them) keep the payloads small on the device. */
-export function discoveryPayload(id: string, config: DeviceConfig, quantity: string, unit: string, topicOf: (kind: DeviceTopicKind) => string): string {
-  return JSON.stringify({
-    name: quantity === "temperature" ? "Temperature" : "Humidity",
-    uniq_id: id + "_" + quantity,
-    dev_cla: quantity,
-    stat_cla: "measurement",
-    unit_of_meas: unit,
-    stat_t: topicOf("reading"),
-    val_tpl: "{{ value_json." + quantity + " }}",
-    avty_t: topicOf("status"),
-    dev: { ids: [id], name: id, mf: "espdht", mdl: config.model.toUpperCase(), sw: FIRMWARE_VERSION },
-  });
+/**
+ * Calls `publish(topic, payload)` for each quantity; `prefix` is the device's topic prefix (`R/D/`).
+ * Abbreviated keys (HA accepts them) keep the payloads small on the device.
+ */
+export function eachDiscovery(id: string, model: string, prefix: string, publish: (topic: string, payload: string) => void): void {
+  for (let i = 0; i < SENSORS.length; i++) {
+    const name = SENSORS[i][0];
+    const q = name.toLowerCase();
+    publish("homeassistant/sensor/" + id + "_" + q + "/config", JSON.stringify({
+      name,
+      uniq_id: id + "_" + q,
+      dev_cla: q,
+      stat_cla: "measurement",
+      unit_of_meas: SENSORS[i][1],
+      stat_t: prefix + "reading",
+      val_tpl: "{{ value_json." + q + " }}",
+      avty_t: prefix + "status",
+      dev: { ids: [id], name: id, mf: "espdht", mdl: model.toUpperCase(), sw: FIRMWARE_VERSION },
+    }));
+  }
 }

@@ -39,35 +39,36 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
   let count = 0;
   let firstSeq = 0;
   let lost = 0;
+  const drop = () => {
+    head = (head + 1) % capacity;
+    firstSeq++;
+    count--;
+  };
   return {
     push(u, stamp, temperature, humidity, error) {
       if (count === capacity) {
-        head = (head + 1) % capacity;
-        firstSeq++;
-        count--;
+        drop();
         lost++;
       }
-      const i = (head + count) % capacity;
+      const i = (head + count++) % capacity;
       up[i] = u % TWO_32;
       if (stamp !== null && !epoch) epoch = stamp - u;
       ts[i] = stamp === null ? NO_TS : Math.max(NO_TS + 1, Math.min(-NO_TS - 1, stamp - u - epoch));
       t[i] = error ? FAILED : Math.round(temperature * 100);
       h[i] = error ? READ_ERRORS.indexOf(error) : Math.round(humidity * 100);
-      count++;
       return firstSeq + count - 1;
     },
     shift(nowUp) {
       if (!count) return null;
       const u = nowUp - (((nowUp - up[head]) % TWO_32) + TWO_32) % TWO_32;
-      const r: BufferedReading = { seq: firstSeq, up: u, ts: ts[head] === NO_TS ? null : u + epoch + ts[head] };
+      const s = ts[head];
+      const r: BufferedReading = { seq: firstSeq, up: u, ts: s === NO_TS ? null : u + epoch + s };
       if (t[head] === FAILED) r.error = READ_ERRORS[h[head]];
       else {
         r.temperature = t[head] / 100;
         r.humidity = h[head] / 100;
       }
-      head = (head + 1) % capacity;
-      firstSeq++;
-      count--;
+      drop();
       return r;
     },
     size: () => count,

@@ -4,28 +4,30 @@ import type { Clock, TimerHandle, Wifi } from "../hal/hal";
 export const WIFI_RETRY_MIN_MS = 5000;
 export const WIFI_RETRY_MAX_MS = 60000;
 
-/** `cred` null: the board joins with credentials saved on it (Wifi.save()); we only follow its events. */
+/**
+ * Calls `onUp` at every connect. `cred` null: the board joins with credentials saved on it (Wifi.save()):
+ * we only follow its events, and call `onUp` at once too (the link may already be up).
+ */
 export function keepWifiUp(wifi: Wifi, clock: Clock, cred: { ssid: string; password: string } | null, onUp: () => void, log: (m: string) => void): void {
   let delay = WIFI_RETRY_MIN_MS;
   let timer: TimerHandle | null = null;
-  const attempt = () => {
-    timer = null;
-    if (cred) wifi.connect(cred.ssid, cred.password, (err) => { if (err) { log("wifi: " + err); retry(); } });
-  };
-  const retry = () => {
+  const retry = (why: string) => {
+    log("wifi: " + why);
     if (timer !== null || !cred) return;
     timer = clock.setTimeout(attempt, delay);
     delay = Math.min(delay * 2, WIFI_RETRY_MAX_MS);
+  };
+  const attempt = () => {
+    timer = null;
+    if (cred) wifi.connect(cred.ssid, cred.password, (err) => { if (err) retry(err); });
+    else onUp();
   };
   wifi.listen({
     onConnected() {
       delay = WIFI_RETRY_MIN_MS;
       onUp();
     },
-    onDisconnected() {
-      log("wifi: disconnected");
-      retry();
-    },
+    onDisconnected: () => retry("disconnected"),
   });
   attempt();
 }

@@ -1,14 +1,12 @@
 // Reads a DHT22/DHT11 with the ESP32-safe recipe (ESPRUINO.md section 3): drive low, then watch falling
 // edges with the pull-up on, decode the last 40 HIGH times. One read at a time, >= 2 s apart, retried.
-import type { Clock, DhtPinIo, TimerHandle } from "../hal/hal";
+import type { Clock, DhtPinIo } from "../hal/hal";
 import type { SensorModel } from "../contract/payloads";
 import { decodeDhtFrame, DhtResult } from "./decodeDhtFrame";
 
 /** The sensor needs this long between reads, and after power-up. */
 export const MIN_READ_GAP_MS = 2000;
 export const POWER_UP_MS = 1000;
-/** Start pulse: DHT22 needs >= 1 ms, DHT11 >= 18 ms. */
-export const START_PULSE_MS = { dht22: 2, dht11: 20 };
 /** A frame takes ~5 ms; stop listening after this. */
 export const LISTEN_MS = 30;
 /** Edge buffer (a ring): a good train has 40-42 edges. */
@@ -26,44 +24,32 @@ export function createDhtReader(io: DhtPinIo, clock: Clock, model: SensorModel, 
   let lastStart = -MIN_READ_GAP_MS;
   let left = 0;
 
-  const onEdge = (highUs: number) => {
-    edges[count % EDGE_CAPACITY] = highUs > 255 ? 255 : highUs;
-    count++;
-  };
-
-  const finish = (r: DhtResult) => {
-    const callers = waiting;
-    waiting = [];
-    for (let i = 0; i < callers.length; i++) callers[i](r);
-  };
-
   const attempt = () => {
     lastStart = clock.now();
     count = 0;
     io.driveLow();
+    // start pulse: DHT22 needs >= 1 ms, DHT11 >= 18 ms
     clock.setTimeout(() => {
-      const watch: TimerHandle = io.watchFalling(onEdge);
+      const watch = io.watchFalling((us) => { edges[count++ % EDGE_CAPACITY] = us > 255 ? 255 : us; });
       io.release();
       clock.setTimeout(() => {
         io.clearWatch(watch);
         const r = decodeDhtFrame(edges, count, model);
-        if (!r.ok && --left > 0) schedule();
-        else finish(r);
+        if (!r.ok && --left > 0) return schedule();
+        const callers = waiting;
+        waiting = [];
+        for (let i = 0; i < callers.length; i++) callers[i](r);
       }, LISTEN_MS);
-    }, START_PULSE_MS[model]);
+    }, model === "dht11" ? 20 : 2);
   };
 
   const schedule = () => {
-    const now = clock.now();
-    const at = Math.max(lastStart + MIN_READ_GAP_MS, POWER_UP_MS);
-    if (now >= at) attempt();
-    else clock.setTimeout(attempt, at - now);
+    clock.setTimeout(attempt, Math.max(lastStart + MIN_READ_GAP_MS, POWER_UP_MS) - clock.now());
   };
 
   return {
     read(done) {
-      waiting.push(done);
-      if (waiting.length > 1) return;
+      if (waiting.push(done) > 1) return;
       left = attempts;
       schedule();
     },
