@@ -24,6 +24,8 @@ export interface DashboardContext {
   commandTimeoutMs: number;
   now: () => number;
   isConnected: () => boolean;
+  /** accepted Host headers (DNS-rebinding guard); null = any (the user chose a non-loopback address) */
+  allowedHosts: Set<string> | null;
 }
 
 const SECURITY_HEADERS = {
@@ -124,6 +126,8 @@ async function handleCommand(ctx: DashboardContext, req: IncomingMessage, res: S
 }
 
 export async function route(ctx: DashboardContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // a page on another site must not reach us through a DNS name pointed at 127.0.0.1
+  if (ctx.allowedHosts && !ctx.allowedHosts.has((req.headers.host || "").toLowerCase())) return json(res, 403, { error: "unexpected Host header" });
   const url = new URL(req.url || "/", "http://localhost");
   const p = url.pathname;
   const q = url.searchParams;

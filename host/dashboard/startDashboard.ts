@@ -52,6 +52,10 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
 export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
   const log = opts.log ?? ((m: string) => process.stderr.write(m + "\n"));
   const host = opts.host ?? "127.0.0.1";
@@ -85,7 +89,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   const ctx: DashboardContext = {
     page, fleet: ingest.fleet, store, hub, client: ingest.client, waiter, root: opts.root,
     brokerLabel: displayUrl(opts.broker.url), commandTimeoutMs: opts.commandTimeoutMs ?? 10_000,
-    now: Date.now, isConnected: () => connected,
+    now: Date.now, isConnected: () => connected, allowedHosts: null,
   };
   const server = http.createServer((req, res) => void route(ctx, req, res));
   let port: number;
@@ -105,6 +109,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     throw new Error(`cannot listen on ${host}:${opts.port}: ${(e as Error).message}`);
   }
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+  if (isLoopback(host)) ctx.allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
   return {
     url,
     port,

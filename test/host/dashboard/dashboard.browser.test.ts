@@ -1,6 +1,7 @@
 // The dashboard in real headless Chromium (playwright-core + Debian's chromium) against a real Mosquitto,
 // with MQTT.js clients acting as devices. A missing Chromium fails the suite: nothing is skipped.
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
@@ -170,6 +171,16 @@ describe("dashboard API validation", () => {
     const res = await fetch(new URL(p, dash.url));
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: string }).error).toContain(message);
+  });
+
+  it("answers only to its own host names (DNS rebinding guard)", async () => {
+    const port = new URL(dash.url).port;
+    const status = (host: string) => new Promise<number>((resolve, reject) => {
+      http.get({ host: "127.0.0.1", port, path: "/api/state", headers: { Host: host } }, (res) => { res.resume(); resolve(res.statusCode!); }).on("error", reject);
+    });
+    expect(await status(`evil.example:${port}`)).toBe(403);
+    expect(await status(`localhost:${port}`)).toBe(200);
+    expect(await status(`127.0.0.1:${port}`)).toBe(200);
   });
 
   it("refuses commands that are not JSON or come from another origin", async () => {
