@@ -51,8 +51,9 @@ async function publishReadings(n: number, spacingMs = 0): Promise<void> {
   for (let i = 0; i < n; i++) {
     seq++;
     const ts = now - (n - 1 - i) * spacingMs;
-    const temperature = Math.round((21 + Math.sin(seq / 9) * 1.5 + (seq % 3) * 0.1) * 10) / 10;
-    const humidity = Math.round((45 + Math.cos(seq / 12) * 4) * 10) / 10;
+    // values follow the time, so readings close in time draw a smooth line
+    const temperature = Math.round((21 + Math.sin(ts / 90_000) * 1.5 + (seq % 3) * 0.1) * 10) / 10;
+    const humidity = Math.round((45 + Math.cos(ts / 120_000) * 4) * 10) / 10;
     const r = { v: 1, id: "sim-web1", boot: 7, seq, up: seq * 2000, ts, temperature, humidity };
     await device.publishAsync(`${ROOT}/sim-web1/reading`, JSON.stringify(r), { qos: 1 });
   }
