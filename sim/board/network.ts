@@ -130,7 +130,9 @@ export class EspruinoSocket extends EspruinoEmitter {
   /** Power loss: the connection vanishes without FIN or DISCONNECT, and no event reaches dead code. */
   powerOff(): void {
     this.closed = true;
-    this.node?.resetAndDestroy();
+    // a TLS socket cannot be reset through its TLS handle: closing it is the nearest (still no DISCONNECT)
+    if (this.isTls) this.node?.destroy();
+    else this.node?.resetAndDestroy();
     this.host.sockets.delete(this);
     this.tapHooks?.closed();
   }
