@@ -7,8 +7,8 @@ import { Chart, ChartData, chartDataFromSeries } from "./charts";
 import { DeviceList } from "./deviceList";
 import { renderDetails, renderUnattributed } from "./details";
 import { byId } from "./dom";
+import { RANGES as RANGE_MS } from "../queryParams";
 
-const RANGE_MS: Record<string, number> = { "15m": 15 * 60_000, "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
 const RENDER_MS = 250;
 const HISTORY_POINTS = 1200;
 /** non-live ranges are re-fetched (downsampled) this often */
@@ -79,6 +79,7 @@ function applyState(m: StateMessage): void {
   unattributedDirty = true;
   detailDirty = true;
   if (!selected && m.devices.length > 0) select(m.devices[0].id);
+  else if (selected) void loadHistory(); // after a reconnect: fill what was missed from the store
 }
 
 function applyBatch(b: LiveBatch): void {
