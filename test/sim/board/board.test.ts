@@ -150,4 +150,29 @@ describe("virtual board", () => {
     expect(h.output[0]).toContain("U+20AC");
     expect(h.output[1]).toContain("convert bytes with E.toString()");
   });
+
+  it("reproduces the ESP32 setWatch quirk: watching during the start pulse ends it, so a DHT11 never answers", async () => {
+    h = makeBoard(`
+      function read(watchEarly, done) {
+        var edges = 0;
+        pinMode(4, "output");
+        digitalWrite(4, 0);
+        var w;
+        var watch = function () { w = setWatch(function () { edges++; }, 4, { repeat: true, edge: "falling" }); };
+        if (watchEarly) watch(); // the stock module's order: on ESP32 this releases the line at once
+        setTimeout(function () {
+          if (!watchEarly) watch();
+          pinMode(4, "input_pullup");
+          setTimeout(function () { clearWatch(w); done(edges); }, 30);
+        }, 20);
+      }
+      setTimeout(function () {
+        read(true, function (stock) {
+          setTimeout(function () { read(false, function (recipe) { print("stock " + stock + " recipe " + recipe); }); }, 2100);
+        });
+      }, 1100);`, { part: { model: "dht11", dht11Decimals: false } });
+    h.board.powerOn();
+    const line = await h.waitFor("recipe", 6000);
+    expect(line).toMatch(/^stock 0 recipe 4[12]$/);
+  });
 });
