@@ -14,7 +14,7 @@ const spec: CommandSpec = {
   summary: "Watch your devices live: one row per device (status, temperature, humidity, age, seq gaps, errors), redrawn in place.",
   options: {
     ...HOST_OPTIONS,
-    json: { type: "boolean", help: "print one JSON line per accepted reading on stdout (for piping); logs go to stderr" },
+    json: { type: "boolean", help: "print one JSON line per accepted reading (the reading plus 'received', Unix ms) on stdout; logs go to stderr" },
     once: { type: "boolean", help: "print the current state and exit (with --json: a JSON array of devices)" },
     wait: { type: "string", value: "SECONDS", help: "with --once: how long to wait for retained status/info and readings", default: "3" },
   },
