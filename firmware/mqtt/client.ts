@@ -3,7 +3,7 @@
 // Sized for a 12 KB firmware: state lives in constructor locals (the minifier shortens locals, not property
 // names), packets are built as bytes once (a queued publish is its encoded packet), numbers stand for packet types.
 import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "../hal/hal";
-import { connackReason, connectPacket, frame, idPacket, lp, Packet } from "./codec";
+import { connackReason, connectPacket, frame } from "./codec";
 import { createDecoder } from "./decoder";
 import { parseFromBroker } from "./parseFromBroker";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
@@ -19,7 +19,7 @@ interface Received {
   granted: number[];
 }
 
-/** a publish on its way: the encoded packet, where its packet id goes (0: QoS 0), that id, and the token */
+/** a publish on its way: the encoded packet, where its packet id goes (0: QoS 0), that id once in flight, and the token */
 interface Outgoing {
   b: Uint8Array;
   p: number;
@@ -28,7 +28,7 @@ interface Outgoing {
 }
 
 /** true when `s` is not a topic (wild: /[+#]/) or not a filter (wild: a '+' or '#' that is not a whole level, '#' not last) */
-const bad = (s: string, wild: RegExp) => !s || wild.test(s) || lp(s).length > 65537;
+const bad = (s: string, wild: RegExp) => !s || wild.test(s) || utf8Encode(s).length > 65535;
 
 export class MqttClient implements DeviceMqttClient {
   connected!: boolean;
@@ -47,40 +47,40 @@ export class MqttClient implements DeviceMqttClient {
     const replyTimeoutMs = options.connectTimeoutMs || 10000;
     const maxInflight = options.maxInflight || 10;
     const queueLimit = options.queueLimit == null ? 8 : options.queueLimit;
-    let sock: Socket | null = null;
+    // left undefined until set: falsy, and one declaration less each in the minified output
+    let sock: Socket | undefined;
+    let timer: TimerHandle | undefined; // the one timer: connect timeout, keepalive, PINGRESP wait or reconnect delay
+    let running: boolean | undefined; // between start() and stop()
+    let up: boolean | undefined; // CONNACK received; mirrored in self.connected (a local minifies smaller)
+    let pinging: boolean | undefined;
+    let backoff: number; // the last reconnect delay's base; unset or 0: start again from reconnectMinMs
+    let connectedAt: number;
+    let lastSent: number;
+    let lastRecv: number;
     let gen = 0; // connection generation: callbacks from an older socket are ignored
-    let timer: TimerHandle | null = null; // the one timer: connect timeout, keepalive, PINGRESP wait or reconnect delay
-    let stopped = true;
-    let backoff = 0; // the last reconnect delay's base; 0: start again from reconnectMinMs
-    let connectedAt = 0;
-    let lastSent = 0;
-    let lastRecv = 0;
-    let pinging = false;
     let lastId = 0;
     let lastToken = 0;
-    const inflight: Outgoing[] = [];
-    const queue: Outgoing[] = [];
+    // publishes in order: those in flight (with an id) first, then the queued ones (in-flight ones always come first:
+    // one is sent only when all before it are, and a blocked QoS 1 publish holds back all after it)
+    const out: Outgoing[] = [];
+    let flying = 0; // how many of `out` are in flight
     let subs: { [filter: string]: QoS } = {}; // re-sent after every CONNACK, in the order made
     let pending: { [id: number]: string } = {}; // SUBSCRIBE / UNSUBSCRIBE awaiting their ack: id -> filter
     let qos2: number[] = []; // incoming QoS 2 ids delivered and awaiting PUBREL: a resent PUBLISH is not delivered twice
-    let up = false; // mirrored in self.connected (a local minifies smaller)
     self.connected = false;
 
     // events are called as methods (the app's handlers may use `this`)
-    const emit = (name: keyof MqttClientEvents, arg: unknown) => {
-      const e = events as { [k: string]: (a: unknown) => void };
-      if (e[name]) e[name](arg);
-    };
+    const emit = (name: keyof MqttClientEvents, arg?: unknown) => events[name] && (events[name] as (a: unknown) => void)(arg);
 
     /** sets the one timer, clearing the previous one; no fn only clears */
     const arm = (ms?: number, fn?: () => void) => {
       if (timer) clock.clearTimeout(timer);
-      timer = fn
-        ? clock.setTimeout(() => {
-            timer = null;
-            fn();
-          }, ms as number)
-        : null;
+      timer =
+        fn &&
+        clock.setTimeout(() => {
+          timer = 0;
+          fn();
+        }, ms as number);
     };
 
     const send = (b: Uint8Array) => {
@@ -92,7 +92,7 @@ export class MqttClient implements DeviceMqttClient {
 
     const nextId = () => {
       do lastId = (lastId % 65535) + 1;
-      while (pending[lastId] != null || inflight.some((m) => m.i == lastId));
+      while (pending[lastId] != null || out.some((m) => m.i == lastId));
       return lastId;
     };
 
@@ -100,34 +100,44 @@ export class MqttClient implements DeviceMqttClient {
     const sendSub = (filter: string, qos: number) => {
       const id = nextId();
       pending[id] = filter;
-      send(frame(qos < 0 ? 162 : 130, [[id >> 8, id], lp(filter), qos < 0 ? [] : [qos]]));
+      send(frame(qos < 0 ? 162 : 130, [[id >> 8, id], filter, qos < 0 ? [] : [qos]]));
     };
 
-    /** sends queued publishes while connected and the in-flight window has room, in order */
-    const flush = () => {
-      while (up && queue.length && (!queue[0].p || inflight.length < maxInflight)) {
-        const m = queue.shift() as Outgoing;
-        if (m.p) {
+    /**
+     * While connected: sends queued publishes in order while the in-flight window has room; `again` (after CONNACK)
+     * first sends the unacknowledged ones once more, with their ids and DUP set.
+     */
+    const flush = (again?: boolean) => {
+      for (let i = 0; up && i < out.length; i++) {
+        const m = out[i];
+        if (m.i) {
+          if (again) {
+            m.b[0] |= 8;
+            send(m.b);
+          }
+        } else if (!m.p) {
+          out.splice(i--, 1);
+          send(m.b);
+        } else if (flying < maxInflight) {
+          flying++;
           m.b[m.p] = (m.i = nextId()) >> 8;
           m.b[m.p + 1] = m.i;
-          inflight.push(m);
-        }
-        send(m.b);
+          send(m.b);
+        } else break;
       }
     };
 
     const closed = (reason: string) => {
       gen++;
-      sock = null;
+      sock = undefined;
       if (up && clock.now() - connectedAt >= (options.stableMs || 60000)) backoff = 0;
       self.connected = up = pinging = false;
       pending = {};
-      // exponential backoff with jitter: a delay in (base/2, base], base doubling from min to max
-      if (stopped) arm();
-      else {
+      if (running) {
+        // exponential backoff with jitter: a delay in (base/2, base], base doubling from min to max
         backoff = Math.min(options.reconnectMaxMs || 300000, backoff * 2 || options.reconnectMinMs || 1000);
         arm(backoff - (random() * backoff) / 2, open);
-      }
+      } else arm();
       emit("onClose", reason);
     };
 
@@ -137,6 +147,8 @@ export class MqttClient implements DeviceMqttClient {
       closed(reason);
       if (s) s.close();
     };
+
+    const timeout = () => drop("timeout: no " + (up ? "PINGRESP" : "CONNACK"));
 
     const protocolError = (message: string) => {
       stats.protocolErrors++;
@@ -151,28 +163,22 @@ export class MqttClient implements DeviceMqttClient {
       else {
         send(frame(192, []));
         pinging = true;
-        arm(replyTimeoutMs, () => drop("timeout: no PINGRESP"));
+        arm(replyTimeoutMs, timeout);
       }
     };
 
-    const onPacket = (packet: Packet) => {
-      const p = packet as unknown as Received;
+    const onPacket = (p: Received) => {
       const t = p.type;
       const id = p.id;
       if (!up) {
-        if (t != 2) protocolError("packet type " + t + " before CONNACK");
+        if (t != 2) protocolError("type " + t + " before CONNACK");
         else if (p.returnCode) drop("connack: " + connackReason(p.returnCode));
         else {
           self.connected = up = true;
           connectedAt = clock.now();
           stats.connects++;
           for (const f in subs) sendSub(f, subs[f]);
-          // unacknowledged QoS 1 publishes go again, in order, with their ids and DUP set
-          for (let i = 0; i < inflight.length; i++) {
-            inflight[i].b[0] |= 8;
-            send(inflight[i].b);
-          }
-          flush();
+          flush(true);
           keepalive();
           emit("onConnect", p.sessionPresent);
         }
@@ -182,26 +188,27 @@ export class MqttClient implements DeviceMqttClient {
         // the packet itself is the message: topic, payload, qos, retain, dup (and type, id)
         if (q < 2 || fresh) emit("onMessage", p);
         if (q == 2 && fresh && qos2.push(id) > 16) qos2.shift();
-        if (q) send(idPacket(q * 16 + 48, id)); // PUBACK (0x40) or PUBREC (0x50)
+        if (q) send(frame(q * 16 + 48, [[id >> 8, id]])); // PUBACK (0x40) or PUBREC (0x50)
       } else if (t == 6) {
         qos2 = qos2.filter((i) => i != id);
-        send(idPacket(112, id)); // PUBCOMP
+        send(frame(112, [[id >> 8, id]])); // PUBCOMP
       } else if (t == 4) {
-        for (let i = 0; i < inflight.length; i++)
-          if (inflight[i].i == id) {
-            emit("onPublished", inflight.splice(i, 1)[0].k);
+        for (let i = 0; i < out.length; i++)
+          if (out[i].i == id) {
+            flying--;
+            emit("onPublished", out.splice(i, 1)[0].k);
             return flush();
           }
       } else if (t == 9 || t == 11) {
         const filter = pending[id];
         delete pending[id];
-        if (t == 9 && p.granted[0] == 128) emit("onError", "subscription refused by the broker: '" + filter + "'");
+        if (t == 9 && p.granted[0] == 128) emit("onError", "refused by broker: '" + filter + "'");
       } else if (t == 13) {
         if (pinging) {
           pinging = false;
           keepalive();
         }
-      } else protocolError("unexpected packet type " + t);
+      } else protocolError("unexpected type " + t);
     };
 
     const open = () => {
@@ -213,9 +220,9 @@ export class MqttClient implements DeviceMqttClient {
         (p) => {
           // an exception from an app handler must not lose the rest of this chunk (the stream would desync)
           try {
-            if (g == gen) onPacket(p);
+            if (g == gen) onPacket(p as unknown as Received);
           } catch (e) {
-            emit("onError", "event handler failed: " + e);
+            emit("onError", "handler failed: " + e);
           }
         },
         (e) => {
@@ -223,7 +230,7 @@ export class MqttClient implements DeviceMqttClient {
         },
       );
       lastSent = lastRecv = clock.now();
-      arm(replyTimeoutMs, () => drop("timeout: no CONNACK"));
+      arm(replyTimeoutMs, timeout);
       try {
         const s = sockets(target, {
           onConnect: () => {
@@ -249,40 +256,44 @@ export class MqttClient implements DeviceMqttClient {
       }
     };
 
+    /** reports a topic or filter the broker would refuse (a bad filter costs the connection); publish then returns 0 */
+    const refuse = (what: string, s: string) => {
+      emit("onError", "bad " + what + " '" + s + "'");
+      return 0;
+    };
+
     self.start = () => {
-      stopped = false;
+      running = true;
       if (!sock && !timer) open();
     };
 
     self.stop = (graceful) => {
-      stopped = true;
+      running = false;
       if (!sock) return arm();
       if (graceful && up) send(frame(224, []));
       drop("stopped");
     };
 
     self.publish = (topic, payload, qos, retain) => {
-      if (bad(topic, /[+#]/)) {
-        emit("onError", "publish refused: bad topic '" + topic + "'");
-        return 0;
-      }
+      if (bad(topic, /[+#]/)) return refuse("topic", topic);
       const data = typeof payload == "string" ? utf8Encode(payload) : payload;
-      const b = frame(48 | (qos << 1) | (retain ? 1 : 0), [lp(topic), qos ? [0, 0] : [], data]);
+      const b = frame(48 | (qos << 1) | (retain ? 1 : 0), [topic, qos ? [0, 0] : [], data]);
       // the packet id (the 2 bytes before the payload) is filled in when the publish enters the in-flight window
-      const m: Outgoing = { b, p: qos ? b.length - data.length - 2 : 0, i: 0, k: qos ? ++lastToken : 0 };
-      queue.push(m);
+      const m = { b, p: qos && b.length - data.length - 2, k: qos && ++lastToken } as Outgoing;
+      out.push(m);
       flush();
-      if (queue.length > queueLimit) {
-        queue.shift();
+      // the oldest queued publish goes when too many wait (the in-flight ones come first in `out`)
+      if (out.length - flying > queueLimit) {
+        out.splice(flying, 1);
         stats.queueDropped++;
       }
       return m.k;
     };
 
-    self.inflightRoom = () => (up ? Math.max(0, maxInflight - inflight.length - queue.length) : 0);
+    self.inflightRoom = () => (up ? Math.max(0, maxInflight - out.length) : 0);
 
     self.subscribe = (filter, qos) => {
-      if (bad(filter, /[^\/][+#]|[+#][^\/]|#\//)) return emit("onError", "subscribe refused: bad topic filter '" + filter + "'");
+      if (bad(filter, /[^\/][+#]|[+#][^\/]|#\//)) return refuse("filter", filter);
       delete subs[filter];
       subs[filter] = qos;
       if (up) sendSub(filter, qos);

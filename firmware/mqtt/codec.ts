@@ -1,5 +1,5 @@
 // MQTT 3.1.1 packet shapes and the encoder (packet -> bytes). The decoder lives in decoder.ts.
-// The device builds its few packets from frame(), lp() and connectPacket() directly; encode() (every packet type,
+// The device builds its few packets from frame() and connectPacket() directly; encode() (every packet type,
 // for tests and Node tools) is made of the same pieces, so the fixtures check the device's bytes too.
 import type { Will } from "./types";
 import { utf8Encode } from "./utf8";
@@ -66,21 +66,22 @@ export function connackReason(code: number): string {
   return CONNACK_REASONS[code - 1] || "refused, code " + code;
 }
 
-/** A length-prefixed UTF-8 string. Callers keep strings under 64 KB (topics and filters are checked by the client). */
-export function lp(s: string): Uint8Array {
-  const b = utf8Encode(s);
-  const out = new Uint8Array(b.length + 2);
-  out[0] = b.length >> 8;
-  out[1] = b.length;
-  out.set(b, 2);
-  return out;
-}
+/** A part of a packet: bytes, or a string that goes as a 2-byte length and its UTF-8 bytes (callers keep it under 64 KB). */
+export type Part = ArrayLike<number> | string;
 
 /** One packet: the first header byte, the remaining length (7 bits per byte, low groups first), then the parts. */
-export function frame(h: number, parts: ArrayLike<number>[]): Uint8Array {
+export function frame(h: number, parts: Part[]): Uint8Array {
   let n = 0;
   let i = 0;
-  for (; i < parts.length; i++) n += parts[i].length;
+  for (; i < parts.length; i++) {
+    let x = parts[i];
+    if (typeof x == "string") {
+      parts[i] = x = utf8Encode(x);
+      parts.splice(i++, 0, [x.length >> 8, x.length]);
+      n += 2;
+    }
+    n += x.length;
+  }
   const head = [h];
   let x = n;
   do {
@@ -91,7 +92,7 @@ export function frame(h: number, parts: ArrayLike<number>[]): Uint8Array {
   const out = new Uint8Array(n + head.length);
   // typed array set() stores each number modulo 256, so parts may hold [id >> 8, id]
   for (i = n = 0; i < parts.length; i++) {
-    out.set(parts[i], n);
+    out.set(parts[i] as ArrayLike<number>, n);
     n += parts[i].length;
   }
   return out;
@@ -102,13 +103,13 @@ export function connectPacket(c: Omit<ConnectPacket, "type">): Uint8Array {
   const w = c.will;
   const user = c.username;
   const pass = c.password;
-  const parts = [
+  const parts: Part[] = [
     [0, 4, 77, 81, 84, 84, 4, (c.clean ? 2 : 0) | (w ? 4 | (w.qos << 3) | (w.retain ? 32 : 0) : 0) | (pass != null ? 64 : 0) | (user != null ? 128 : 0), c.keepalive >> 8, c.keepalive],
-    lp(c.clientId),
+    c.clientId,
   ];
-  if (w) parts.push(lp(w.topic), lp(w.payload));
-  if (user != null) parts.push(lp(user));
-  if (pass != null) parts.push(lp(pass));
+  if (w) parts.push(w.topic, w.payload);
+  if (user != null) parts.push(user);
+  if (pass != null) parts.push(pass);
   return frame(16, parts);
 }
 
@@ -122,12 +123,12 @@ export function encode(p: Packet): Uint8Array {
   if (t == PacketType.Connack) return frame(32, [[p.sessionPresent ? 1 : 0, p.returnCode]]);
   if (t == PacketType.Publish) {
     const id = p.id as number;
-    return frame(48 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), [lp(p.topic), p.qos ? [id >> 8, id] : [], p.payload]);
+    return frame(48 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), [p.topic, p.qos ? [id >> 8, id] : [], p.payload]);
   }
   if (t == PacketType.Subscribe || t == PacketType.Unsubscribe) {
-    const parts: ArrayLike<number>[] = [[p.id >> 8, p.id]];
-    if (t == PacketType.Subscribe) for (let i = 0; i < p.subs.length; i++) parts.push(lp(p.subs[i].filter), [p.subs[i].qos]);
-    else for (let i = 0; i < p.filters.length; i++) parts.push(lp(p.filters[i]));
+    const parts: Part[] = [[p.id >> 8, p.id]];
+    if (t == PacketType.Subscribe) for (let i = 0; i < p.subs.length; i++) parts.push(p.subs[i].filter, [p.subs[i].qos]);
+    else for (let i = 0; i < p.filters.length; i++) parts.push(p.filters[i]);
     return frame((t << 4) | 2, parts);
   }
   if (t == PacketType.Suback) return frame(144, [[p.id >> 8, p.id], p.granted]);

@@ -44,32 +44,30 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
   return {
     buffered: () => (body ? body.length : 0),
     feed: (chunk) => {
-      for (let i = 0; i < chunk.length && !dead; ) {
+      for (let i = 0; i < chunk.length && !dead; i++) {
         const x = chunk[i];
         if (body) {
-          const k = Math.min(chunk.length - i, body.length - got);
-          body.set(chunk.subarray(i, (i += k)), got);
-          if ((got += k) == body.length) finish(body);
+          body[got++] = x;
+          if (got == body.length) finish(body);
         } else if (!header) {
           const type = x >> 4;
           header = x;
-          i++;
           remaining = lengthBytes = 0;
           // PUBLISH: any flags but QoS 3; PUBREL (6), SUBSCRIBE (8), UNSUBSCRIBE (10): 0010 (bits of 0xA80 >> 6); others 0000
-          if (!type || type > 14) fail("unknown packet type " + type);
-          else if (type == 3 ? (x & 6) == 6 : (x & 15) != ((0xa80 >> type) & 2)) fail("wrong reserved flags in packet type " + type);
+          if (!type || type > 14) fail("unknown type " + type);
+          else if (type == 3 ? (x & 6) == 6 : (x & 15) != ((0xa80 >> type) & 2)) fail("bad flags in type " + type);
         } else {
           // remaining length: 7 bits per byte, low groups first, at most 4 bytes
-          i++;
           remaining += (x & 127) << (7 * lengthBytes++);
           const size = remaining + 1 + lengthBytes;
           if (x > 127) {
-            if (lengthBytes > 3) fail("bad remaining length");
-          } else if (size > maxPacketSize) fail("packet of " + size + " bytes is over the limit of " + maxPacketSize);
-          else if (remaining) {
+            if (lengthBytes > 3) fail("bad length");
+          } else if (size > maxPacketSize) fail("too big: " + size + " bytes");
+          else {
             body = new Uint8Array(remaining);
             got = 0;
-          } else finish(new Uint8Array(0));
+            if (!remaining) finish(body);
+          }
         }
       }
     },

@@ -1,37 +1,46 @@
-// Parses the packets a client receives (broker -> client). Throws a string naming what is wrong.
-import { Packet, PacketType, PublishPacket } from "./codec";
-import { fail, Reader, reader } from "./reader";
+// Parses the packets a client receives (broker -> client), bounds-checked. Throws a string naming what is wrong,
+// which the decoder turns into a protocol error. (reader.ts does the same for the Node-side parseToBroker.)
+import type { Packet } from "./codec";
+import { utf8Decode } from "./utf8";
 
-/** PUBLISH is the same in both directions */
-export function parsePublish(header: number, r: Reader): PublishPacket {
-  const qos = ((header >> 1) & 3) as 0 | 1 | 2;
-  const p = { type: PacketType.Publish, topic: r.str(), qos, retain: !!(header & 1), dup: !!(header & 8) } as PublishPacket;
-  if (qos) p.id = r.id();
-  p.payload = r.rest();
-  return p;
+export function fail(why: string): never {
+  throw why;
 }
 
 export function parseFromBroker(header: number, body: Uint8Array): Packet {
   const type = header >> 4;
-  const r = reader(body);
+  let pos = 0;
+  const take = (n: number) => {
+    if ((pos += n) > body.length) fail("truncated");
+    return body.subarray(pos - n, pos);
+  };
+  const u8 = () => take(1)[0];
+  const id = () => ((u8() << 8) | u8()) || fail("packet id 0");
   // built up by type; the shapes are those of codec.ts
   const p = { type } as Packet & { [k: string]: unknown };
-  if (type == PacketType.Connack) {
-    const f = r.u8();
+  if (type == 3) {
+    // PUBLISH: topic, packet id when QoS > 0, the rest is the payload
+    const topic = utf8Decode(take((u8() << 8) | u8()));
+    p.topic = topic == null ? fail("bad UTF-8") : topic;
+    p.retain = !!(header & 1);
+    p.dup = !!(header & 8);
+    if ((p.qos = (header >> 1) & 3)) p.id = id();
+    p.payload = take(body.length - pos);
+  } else if (type == 2) {
+    const f = u8();
     if (f > 1) fail("bad CONNACK flags");
     p.sessionPresent = f > 0;
-    p.returnCode = r.u8();
-  } else if (type == PacketType.Publish) return parsePublish(header, r);
-  else if (type == PacketType.Suback) {
-    p.id = r.id();
+    p.returnCode = u8();
+  } else if (type == 9) {
+    p.id = id();
     const granted: number[] = (p.granted = []);
     do {
-      const g = r.u8();
-      if (g > 2 && g != 0x80) fail("bad SUBACK code " + g);
+      const g = u8();
+      if (g > 2 && g != 128) fail("bad SUBACK code " + g);
       granted.push(g);
-    } while (r.more());
-  } else if (type == PacketType.Unsuback || (type > PacketType.Publish && type < PacketType.Subscribe)) p.id = r.id();
-  else if (type != PacketType.Pingresp) fail("unexpected packet type " + type);
-  if (r.more()) fail("extra bytes at the end of packet type " + type);
+    } while (pos < body.length);
+  } else if (type == 11 || (type > 3 && type < 8)) p.id = id(); // UNSUBACK, PUBACK, PUBREC, PUBREL, PUBCOMP
+  else if (type != 13) fail("unexpected type " + type);
+  if (pos < body.length) fail("extra bytes in type " + type);
   return p;
 }

@@ -1,8 +1,8 @@
 // Parses the packets a broker receives (client -> broker), and any packet by its type: used by the tests and
 // by any Node-side tool; the device never receives these, so its bundle leaves this file out.
 import { ConnectPacket, Packet, PacketType, SubscribePacket, UnsubscribePacket } from "./codec";
-import { parseFromBroker } from "./parseFromBroker";
-import { fail, reader } from "./reader";
+import { fail, parseFromBroker } from "./parseFromBroker";
+import { reader } from "./reader";
 
 export function parseToBroker(header: number, body: Uint8Array): Packet {
   const type = header >> 4;
@@ -35,8 +35,8 @@ export function parseToBroker(header: number, body: Uint8Array): Packet {
     p = u;
   } else if (type == PacketType.Pingreq || type == PacketType.Disconnect) p = { type } as Packet;
   else if (type == PacketType.Publish || (type >= PacketType.Puback && type <= PacketType.Pubcomp)) return parseFromBroker(header, body);
-  else return fail("unexpected packet type " + type);
-  if (r.more()) fail("extra bytes at the end of packet type " + type);
+  else return fail("unexpected type " + type);
+  if (r.more()) fail("extra bytes in type " + type);
   return p;
 }
 

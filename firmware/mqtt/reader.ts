@@ -1,9 +1,7 @@
-// Bounds-checked reading of one packet body; every problem throws a string that the decoder turns into a protocol error.
+// Bounds-checked reading of one packet body for the Node-side parseToBroker (the device's parseFromBroker reads
+// inline); every problem throws a string that the decoder turns into a protocol error.
+import { fail } from "./parseFromBroker";
 import { utf8Decode } from "./utf8";
-
-export function fail(why: string): never {
-  throw why;
-}
 
 export interface Reader {
   u8(): number;
@@ -20,7 +18,7 @@ export interface Reader {
 export function reader(b: Uint8Array): Reader {
   let pos = 0;
   const take = (n: number) => {
-    if ((pos += n) > b.length) fail("truncated packet");
+    if ((pos += n) > b.length) fail("truncated");
     return b.subarray(pos - n, pos);
   };
   const u16 = () => {
@@ -33,7 +31,7 @@ export function reader(b: Uint8Array): Reader {
     id: () => u16() || fail("packet id 0"),
     str: () => {
       const s = utf8Decode(take(u16()));
-      return s == null ? fail("invalid UTF-8") : s;
+      return s == null ? fail("bad UTF-8") : s;
     },
     rest: () => take(b.length - pos),
     more: () => pos < b.length,

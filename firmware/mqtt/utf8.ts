@@ -5,17 +5,20 @@
 /** true where a string holds 16-bit code units (Node); false on Espruino (an IIFE: esbuild would fold a constant) */
 export const WIDE_STRINGS = ((c: number) => String.fromCharCode(c) > "\xff")(256);
 
-/** Encodes a string to UTF-8 bytes (`wide` defaults to this platform's string model); lone surrogates become U+FFFD. */
-export function utf8Encode(s: string, wide?: boolean): Uint8Array {
+/**
+ * Encodes a string to UTF-8 bytes; lone surrogates become U+FFFD. `bytes`: treat the string as 8-bit (what
+ * Espruino has) even on Node: each char is one byte.
+ */
+export function utf8Encode(s: string, bytes?: boolean): Uint8Array {
   // toWellFormed: Node 20+ (wide strings only); the URI escapes of the UTF-8 bytes then read back as one char per byte
-  if (wide == null ? WIDE_STRINGS : wide) s = unescape(encodeURIComponent((s as unknown as { toWellFormed(): string }).toWellFormed()));
+  if (WIDE_STRINGS && !bytes) s = unescape(encodeURIComponent((s as unknown as { toWellFormed(): string }).toWellFormed()));
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
 
-/** Decodes UTF-8 bytes; null when they are not well-formed (MQTT requires closing the connection then). */
-export function utf8Decode(b: Uint8Array, wide?: boolean): string | null {
+/** Decodes UTF-8 bytes; null when they are not well-formed (MQTT requires closing the connection then). `bytes` as above. */
+export function utf8Decode(b: Uint8Array, bytes?: boolean): string | null {
   let s = "";
   let more = 0; // continuation bytes still expected
   let cp = 0;
@@ -36,5 +39,5 @@ export function utf8Decode(b: Uint8Array, wide?: boolean): string | null {
       min = 1 << (5 * more + 1);
     }
   }
-  return more ? null : (wide == null ? WIDE_STRINGS : wide) ? decodeURIComponent(escape(s)) : s;
+  return more ? null : WIDE_STRINGS && !bytes ? decodeURIComponent(escape(s)) : s;
 }

@@ -36,29 +36,29 @@ describe("decoder: split and merged input", () => {
 
 // [name, bytes, part of the expected error]; every case is also fed one byte at a time
 const MALFORMED: [string, number[], string][] = [
-  ["packet type 0", [0x00, 0x00], "unknown packet type 0"],
-  ["packet type 15 (MQTT 5 AUTH)", [0xf0, 0x00], "unknown packet type 15"],
-  ["PUBACK with flags 0001", [0x41, 2, 0, 1], "reserved flags"],
-  ["PUBREL with flags 0000", [0x60, 2, 0, 1], "reserved flags"],
-  ["SUBSCRIBE with flags 0000", [0x80, 5, 0, 1, 0, 1, 0x61], "reserved flags"],
-  ["PINGRESP with flags 1000", [0xd8, 0], "reserved flags"],
-  ["PUBLISH with QoS 3", [0x36, 5, 0, 1, 0x61, 0, 1], "reserved flags"],
-  ["remaining length of 5 bytes", [0x30, 0xff, 0xff, 0xff, 0xff, 0x01], "bad remaining length"],
-  ["packet over the size limit", [0x30, 0x88, 0x27 /* 5000 */], "over the limit of 4096"],
+  ["packet type 0", [0x00, 0x00], "unknown type 0"],
+  ["packet type 15 (MQTT 5 AUTH)", [0xf0, 0x00], "unknown type 15"],
+  ["PUBACK with flags 0001", [0x41, 2, 0, 1], "bad flags in type"],
+  ["PUBREL with flags 0000", [0x60, 2, 0, 1], "bad flags in type"],
+  ["SUBSCRIBE with flags 0000", [0x80, 5, 0, 1, 0, 1, 0x61], "bad flags in type"],
+  ["PINGRESP with flags 1000", [0xd8, 0], "bad flags in type"],
+  ["PUBLISH with QoS 3", [0x36, 5, 0, 1, 0x61, 0, 1], "bad flags in type"],
+  ["remaining length of 5 bytes", [0x30, 0xff, 0xff, 0xff, 0xff, 0x01], "bad length"],
+  ["packet over the size limit", [0x30, 0x88, 0x27 /* 5000 */], "too big: 5003 bytes"],
   ["PUBLISH topic length beyond the packet", [0x30, 3, 0, 10, 0x61], "truncated"],
   ["PUBLISH QoS 1 without a packet id", [0x32, 3, 0, 1, 0x61], "truncated"],
   ["PUBLISH QoS 1 with packet id 0", [0x32, 5, 0, 1, 0x61, 0, 0], "packet id 0"],
-  ["PUBLISH topic that is not UTF-8", [0x30, 4, 0, 2, 0xc3, 0x28], "invalid UTF-8"],
-  ["PUBLISH topic with an overlong encoding", [0x30, 4, 0, 2, 0xc0, 0xaf], "invalid UTF-8"],
+  ["PUBLISH topic that is not UTF-8", [0x30, 4, 0, 2, 0xc3, 0x28], "bad UTF-8"],
+  ["PUBLISH topic with an overlong encoding", [0x30, 4, 0, 2, 0xc0, 0xaf], "bad UTF-8"],
   ["CONNACK of 1 byte", [0x20, 1, 0], "truncated"],
   ["CONNACK with reserved flags set", [0x20, 2, 2, 0], "bad CONNACK flags"],
-  ["CONNACK of 3 bytes", [0x20, 3, 0, 0, 0], "extra bytes"],
+  ["CONNACK of 3 bytes", [0x20, 3, 0, 0, 0], "extra bytes in type"],
   ["PUBACK of 1 byte", [0x40, 1, 0], "truncated"],
-  ["PUBACK of 3 bytes", [0x40, 3, 0, 1, 9], "extra bytes"],
+  ["PUBACK of 3 bytes", [0x40, 3, 0, 1, 9], "extra bytes in type"],
   ["UNSUBACK with packet id 0", [0xb0, 2, 0, 0], "packet id 0"],
   ["SUBACK without return codes", [0x90, 2, 0, 1], "truncated"],
   ["SUBACK with return code 3", [0x90, 3, 0, 1, 3], "bad SUBACK code 3"],
-  ["PINGRESP with a body", [0xd0, 1, 0], "extra bytes"],
+  ["PINGRESP with a body", [0xd0, 1, 0], "extra bytes in type"],
   ["CONNECT for MQTT 3.1 (MQIsdp)", [0x10, 14, 0, 6, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70, 3, 2, 0, 60, 0, 0], "unsupported protocol"],
   ["CONNECT with the reserved flag bit", [0x10, 12, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 3, 0, 60, 0, 0], "bad CONNECT flags"],
   ["CONNECT with a password but no user name", [0x10, 14, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x42, 0, 60, 0, 0, 0, 0], "bad CONNECT flags"],
@@ -83,7 +83,7 @@ describe("decoder: malformed input becomes one protocol error", () => {
       const errors: string[] = [];
       const dec = createDecoder(4096, parseFromBroker, () => errors.push("a packet was delivered"), (e) => errors.push(e));
       dec.feed(new Uint8Array(f[2]));
-      expect(errors, f[0]).toEqual([`unexpected packet type ${f[1].type}`]);
+      expect(errors, f[0]).toEqual([`unexpected type ${f[1].type}`]);
     }
   });
 
@@ -111,7 +111,7 @@ describe("decoder: malformed input becomes one protocol error", () => {
     dec.feed(new Uint8Array(95)); // the rest of that packet: delivered and freed
     expect(dec.buffered()).toBe(0);
     dec.feed(new Uint8Array([0x30, 99])); // 101 bytes: over
-    expect(errors).toEqual(["packet of 101 bytes is over the limit of 100"]);
+    expect(errors).toEqual(["too big: 101 bytes"]);
     expect(dec.buffered()).toBe(0);
     const bad = createDecoder(100, parseAnyPacket, () => {}, (e) => errors.push(e));
     bad.feed(new Uint8Array([0x30, 98, 0, 200])); // a topic longer than the packet: found when the body is complete
