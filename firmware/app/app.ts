@@ -58,6 +58,8 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const broker = config.broker;
   const target: SocketTarget = { host: broker.host, port: broker.port, tls: broker.tls };
   const mqttLog = (m: string) => log("mqtt: " + m);
+  /** ms since boot, as readings and `ping` report it */
+  const upNow = () => Math.round(clock.now());
   let last: LastReport | null = null;
   let loop: TimerHandle | null = null;
   let started = false;
@@ -107,7 +109,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   /** Hands buffered readings to the client, oldest first, while it has in-flight room (it retransmits those). */
   const flush = () => {
     while (client.connected && client.inflightRoom() > 0) {
-      const r = buffer.shift(Math.round(clock.now()));
+      const r = buffer.shift(upNow());
       if (!r) return;
       publish("reading", payloadOf(r), false);
     }
@@ -115,22 +117,17 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
 
   const onRead = (res: DhtResult) => {
     busy = false;
-    const now = clock.now();
-    const error: ReadError | null = res.ok ? null : res.error;
-    const t = res.ok ? hundredths(res.temperature + config.tempOffset) : 0;
-    const h = res.ok ? hundredths(res.humidity + config.humOffset) : 0;
+    const now = upNow();
+    // a failed read has no values: t and h are then NaN, and neither the filter nor the buffer looks at them
+    const r = res as { temperature: number; humidity: number; error?: ReadError };
+    const error = r.error || null;
+    const t = hundredths(r.temperature + config.tempOffset);
+    const h = hundredths(r.humidity + config.humOffset);
     if (!forced && !shouldReport(config, last, now, t, h, error)) return;
     forced = false;
     last = { t, h, error, at: now };
-    const up = Math.round(now);
-    const ts = hal.wallClock.unixMs();
-    const r: BufferedReading = { seq: buffer.push(up, ts, t, h, error), up, ts };
-    if (error) r.error = error;
-    else {
-      r.temperature = t;
-      r.humidity = h;
-    }
-    lastReading = payloadOf(r);
+    buffer.push(now, hal.wallClock.unixMs(), t, h, error);
+    lastReading = payloadOf(buffer.newest(now));
     flush();
   };
 
@@ -166,7 +163,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     },
     // the effective config without secrets
     get: (c, done) => done({ config: Object.assign({}, config, { broker: target, wifi: config.wifi && config.wifi.ssid }) }),
-    ping: (c, done) => done({ up: Math.round(clock.now()) }),
+    ping: (c, done) => done({ up: upNow() }),
     restart: (c, done) => {
       done({});
       if (readJsonSafely(storage, RESTART_FILE) === c.id) return;

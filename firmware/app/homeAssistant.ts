@@ -12,9 +12,10 @@ export function eachDiscovery(id: string, model: string, prefix: string, publish
   for (let i = 0; i < SENSORS.length; i++) {
     const name = SENSORS[i][0];
     const q = name.toLowerCase();
-    publish("homeassistant/sensor/" + id + "_" + q + "/config", JSON.stringify({
+    const uniq = id + "_" + q;
+    publish("homeassistant/sensor/" + uniq + "/config", JSON.stringify({
       name,
-      uniq_id: id + "_" + q,
+      uniq_id: uniq,
       dev_cla: q,
       stat_cla: "measurement",
       unit_of_meas: SENSORS[i][1],

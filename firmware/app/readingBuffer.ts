@@ -17,6 +17,8 @@ export interface ReadingBuffer {
   push(up: number, ts: number | null, temperature: number, humidity: number, error: ReadError | null): number;
   /** removes and returns the oldest reading; `nowUp` (ms since boot) recovers `up` past 2^32 ms */
   shift(nowUp: number): BufferedReading | null;
+  /** the newest reading, left in place (call only after a push) */
+  newest(nowUp: number): BufferedReading;
   size(): number;
   /** readings dropped because the buffer was full, since boot */
   dropped(): number;
@@ -44,6 +46,20 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
     firstSeq++;
     count--;
   };
+  /** the k-th oldest reading */
+  const get = (k: number, nowUp: number) => {
+    const i = (head + k) % capacity;
+    // nowUp is never before the reading, so the difference is >= 0
+    const u = nowUp - ((nowUp - up[i]) % TWO_32);
+    const s = ts[i];
+    const r: BufferedReading = { seq: firstSeq + k, up: u, ts: s === NO_TS ? null : u + epoch + s };
+    if (t[i] === FAILED) r.error = READ_ERRORS[h[i]];
+    else {
+      r.temperature = t[i] / 100;
+      r.humidity = h[i] / 100;
+    }
+    return r;
+  };
   return {
     push(u, stamp, temperature, humidity, error) {
       if (count === capacity) {
@@ -60,17 +76,11 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
     },
     shift(nowUp) {
       if (!count) return null;
-      const u = nowUp - (((nowUp - up[head]) % TWO_32) + TWO_32) % TWO_32;
-      const s = ts[head];
-      const r: BufferedReading = { seq: firstSeq, up: u, ts: s === NO_TS ? null : u + epoch + s };
-      if (t[head] === FAILED) r.error = READ_ERRORS[h[head]];
-      else {
-        r.temperature = t[head] / 100;
-        r.humidity = h[head] / 100;
-      }
+      const r = get(0, nowUp);
       drop();
       return r;
     },
+    newest: (nowUp) => get(count - 1, nowUp),
     size: () => count,
     dropped: () => lost,
   };

@@ -15,11 +15,13 @@ export const FRAME_BITS = 40;
  * DHT11: integer and decimal bytes, bit 7 of the temperature decimal is the sign on newer parts.
  * Only impossible values are a range error: RH above 100, T outside -40..80 (DHT22) / 0..60 (DHT11).
  */
+const fail = (error: ReadError): DhtResult => ({ ok: false, error });
+
 export function decodeDhtFrame(highUs: ArrayLike<number>, count: number, model: SensorModel): DhtResult {
-  if (count < FRAME_BITS) return { ok: false, error: "timeout" };
+  if (count < FRAME_BITS) return fail("timeout");
   const b = [0, 0, 0, 0, 0];
   for (let i = 0; i < FRAME_BITS; i++) b[i >> 3] = (b[i >> 3] << 1) | (highUs[(count - FRAME_BITS + i) % highUs.length] > ONE_THRESHOLD_US ? 1 : 0);
-  if (((b[0] + b[1] + b[2] + b[3]) & 255) !== b[4]) return { ok: false, error: "checksum" };
+  if (((b[0] + b[1] + b[2] + b[3]) & 255) !== b[4]) return fail("checksum");
   const dht11 = model === "dht11";
   const humidity = (dht11 ? b[0] * 10 + b[1] : (b[0] << 8) | b[1]) / 10;
   const raw = (b[2] << 8) | b[3];
@@ -29,6 +31,6 @@ export function decodeDhtFrame(highUs: ArrayLike<number>, count: number, model: 
     if (temperature < -40) temperature = (raw - 65536) / 10;
   }
   return humidity > 100 || temperature < (dht11 ? 0 : -40) || temperature > (dht11 ? 60 : 80)
-    ? { ok: false, error: "range" }
+    ? fail("range")
     : { ok: true, temperature, humidity };
 }

@@ -35,7 +35,7 @@ const sockets: SocketFactory = (target, handlers) => {
   // connect reads host and port (tls also ignores the extra `tls` field)
   const s = require(target.tls ? "tls" : "net").connect(target, () => handlers.onConnect());
   s.on("data", (d: string) => handlers.onData(E.toUint8Array(d)));
-  s.on("error", (e: any) => handlers.onError(String((e && e.message) || e)));
+  s.on("error", (e: any) => handlers.onError("" + ((e && e.message) || e)));
   s.on("close", onClose);
   const socket: Socket = {
     write: (data) => s.write(E.toString(data)),
@@ -84,7 +84,7 @@ export function createEspruinoHal(): Hal {
     // readJSON without noExceptions: a file that is not JSON throws, and the app reports it
     storage: require("Storage"),
     wifi: {
-      connect: (ssid, password, cb) => w.connect(ssid, { password }, (err: unknown) => cb(err ? String(err) : null)),
+      connect: (ssid, password, cb) => w.connect(ssid, { password }, (err: unknown) => cb(err ? "" + err : null)),
       listen(events) {
         w.on("connected", () => events.onConnected());
         w.on("disconnected", () => events.onDisconnected());

@@ -15,6 +15,17 @@ describe("createReadingBuffer", () => {
     expect(b.push(4000, null, 1, 1, null)).toBe(3);
   });
 
+  it("shows the newest reading without removing it", () => {
+    const b = createReadingBuffer(2);
+    b.push(1000, null, 20, 50, null);
+    b.push(2000, 1_763_000_000_123, 0, 0, "timeout");
+    expect(b.newest(2000)).toEqual({ seq: 1, up: 2000, ts: 1_763_000_000_123, error: "timeout" });
+    b.push(3000, 1_763_000_001_123, -0.5, 99.99, null);
+    expect(b.newest(3000)).toEqual({ seq: 2, up: 3000, ts: 1_763_000_001_123, temperature: -0.5, humidity: 99.99 });
+    expect(b.size()).toBe(2);
+    expect(b.shift(3000)!.seq).toBe(1);
+  });
+
   it("drops the oldest when full and counts the drops", () => {
     const b = createReadingBuffer(3);
     for (let i = 0; i < 7; i++) b.push(i * 1000, null, i, i, null);
