@@ -1,6 +1,6 @@
 // The device's config: defaults in code, overridden by a JSON file in Storage written at upload time
 // (`espdht flash`). Shared by firmware, simulator and host tools; Espruino-safe and kept small (it ships).
-import { checkNumber, SENSOR_MODELS, SensorModel, Settings } from "./payloads";
+import { checkNumber, isObject, SENSOR_MODELS, SensorModel, Settings } from "./payloads";
 import { UNCONFIGURED_TOPIC_ROOT, validateTopicRoot } from "./topics";
 
 /** Storage file names (<= 28 chars). */
@@ -51,15 +51,12 @@ export function isUsableDhtPin(pin: number): boolean {
   return Math.floor(pin) === pin && pin >= 0 && pin <= 33 && (pin < 6 || pin > 11) && [20, 24, 28, 29, 30, 31].indexOf(pin) < 0;
 }
 
-function isObj(x: unknown): x is { [k: string]: unknown } {
-  return typeof x === "object" && x !== null && !(x instanceof Array);
-}
 function isStr(x: unknown, min: number, max: number): x is string {
   return typeof x === "string" && x.length >= min && x.length <= max;
 }
 /** absent, null or a string */
 function optStr(x: unknown): boolean {
-  return x === undefined || x === null || typeof x === "string";
+  return x == null || typeof x === "string";
 }
 
 export type ConfigResult = { ok: true; config: DeviceConfig } | { ok: false; error: string; config: DeviceConfig };
@@ -77,39 +74,38 @@ export function resolveDeviceConfig(stored: unknown): ConfigResult {
 
 /** Checks one config field; returns the error, or null after storing the normalised value in `c`. */
 function applyField(c: { [k: string]: unknown }, key: string, v: unknown): string | null {
-  const numErr = checkNumber(key, v);
-  if (numErr !== undefined) {
-    if (numErr) return numErr;
-    if (key === "pin" && !isUsableDhtPin(v as number)) return "pin " + v + " cannot carry DHT data on an ESP32 (avoid 6-11 and 34-39)";
-  } else if (key === "wifi") {
-    if (v !== null) {
-      if (!isObj(v) || !isStr(v.ssid, 1, 32) || !(v.password === undefined || isStr(v.password, 0, 64))) return "wifi needs ssid (1..32 chars) and password (<= 64 chars)";
-      v = { ssid: v.ssid, password: v.password || "" };
+  let err = checkNumber(key, v);
+  if (err === undefined) {
+    if (key === "broker") {
+      const b = isObject(v) ? v : {};
+      v = { host: b.host, port: b.port === undefined ? (b.tls ? 8883 : 1883) : b.port, tls: !!b.tls, username: b.username || null, password: b.password || null };
+      err = isStr(b.host, 1, 253) && (b.tls === undefined || typeof b.tls === "boolean") && optStr(b.username) && optStr(b.password)
+        ? checkNumber("port", (v as { port: unknown }).port) || null
+        : "broker needs host, and optional port, tls, username, password";
+    } else if (key === "wifi") {
+      const w = isObject(v) ? v : {};
+      err = v === null || (isStr(w.ssid, 1, 32) && (w.password === undefined || isStr(w.password, 0, 64))) ? null : "wifi needs ssid (1..32 chars) and password (<= 64)";
+      if (v) v = { ssid: w.ssid, password: w.password || "" };
+    } else if (key === "pin") {
+      err = isUsableDhtPin(v as number) ? null : "pin " + v + " cannot carry DHT data on an ESP32 (avoid 6-11, 34-39)";
+    } else if (key === "root") {
+      err = validateTopicRoot(v);
+    } else if (key === "model") {
+      err = SENSOR_MODELS.indexOf(v as SensorModel) < 0 ? "model must be dht22 or dht11" : null;
+    } else if (key === "homeAssistant" || key === "telnet") {
+      err = typeof v === "boolean" ? null : key + " must be true or false";
+    } else if (key === "ntpServer") {
+      err = isStr(v, 1, 253) ? null : "ntpServer must be a host name";
+    } else {
+      err = "unknown config key '" + key + "'";
     }
-  } else if (key === "broker") {
-    if (!isObj(v) || !isStr(v.host, 1, 253)) return "broker.host must be a host name";
-    const port = v.port === undefined ? (v.tls ? 8883 : 1883) : v.port;
-    if (typeof port !== "number" || Math.floor(port) !== port || port < 1 || port > 65535) return "broker.port must be 1..65535";
-    if (!(v.tls === undefined || typeof v.tls === "boolean") || !optStr(v.username) || !optStr(v.password)) return "broker.tls must be a boolean, username and password strings";
-    v = { host: v.host, port, tls: !!v.tls, username: v.username || null, password: v.password || null };
-  } else if (key === "root") {
-    const e = validateTopicRoot(v);
-    if (e) return e;
-  } else if (key === "model") {
-    if (SENSOR_MODELS.indexOf(v as SensorModel) < 0) return "model must be dht22 or dht11";
-  } else if (key === "homeAssistant" || key === "telnet") {
-    if (typeof v !== "boolean") return key + " must be true or false";
-  } else if (key === "ntpServer") {
-    if (!isStr(v, 1, 253)) return "ntpServer must be a host name";
-  } else {
-    return "unknown config key '" + key + "'";
   }
-  c[key] = v;
-  return null;
+  if (!err) c[key] = v;
+  return err;
 }
 
 function applyOverride(c: DeviceConfig, o: unknown): string | null {
-  if (!isObj(o)) return "config is not a JSON object";
+  if (!isObject(o)) return "config is not a JSON object";
   for (const key in o) {
     const err = applyField(c as unknown as { [k: string]: unknown }, key, o[key]);
     if (err) return err;

@@ -32,7 +32,7 @@ export type Validation<T> = { ok: true; value: T } | { ok: false; error: string 
 function fail<T>(error: string): Validation<T> {
   return { ok: false, error };
 }
-function isObject(x: unknown): x is { [k: string]: unknown } {
+export function isObject(x: unknown): x is { [k: string]: unknown } {
   return typeof x === "object" && x !== null && !(x instanceof Array);
 }
 function isNum(x: unknown): x is number {
@@ -142,7 +142,7 @@ const NUMBER_RULES: [string, number, number, boolean][] = [
   ["tempDelta", 0, 50, false],
   ["humDelta", 0, 50, false],
   ["heartbeat", 0, 86400, false],
-  ["pin", 0, 39, true],
+  ["port", 1, 65535, true],
   ["bufferSize", 1, 2000, true],
   ["keepalive", 5, 3600, true],
 ];
@@ -177,22 +177,22 @@ export const MAX_COMMAND_ID = 64;
 export function validateCommand(x: unknown): Validation<Command> & { id?: string } {
   if (!isObject(x)) return fail("command is not a JSON object");
   const id = x.id;
-  if (typeof id !== "string" || id.length === 0 || id.length > MAX_COMMAND_ID) return fail("id must be a string of 1.." + MAX_COMMAND_ID + " chars");
+  if (typeof id !== "string" || !id || id.length > MAX_COMMAND_ID) return fail("id must be a string of 1.." + MAX_COMMAND_ID + " chars");
   const op = x.op as Capability;
-  if (COMMAND_OPS.indexOf(op) < 0) return { ok: false, error: "unknown op '" + String(x.op) + "' (expected " + COMMAND_OPS.join("|") + ")", id };
-  if (op !== "set") return { ok: true, value: { id, op } };
+  let error: string | null = COMMAND_OPS.indexOf(op) < 0 ? "unknown op '" + x.op + "' (expected " + COMMAND_OPS.join("|") + ")" : null;
   const set: Partial<Settings> = {};
   let count = 0;
-  for (const key in x) {
-    if (key === "id" || key === "op") continue;
-    if (SETTING_KEYS.indexOf(key as keyof Settings) < 0) return { ok: false, error: "unknown setting '" + key + "'", id };
-    const err = validateSetting(key as keyof Settings, x[key]);
-    if (err) return { ok: false, error: err, id };
-    set[key as keyof Settings] = x[key] as number;
-    count++;
+  if (op === "set") {
+    for (const key in x) {
+      if (error || key === "id" || key === "op") continue;
+      error = SETTING_KEYS.indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : validateSetting(key as keyof Settings, x[key]);
+      set[key as keyof Settings] = x[key] as number;
+      count++;
+    }
+    if (!count) error = "set needs one of " + SETTING_KEYS.join(", ");
   }
-  if (count === 0) return { ok: false, error: "set needs at least one of " + SETTING_KEYS.join(", "), id };
-  return { ok: true, value: { id, op, set } };
+  if (error) return { ok: false, error, id };
+  return { ok: true, value: op === "set" ? { id, op, set } : { id, op } };
 }
 
 /** The wire form of a command: `{"id","op", ...settings}`. */
