@@ -1,6 +1,7 @@
 // Simulator benchmark: how many virtual boards (each running dist/firmware.js, one reading every 2 s, the
 // DHT's fastest rate) one process keeps on time, with RSS and CPU per board, against a broker on loopback.
 // Run: npx tsx bench/simBench.ts [--steps 100,250,500,1000] [--seconds 20] [--warmup 8] [--broker mosquitto|aedes]
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
@@ -42,6 +43,8 @@ export interface SimStepFigures {
   cpuPerBoardPercent: number;
   mqttConnected: number;
   uncaught: number;
+  /** 1-minute load average of the machine at the end of the step (2 cores, shared with other work) */
+  loadAverage: number;
   keptUp: boolean;
 }
 
@@ -126,6 +129,7 @@ async function runStep(broker: RunningBroker, boards: number, o: Required<Omit<S
     cpuPerBoardPercent: Math.round((cpuPercent / boards) * 1000) / 1000,
     mqttConnected: stats.mqtt,
     uncaught: stats.uncaught,
+    loadAverage: Math.round(os.loadavg()[0] * 10) / 10,
     keptUp: false,
   };
   // on time: (almost) every reading published, none failed because the DHT frame or its 30 ms listening window
@@ -164,14 +168,14 @@ export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchR
 }
 
 export function formatSimBench(r: SimBenchResult): string {
-  const head = ["boards", "on-time", "readings", "err", "late p50", "late p99", "late max", ">500ms", "lag p50", "lag p99", "lag max", "RSS MB", "KB/board", "CPU %", "CPU %/board", "mqtt", "kept up"];
-  const rows = r.steps.map((s) => [s.boards, s.onTimeRatio, s.readings, s.errorReadings, s.latenessP50Ms, s.latenessP99Ms, s.latenessMaxMs, s.lateOver500, s.loopLagP50Ms, s.loopLagP99Ms, s.loopLagMaxMs, s.rssMb, s.rssPerBoardKb, s.cpuPercent, s.cpuPerBoardPercent, `${s.mqttConnected}/${s.boards}`, s.keptUp ? "yes" : "NO"].map(String));
+  const head = ["boards", "on-time", "readings", "err", "late p50", "late p99", "late max", ">500ms", "lag p50", "lag p99", "lag max", "RSS MB", "KB/board", "CPU %", "CPU %/board", "mqtt", "load", "kept up"];
+  const rows = r.steps.map((s) => [s.boards, s.onTimeRatio, s.readings, s.errorReadings, s.latenessP50Ms, s.latenessP99Ms, s.latenessMaxMs, s.lateOver500, s.loopLagP50Ms, s.loopLagP99Ms, s.loopLagMaxMs, s.rssMb, s.rssPerBoardKb, s.cpuPercent, s.cpuPerBoardPercent, `${s.mqttConnected}/${s.boards}`, s.loadAverage, s.keptUp ? "yes" : "NO"].map(String));
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(width[i])).join("  ");
   const first = r.steps[0];
   const ratios = r.steps.slice(1).map((s) => `${s.boards}: ${(s.rssPerBoardKb / first.rssPerBoardKb).toFixed(2)}x RSS/board, ${(s.cpuPerBoardPercent / first.cpuPerBoardPercent).toFixed(2)}x CPU/board vs ${first.boards}`);
   return [
-    `Simulator benchmark (${r.broker} broker on loopback; baseline RSS ${r.baselineRssMb} MB; lateness = gap between a board's readings minus 2,000 ms; times in ms)`,
+    `Simulator benchmark (${r.broker} broker on loopback; baseline RSS ${r.baselineRssMb} MB; lateness = gap between a board's readings minus 2,000 ms; times in ms; load = 1-min load average of the ${os.cpus().length}-core machine)`,
     line(head),
     ...rows.map(line),
     ...(ratios.length ? ["per-board cost vs the smallest fleet: " + ratios.join("; ")] : []),
