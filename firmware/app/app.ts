@@ -28,7 +28,6 @@ export interface RunningApp {
   boot: number;
   config: DeviceConfig;
   configError: string | null;
-  client: DeviceMqttClient;
 }
 
 /** A simulated board's serial is already a device id (`sim-...`); a real one is the eFuse MAC. */
@@ -181,5 +180,5 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   }, log);
   sense();
   schedule();
-  return { id, boot, config, configError, client };
+  return { id, boot, config, configError };
 }

@@ -2,13 +2,13 @@
 //
 // Espruino APIs the firmware calls (the simulator emulates exactly these):
 //   getTime()                                   seconds since boot, Unix seconds once SNTP/setTime set the clock
-//   setTimeout(fn, ms), clearTimeout(id)
-//   require("net").connect({host, port}, cb)   } socket: .on("data" | "close" | "error", fn), .write(string), .end()
-//   require("tls").connect({host, port}, cb)   } (data in and out as 8-bit strings)
+//   setTimeout(fn, ms), clearTimeout(id)           (ms <= 0: Espruino clamps it to its minimum interval)
+//   require("net").connect({host, port, tls}, cb)   } socket: .on("data" | "close" | "error", fn), .write(string), .end()
+//   require("tls").connect({host, port, tls}, cb)   } (data in and out as 8-bit strings; `tls` is ignored)
 //   E.toString(Uint8Array), E.toUint8Array(string)
 //   pinMode(pin, "output" | "input_pullup"), digitalWrite(pin, 0)
 //   setWatch(fn, pin, {repeat: true, edge: "falling"}) -> fn({time, lastTime}), clearWatch(id)
-//   require("Storage").readJSON(name) (throws on a file that is not JSON), .writeJSON(name, value), .erase(name)
+//   require("Storage").readJSON(name) (undefined when missing, throws when not JSON), .writeJSON(name, value)
 //   require("Wifi").connect(ssid, {password}, cb(err)), .on("connected" | "disconnected", fn),
 //     .getIP() -> {ip}, .setSNTP(server, "UTC0")
 //   getSerial()
