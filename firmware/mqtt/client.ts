@@ -5,7 +5,7 @@
 import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "../hal/hal";
 import { connackReason, connectPacket, frame } from "./codec";
 import { createDecoder } from "./decoder";
-import { parseFromBroker } from "./parseFromBroker";
+import { parseFromBroker, UNEXPECTED } from "./parseFromBroker";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
 import { utf8Encode } from "./utf8";
 
@@ -19,16 +19,21 @@ interface Received {
   granted: number[];
 }
 
-/** a publish on its way: the encoded packet, where its packet id goes (0: QoS 0), that id once in flight, and the token */
+/**
+ * A publish on its way: the encoded packet, its packet id (0: QoS 0; given at publish(), so it is also the token
+ * onPublished reports) and whether it is in flight (sent, awaiting PUBACK).
+ */
 interface Outgoing {
   b: Uint8Array;
-  p: number;
   i: number;
-  k: number;
+  s?: boolean;
 }
 
-/** true when `s` is not a topic (wild: /[+#]/) or not a filter (wild: a '+' or '#' that is not a whole level, '#' not last) */
-const bad = (s: string, wild: RegExp) => !s || wild.test(s) || utf8Encode(s).length > 65535;
+/**
+ * true when `s` is not a topic (wild: /[+#]/) or not a filter (wild: a '+' or '#' that is not a whole level, '#' not
+ * last). Lengths are not checked: the app's topics are built from a root of at most 128 chars (contract/topics.ts).
+ */
+const bad = (s: string, wild: RegExp) => !s || wild.test(s);
 
 export class MqttClient implements DeviceMqttClient {
   connected!: boolean;
@@ -48,7 +53,7 @@ export class MqttClient implements DeviceMqttClient {
     const maxInflight = options.maxInflight || 10;
     const queueLimit = options.queueLimit == null ? 8 : options.queueLimit;
     // left undefined until set: falsy, and one declaration less each in the minified output
-    let sock: Socket | undefined;
+    let sock: Socket | 0 | undefined;
     let timer: TimerHandle | undefined; // the one timer: connect timeout, keepalive, PINGRESP wait or reconnect delay
     let running: boolean | undefined; // between start() and stop()
     let up: boolean | undefined; // CONNACK received; mirrored in self.connected (a local minifies smaller)
@@ -59,7 +64,6 @@ export class MqttClient implements DeviceMqttClient {
     let lastRecv: number;
     let gen = 0; // connection generation: callbacks from an older socket are ignored
     let lastId = 0;
-    let lastToken = 0;
     // publishes in order: those in flight (with an id) first, then the queued ones (in-flight ones always come first:
     // one is sent only when all before it are, and a blocked QoS 1 publish holds back all after it)
     const out: Outgoing[] = [];
@@ -110,18 +114,17 @@ export class MqttClient implements DeviceMqttClient {
     const flush = (again?: boolean) => {
       for (let i = 0; up && i < out.length; i++) {
         const m = out[i];
-        if (m.i) {
+        if (m.s) {
           if (again) {
             m.b[0] |= 8;
             send(m.b);
           }
-        } else if (!m.p) {
+        } else if (!m.i) {
           out.splice(i--, 1);
           send(m.b);
         } else if (flying < maxInflight) {
           flying++;
-          m.b[m.p] = (m.i = nextId()) >> 8;
-          m.b[m.p + 1] = m.i;
+          m.s = true;
           send(m.b);
         } else break;
       }
@@ -129,7 +132,7 @@ export class MqttClient implements DeviceMqttClient {
 
     const closed = (reason: string) => {
       gen++;
-      sock = undefined;
+      sock = 0;
       if (up && clock.now() - connectedAt >= (options.stableMs || 60000)) backoff = 0;
       self.connected = up = pinging = false;
       pending = {};
@@ -194,9 +197,9 @@ export class MqttClient implements DeviceMqttClient {
         send(frame(112, [[id >> 8, id]])); // PUBCOMP
       } else if (t == 4) {
         for (let i = 0; i < out.length; i++)
-          if (out[i].i == id) {
+          if (out[i].i == id && out[i].s) {
             flying--;
-            emit("onPublished", out.splice(i, 1)[0].k);
+            emit("onPublished", out.splice(i, 1)[0].i);
             return flush();
           }
       } else if (t == 9 || t == 11) {
@@ -208,7 +211,7 @@ export class MqttClient implements DeviceMqttClient {
           pinging = false;
           keepalive();
         }
-      } else protocolError("unexpected type " + t);
+      } else protocolError(UNEXPECTED + t);
     };
 
     const open = () => {
@@ -276,10 +279,8 @@ export class MqttClient implements DeviceMqttClient {
 
     self.publish = (topic, payload, qos, retain) => {
       if (bad(topic, /[+#]/)) return refuse("topic", topic);
-      const data = typeof payload == "string" ? utf8Encode(payload) : payload;
-      const b = frame(48 | (qos << 1) | (retain ? 1 : 0), [topic, qos ? [0, 0] : [], data]);
-      // the packet id (the 2 bytes before the payload) is filled in when the publish enters the in-flight window
-      const m = { b, p: qos && b.length - data.length - 2, k: qos && ++lastToken } as Outgoing;
+      const id = qos && nextId();
+      const m: Outgoing = { b: frame(48 | (qos << 1) | (retain ? 1 : 0), [topic, qos ? [id >> 8, id] : [], typeof payload == "string" ? utf8Encode(payload) : payload]), i: id };
       out.push(m);
       flush();
       // the oldest queued publish goes when too many wait (the in-flight ones come first in `out`)
@@ -287,7 +288,7 @@ export class MqttClient implements DeviceMqttClient {
         out.splice(flying, 1);
         stats.queueDropped++;
       }
-      return m.k;
+      return id;
     };
 
     self.inflightRoom = () => (up ? Math.max(0, maxInflight - out.length) : 0);

@@ -60,7 +60,7 @@ export interface EmptyPacket {
 export type Packet = ConnectPacket | ConnackPacket | PublishPacket | AckPacket | SubscribePacket | SubackPacket | UnsubscribePacket | EmptyPacket;
 
 /** CONNACK return codes 1..5, index = code - 1 */
-export const CONNACK_REASONS = ["unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized"];
+export const CONNACK_REASONS = ["bad protocol version", "client id rejected", "server unavailable", "bad user name or password", "not authorized"];
 
 export function connackReason(code: number): string {
   return CONNACK_REASONS[code - 1] || "refused, code " + code;
@@ -104,7 +104,8 @@ export function connectPacket(c: Omit<ConnectPacket, "type">): Uint8Array {
   const user = c.username;
   const pass = c.password;
   const parts: Part[] = [
-    [0, 4, 77, 81, 84, 84, 4, (c.clean ? 2 : 0) | (w ? 4 | (w.qos << 3) | (w.retain ? 32 : 0) : 0) | (pass != null ? 64 : 0) | (user != null ? 128 : 0), c.keepalive >> 8, c.keepalive],
+    "MQTT",
+    [4, (c.clean ? 2 : 0) | (w ? 4 | (w.qos << 3) | (w.retain ? 32 : 0) : 0) | (pass != null ? 64 : 0) | (user != null ? 128 : 0), c.keepalive >> 8, c.keepalive],
     c.clientId,
   ];
   if (w) parts.push(w.topic, w.payload);

@@ -17,9 +17,9 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
   let header = 0; // first byte of the packet being read, 0 between packets (type 0 does not exist)
   let remaining = 0;
   let lengthBytes = 0;
-  let body: Uint8Array | null = null;
+  let body: Uint8Array | null | undefined;
   let got = 0;
-  let dead = false;
+  let dead: boolean | undefined;
 
   const fail = (message: string) => {
     dead = true;

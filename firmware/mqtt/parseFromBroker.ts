@@ -3,6 +3,9 @@
 import type { Packet } from "./codec";
 import { utf8Decode } from "./utf8";
 
+/** the start of the error for a packet type a client must not receive */
+export const UNEXPECTED = "unexpected type ";
+
 export function fail(why: string): never {
   throw why;
 }
@@ -40,7 +43,7 @@ export function parseFromBroker(header: number, body: Uint8Array): Packet {
       granted.push(g);
     } while (pos < body.length);
   } else if (type == 11 || (type > 3 && type < 8)) p.id = id(); // UNSUBACK, PUBACK, PUBREC, PUBREL, PUBCOMP
-  else if (type != 13) fail("unexpected type " + type);
+  else if (type != 13) fail(UNEXPECTED + type);
   if (pos < body.length) fail("extra bytes in type " + type);
   return p;
 }

@@ -3,7 +3,7 @@
 // Node (simulator, tests) has UTF-16 strings: converted with the URI functions, which only that branch reaches.
 
 /** true where a string holds 16-bit code units (Node); false on Espruino (an IIFE: esbuild would fold a constant) */
-export const WIDE_STRINGS = ((c: number) => String.fromCharCode(c) > "\xff")(256);
+export const WIDE_STRINGS = ((c: number) => String.fromCharCode(c).charCodeAt(0) == c)(256);
 
 /**
  * Encodes a string to UTF-8 bytes; lone surrogates become U+FFFD. `bytes`: treat the string as 8-bit (what

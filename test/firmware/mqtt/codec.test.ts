@@ -37,7 +37,7 @@ describe("MQTT codec fixtures", () => {
 
   it("names every CONNACK refusal code", () => {
     expect([1, 2, 3, 4, 5].map(connackReason)).toEqual([
-      "unacceptable protocol version", "identifier rejected", "server unavailable", "bad user name or password", "not authorized",
+      "bad protocol version", "client id rejected", "server unavailable", "bad user name or password", "not authorized",
     ]);
     expect(connackReason(9)).toBe("refused, code 9");
   });
