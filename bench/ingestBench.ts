@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
 import mqtt from "mqtt";
 import { startMosquitto, RunningBroker } from "../test/support/brokers";
 import { MqttIngest } from "../host/ingest/ingest";
