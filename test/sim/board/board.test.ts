@@ -175,4 +175,16 @@ describe("virtual board", () => {
     const line = await h.waitFor("recipe", 6000);
     expect(line).toMatch(/^stock 0 recipe 4[12]$/);
   });
+
+  it("times digitalPulse edges exactly, as the hardware timer does", async () => {
+    h = makeBoard(`
+      var seen = [];
+      setWatch(function (e) { seen.push((e.state ? "rise " : "fall ") + (e.lastTime === undefined ? "-" : Math.round((e.time - e.lastTime) * 1e6))); }, 5, { repeat: true, edge: "both" });
+      digitalPulse(5, 1, [5, 3, 2]);
+      setTimeout(function () { print(seen.join(", ")); }, 40);`);
+    h.board.powerOn();
+    const line = await h.waitFor("fall");
+    // high 5 ms, low 3 ms, high 2 ms, then back low: each edge exactly the pulse length after the previous one
+    expect(line).toBe("fall -, rise 3000, fall 2000");
+  });
 });
