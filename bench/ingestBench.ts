@@ -47,7 +47,7 @@ export interface DrainFigures {
 export interface IngestBenchResult {
   count: number;
   drain: DrainFigures[];
-  sustained: null | { targetRate: number; seconds: number; published: number; stored: number; achievedRate: number; maxLagMs: number; rssStartMb: number; rssPeakMb: number; rssEndMb: number };
+  sustained: null | { targetRate: number; seconds: number; published: number; offeredRate: number; stored: number; achievedRate: number; maxLagMs: number; rssStartMb: number; rssPeakMb: number; rssEndMb: number };
   rssBeforeMb: number;
   rssAfterMb: number;
   page: PageBenchResult | null;
@@ -198,7 +198,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
       const ms = performance.now() - first;
       clearInterval(sampler);
       sustained = {
-        targetRate: rate, seconds, published: pub.published, stored: store.inserted, achievedRate: Math.round((store.inserted / ms) * 1000),
+        targetRate: rate, seconds, published: pub.published, offeredRate: Math.round((pub.published / pub.ms) * 1000), stored: store.inserted, achievedRate: Math.round((store.inserted / ms) * 1000),
         maxLagMs: maxLag, rssStartMb: mb(rssStart), rssPeakMb: mb(rssPeak), rssEndMb: mb(rss()),
       };
       await ingest.close();
@@ -225,7 +225,7 @@ export function formatIngestBench(r: IngestBenchResult): string {
   }
   if (r.sustained) {
     const s = r.sustained;
-    lines.push(`  sustained QoS 1 at ${s.targetRate.toLocaleString("en")}/s for ${s.seconds} s: ${s.stored.toLocaleString("en")}/${s.published.toLocaleString("en")} stored, ${s.achievedRate.toLocaleString("en")}/s end to end, max lag ${s.maxLagMs} ms, RSS ${s.rssStartMb} -> peak ${s.rssPeakMb} -> ${s.rssEndMb} MB`);
+    lines.push(`  sustained QoS 1 at ${s.targetRate.toLocaleString("en")}/s for ${s.seconds} s (publishers managed ${s.offeredRate.toLocaleString("en")}/s): ${s.stored.toLocaleString("en")}/${s.published.toLocaleString("en")} stored, ${s.achievedRate.toLocaleString("en")}/s first reading to last stored, max lag ${s.maxLagMs} ms, RSS ${s.rssStartMb} -> peak ${s.rssPeakMb} -> ${s.rssEndMb} MB`);
   }
   lines.push(`  RSS before ${r.rssBeforeMb} MB, after ${r.rssAfterMb} MB`);
   if (r.page) lines.push(formatPageBench(r.page));
