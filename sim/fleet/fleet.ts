@@ -138,16 +138,18 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     boards.push(board);
   }
 
-  const apply = (ev: FaultEvent, on: boolean) => {
-    const targets = ev.devices ?? boards.map((_, i) => i);
-    if (ev.fault === "duplicate-id") {
-      const first = ids[targets[0]];
-      for (const i of targets.slice(1)) {
-        boards[i].spec.serial = on ? first : ids[i];
-        if (boards[i].state === "on") boards[i].reboot();
-      }
+  const targetsOf = (ev: FaultEvent) => ev.devices ?? boards.map((_, i) => i);
+  /** duplicate-id: every target but the first takes the first one's id (its serial) */
+  const shareId = (ev: FaultEvent, on: boolean) => {
+    const targets = targetsOf(ev);
+    for (const i of targets.slice(1)) {
+      boards[i].spec.serial = on ? ids[targets[0]] : ids[i];
+      if (boards[i].state === "on") boards[i].reboot();
     }
-    for (const i of targets) {
+  };
+  const apply = (ev: FaultEvent, on: boolean) => {
+    if (ev.fault === "duplicate-id") shareId(ev, on);
+    for (const i of targetsOf(ev)) {
       const b = boards[i];
       const f = b.spec.dht.faults;
       if (ev.fault === "dht-checksum") f.checksumRate = on ? ev.rate ?? 1 : 0;
@@ -160,8 +162,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     if (ev.at > 0 || !on) log(`espdht sim: fault ${ev.fault} ${on ? "starts" : "ends"}${ev.devices ? ` on boards ${ev.devices.join(",")}` : ""}`);
   };
   for (const ev of o.faults ?? []) {
-    if (ev.at === 0 && ev.fault !== "duplicate-id") apply(ev, true);
-    else if (ev.at === 0) for (const i of (ev.devices ?? boards.map((_, k) => k)).slice(1)) boards[i].spec.serial = ids[(ev.devices ?? [0])[0]];
+    // faults from the start apply before power-on (boards are still off, so nothing reboots)
+    if (ev.at === 0) apply(ev, true);
     else timers.push(setTimeout(() => apply(ev, true), ev.at * 1000));
     if (ev.seconds !== undefined) timers.push(setTimeout(() => apply(ev, false), (ev.at + ev.seconds) * 1000));
   }
