@@ -21,7 +21,7 @@ export type MqttClientFactory = (target: SocketTarget, options: MqttClientOption
 /** Storage file remembering the last `restart` command, so a redelivered one cannot restart the board again. */
 export const RESTART_FILE = "espdht.rst";
 /** DHT attempts per reading cycle. */
-export const READ_ATTEMPTS = 3;
+const READ_ATTEMPTS = 3;
 
 export interface RunningApp {
   id: string;
@@ -95,7 +95,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const publishInfo = () => {
     const info: Info = {
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
-      ip: hal.wifi.ip(), boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped(), configError,
+      ip: hal.wifi.ip(), boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(), configError,
     };
     const mem = board.memory();
     if (mem) info.mem = mem;
@@ -108,7 +108,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   /** Hands buffered readings to the client, oldest first, while it has in-flight room (it retransmits those). */
   const flush = () => {
     while (client.connected && client.inflightRoom() > 0) {
-      const r = buffer.shift(upNow());
+      const r = buffer.shift_(upNow());
       if (!r) return;
       publish("reading", payloadOf(r), false);
     }
@@ -125,14 +125,14 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     if (!forced && !shouldReport(config, last, now, t, h, error)) return;
     forced = false;
     last = { t, h, error, at: now };
-    buffer.push(now, hal.wallClock.unixMs(), t, h, error);
-    lastReading = payloadOf(buffer.newest(now));
+    buffer.push_(now, hal.wallClock.unixMs(), t, h, error);
+    lastReading = payloadOf(buffer.newest_(now));
     flush();
   };
 
   /** One sensing cycle. A tick while a cycle runs (slow retries) is skipped; a `read` command joins it. */
   const sense = () => {
-    if (!busy) reader.read(onRead);
+    if (!busy) reader.read_(onRead);
     busy = true;
   };
 
@@ -150,7 +150,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
       forced = true;
       sense();
       // the reader serves this caller right after onRead, with the same result
-      reader.read(() => done({ reading: lastReading }));
+      reader.read_(() => done({ reading: lastReading }));
     },
     set: (c, done) => {
       Object.assign(config, c.set);

@@ -14,14 +14,14 @@ export interface BufferedReading {
 
 export interface ReadingBuffer {
   /** stores a reading (dropping the oldest when full) and returns its seq; values are kept in hundredths */
-  push(up: number, ts: number | null, temperature: number, humidity: number, error: ReadError | null): number;
+  push_(up: number, ts: number | null, temperature: number, humidity: number, error: ReadError | null): number;
   /** removes and returns the oldest reading; `nowUp` (ms since boot) recovers `up` past 2^32 ms */
-  shift(nowUp: number): BufferedReading | null;
+  shift_(nowUp: number): BufferedReading | null;
   /** the newest reading, left in place (call only after a push) */
-  newest(nowUp: number): BufferedReading;
-  size(): number;
+  newest_(nowUp: number): BufferedReading;
+  size_(): number;
   /** readings dropped because the buffer was full, since boot */
-  dropped(): number;
+  dropped_(): number;
 }
 
 /** Marks a failed reading in the temperature column; the humidity column then holds the error index. */
@@ -61,7 +61,7 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
     return r;
   };
   return {
-    push(u, stamp, temperature, humidity, error) {
+    push_(u, stamp, temperature, humidity, error) {
       if (count === capacity) {
         drop();
         lost++;
@@ -74,14 +74,14 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
       h[i] = error ? READ_ERRORS.indexOf(error) : Math.round(humidity * 100);
       return firstSeq + count - 1;
     },
-    shift(nowUp) {
+    shift_(nowUp) {
       if (!count) return null;
       const r = get(0, nowUp);
       drop();
       return r;
     },
-    newest: (nowUp) => get(count - 1, nowUp),
-    size: () => count,
-    dropped: () => lost,
+    newest_: (nowUp) => get(count - 1, nowUp),
+    size_: () => count,
+    dropped_: () => lost,
   };
 }

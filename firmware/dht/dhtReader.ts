@@ -8,13 +8,13 @@ import { decodeDhtFrame, DhtResult } from "./decodeDhtFrame";
 export const MIN_READ_GAP_MS = 2000;
 export const POWER_UP_MS = 1000;
 /** A frame takes ~5 ms; stop listening after this. */
-export const LISTEN_MS = 30;
+const LISTEN_MS = 30;
 /** Edge buffer (a ring): a good train has 40-42 edges. */
-export const EDGE_CAPACITY = 48;
+const EDGE_CAPACITY = 48;
 
 export interface DhtReader {
   /** Reads now (or as soon as the sensor allows); a read already running serves this caller too. */
-  read(done: (r: DhtResult) => void): void;
+  read_(done: (r: DhtResult) => void): void;
 }
 
 export function createDhtReader(io: DhtPinIo, clock: Clock, model: SensorModel, attempts: number): DhtReader {
@@ -48,7 +48,7 @@ export function createDhtReader(io: DhtPinIo, clock: Clock, model: SensorModel, 
   };
 
   return {
-    read(done) {
+    read_(done) {
       if (waiting.push(done) > 1) return;
       left = attempts;
       schedule();
