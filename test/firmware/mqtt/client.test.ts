@@ -293,6 +293,22 @@ describe("MqttClient: publishing", () => {
     expect(publishes(s).map((p) => [text(p.payload), p.qos])).toEqual([["2", 0], ["3", 1], ["4", 0]]);
   });
 
+  it("while connected with the window full, drops the oldest queued publish, never one in flight, and ignores a PUBACK for an unsent id", () => {
+    const { client, log, accept } = setup({ maxInflight: 2, queueLimit: 2 });
+    client.start();
+    const s = accept();
+    const tokens = [0, 1, 2, 3, 4].map((i) => client.publish("r/d/x", `${i}`, 1, false));
+    expect(publishes(s).map((p) => text(p.payload))).toEqual(["0", "1"]);
+    expect(client.stats.queueDropped).toBe(1); // "2" went: the queue holds "3" and "4"
+    s.send({ type: PacketType.Puback, id: tokens[3] }); // not sent yet: no effect
+    expect(log.published).toEqual([]);
+    expect(publishes(s)).toHaveLength(2);
+    s.send({ type: PacketType.Puback, id: tokens[1] }, { type: PacketType.Puback, id: tokens[0] });
+    expect(log.published).toEqual([tokens[1], tokens[0]]);
+    expect(publishes(s).map((p) => [text(p.payload), p.id])).toEqual([["0", tokens[0]], ["1", tokens[1]], ["3", tokens[3]], ["4", tokens[4]]]);
+    expect(client.inflightRoom()).toBe(0);
+  });
+
   it("publishes retained and binary payloads as given", () => {
     const { client, accept } = setup();
     client.start();

@@ -59,7 +59,37 @@ describe("utf8Decode refuses ill-formed input", () => {
   for (const [name, bytes] of BAD) {
     it(name, () => {
       expect(utf8Decode(new Uint8Array(bytes))).toBeNull();
+      // the device's 8-bit path validates with the same code, not with the URI functions
+      expect(utf8Decode(new Uint8Array(bytes), true)).toBeNull();
       expect(() => new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(bytes))).toThrow();
     });
   }
+
+  it("agrees with a fatal TextDecoder on 20,000 random byte strings, on both string models", () => {
+    const rnd = seededRandom(5);
+    const fatal = new TextDecoder("utf-8", { fatal: true });
+    // bytes near the boundaries of the lead and continuation ranges, so that most strings are close calls
+    const pick = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff];
+    let valid = 0;
+    for (let n = 0; n < 20_000; n++) {
+      let b = new Uint8Array(Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick[Math.floor(rnd() * pick.length)]));
+      if (n % 2) {
+        // a valid string of 1- to 4-byte characters, one byte of it replaced half the time
+        const cps = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => [0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xffff, 0x10000, 0x10ffff][Math.floor(rnd() * 9)]);
+        b = new Uint8Array(Buffer.from(String.fromCodePoint(...cps), "utf8"));
+        if (rnd() < 0.5) b[Math.floor(rnd() * b.length)] = pick[Math.floor(rnd() * pick.length)];
+      }
+      let expected: string | null = null;
+      try {
+        expected = fatal.decode(b);
+      } catch {
+        expected = null;
+      }
+      if (expected != null) valid++;
+      expect(utf8Decode(b), hex(b)).toBe(expected);
+      expect(utf8Decode(b, true), hex(b)).toBe(expected == null ? null : Buffer.from(b).toString("latin1"));
+    }
+    expect(valid).toBeGreaterThan(4000);
+    expect(valid).toBeLessThan(16_000);
+  });
 });
