@@ -9,8 +9,8 @@ const SENSORS = [["Temperature", "\u00b0C"], ["Humidity", "%"]];
  * Abbreviated keys (HA accepts them) keep the payloads small on the device.
  */
 export function eachDiscovery(id: string, model: string, prefix: string, publish: (topic: string, payload: string) => void): void {
-  for (let i = 0; i < SENSORS.length; i++) {
-    const name = SENSORS[i][0];
+  SENSORS.forEach((sensor) => {
+    const name = sensor[0];
     const q = name.toLowerCase();
     const uniq = id + "_" + q;
     publish("homeassistant/sensor/" + uniq + "/config", JSON.stringify({
@@ -18,11 +18,11 @@ export function eachDiscovery(id: string, model: string, prefix: string, publish
       uniq_id: uniq,
       dev_cla: q,
       stat_cla: "measurement",
-      unit_of_meas: SENSORS[i][1],
+      unit_of_meas: sensor[1],
       stat_t: prefix + "reading",
       val_tpl: "{{ value_json." + q + " }}",
       avty_t: prefix + "status",
       dev: { ids: [id], name: id, mf: "espdht", mdl: model.toUpperCase(), sw: FIRMWARE_VERSION },
     }));
-  }
+  });
 }

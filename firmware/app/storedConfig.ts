@@ -32,7 +32,7 @@ export function loadConfig(store: KeyValueStore): { config: DeviceConfig; error:
 /** The settings `set` may change, copied out of the config. */
 export function settingsOf(config: Settings): Settings {
   const out = {} as Settings;
-  for (let i = 0; i < SETTING_KEYS.length; i++) out[SETTING_KEYS[i]] = config[SETTING_KEYS[i]];
+  SETTING_KEYS.forEach((key) => { out[key] = config[key]; });
   return out;
 }
 

@@ -38,7 +38,7 @@ export function createDhtReader(io: DhtPinIo, clock: Clock, model: SensorModel, 
         if (!r.ok && --left > 0) return schedule();
         const callers = waiting;
         waiting = [];
-        for (let i = 0; i < callers.length; i++) callers[i](r);
+        callers.forEach((done) => done(r));
       }, LISTEN_MS);
     }, model === "dht11" ? 20 : 2);
   };

@@ -17,35 +17,12 @@
 //   E.reboot() (esp_restart() on the ESP32)
 //   console.log(string)
 //   E.on("init", fn), E.on("kill", fn)           (firmware/main.ts)
-import type { Hal, Socket, SocketFactory } from "./hal";
+import type { Hal } from "./hal";
 
 /** A getTime() step this large is the clock being set (boot-relative -> Unix), not time passing. */
 const CLOCK_SET_STEP_S = 1e8;
 /** getTime() above this (2020) is wall-clock time. */
 const UNIX_2020_S = 1.577e9;
-
-const sockets: SocketFactory = (target, handlers) => {
-  let closed = false;
-  const onClose = () => {
-    if (!closed) {
-      closed = true;
-      handlers.onClose();
-    }
-  };
-  // connect reads host and port (tls also ignores the extra `tls` field)
-  const s = require(target.tls ? "tls" : "net").connect(target, () => handlers.onConnect());
-  s.on("data", (d: string) => handlers.onData(E.toUint8Array(d)));
-  s.on("error", (e: any) => handlers.onError("" + ((e && e.message) || e)));
-  s.on("close", onClose);
-  const socket: Socket = {
-    write: (data) => s.write(E.toString(data)),
-    close() {
-      s.end();
-      onClose();
-    },
-  };
-  return socket;
-};
 
 export function createEspruinoHal(): Hal {
   const w = require("Wifi");
@@ -71,7 +48,27 @@ export function createEspruinoHal(): Hal {
         return t > UNIX_2020_S ? Math.round(t * 1000) : null;
       },
     },
-    sockets,
+    sockets: (target, handlers) => {
+      let closed = false;
+      const onClose = () => {
+        if (!closed) {
+          closed = true;
+          handlers.onClose();
+        }
+      };
+      // connect reads host and port (tls also ignores the extra `tls` field)
+      const s = require(target.tls ? "tls" : "net").connect(target, () => handlers.onConnect());
+      s.on("data", (d: string) => handlers.onData(E.toUint8Array(d)));
+      s.on("error", (e: any) => handlers.onError("" + ((e && e.message) || e)));
+      s.on("close", onClose);
+      return {
+        write: (data) => s.write(E.toString(data)),
+        close() {
+          s.end();
+          onClose();
+        },
+      };
+    },
     dhtPin: (pin) => ({
       driveLow() {
         pinMode(pin, "output");
