@@ -4,7 +4,6 @@ import { DeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
 import { COMMAND_OPS, Info, ReadError, Reply, STATUS_OFFLINE, STATUS_ONLINE } from "../contract/payloads";
 import { deviceIdFromMac, deviceTopic, groupCommandTopic } from "../contract/topics";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
-import { DhtResult } from "../dht/decodeDhtFrame";
 import { createDhtReader } from "../dht/dhtReader";
 import type { Hal, SocketTarget, TimerHandle } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../mqtt/types";
@@ -114,14 +113,13 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     }
   };
 
-  const onRead = (res: DhtResult) => {
+  /** A DhtResult: a failed read has no values, t and h are then NaN; neither the filter nor the buffer looks at them. */
+  const onRead = (r: { temperature?: number; humidity?: number; error?: ReadError }) => {
     busy = false;
     const now = upNow();
-    // a failed read has no values: t and h are then NaN, and neither the filter nor the buffer looks at them
-    const r = res as { temperature: number; humidity: number; error?: ReadError };
     const error = r.error || null;
-    const t = hundredths(r.temperature + config.tempOffset);
-    const h = hundredths(r.humidity + config.humOffset);
+    const t = hundredths((r.temperature as number) + config.tempOffset);
+    const h = hundredths((r.humidity as number) + config.humOffset);
     if (!forced && !shouldReport(config, last, now, t, h, error)) return;
     forced = false;
     last = { t, h, error, at: now };
