@@ -60,8 +60,8 @@ export class MqttClient implements DeviceMqttClient {
     let pinging: boolean | undefined;
     let backoff: number; // the last reconnect delay's base; unset or 0: start again from reconnectMinMs
     let connectedAt: number;
-    let lastSent: number;
-    let lastRecv: number;
+    let lastSent: number; // set by CONNECT, before keepalive() first runs (after CONNACK)
+    let lastRecv: number; // set by CONNACK's bytes
     let gen = 0; // connection generation: callbacks from an older socket are ignored
     let lastId = 0;
     // publishes in order: those in flight (with an id) first, then the queued ones (in-flight ones always come first:
@@ -232,7 +232,6 @@ export class MqttClient implements DeviceMqttClient {
           if (g == gen) protocolError(e);
         },
       );
-      lastSent = lastRecv = clock.now();
       arm(replyTimeoutMs, timeout);
       try {
         const s = sockets(target, {
