@@ -47,6 +47,7 @@ export interface MqttClientEvents {
   onConnect?(sessionPresent: boolean): void;
   /** the connection closed (reason: "timeout", "protocol error: ...", "closed by peer", "connack: not authorized", ...) */
   onClose?(reason: string): void;
+  /** the message object may carry more fields than IncomingMessage names (the parsed packet is passed on) */
   onMessage?(msg: IncomingMessage): void;
   onError?(message: string): void;
   /** a QoS 1 publish was acknowledged (used by the app to free reading buffer slots) */
@@ -68,8 +69,9 @@ export interface DeviceMqttClient {
   /** stop for good; `graceful` sends DISCONNECT (no will), otherwise the socket is just closed */
   stop(graceful: boolean): void;
   /**
-   * Publish; returns a token (>0) for QoS 1 (reported by onPublished when PUBACK arrives), 0 for QoS 0.
-   * When offline or the in-flight window is full the message goes to the bounded queue.
+   * Publish; returns a token (>0) for QoS 1 (reported by onPublished when PUBACK arrives), 0 for QoS 0, and 0 with
+   * onError for a topic with '+' or '#' or an empty one. The token is the packet id, unique among unacknowledged
+   * publishes. When offline or the in-flight window is full the message goes to the bounded queue.
    */
   publish(topic: string, payload: string | Uint8Array, qos: QoS, retain: boolean): number;
   /** free in-flight slots right now: the app sends buffered readings only when this is > 0 and connected */
