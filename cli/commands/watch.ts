@@ -29,8 +29,9 @@ export async function run(argv: string[]): Promise<number> {
   const waitS = numberOption(args.values, "wait", 0, 3600)!;
   const host = resolveHostOptions(args.values);
   const log = (m: string) => process.stderr.write(m + "\n");
-  log(`espdht watch: ${displayUrl(host.broker.url)} under ${host.root}/+${args.values.once ? "" : " (Ctrl-C to stop)"}`);
+  log(`espdht watch: connecting to ${displayUrl(host.broker.url)}`);
   const ingest = await MqttIngest.start({ broker: host.broker, root: host.root, clientId: throwawayClientId("watch"), clean: true, log });
+  log(`espdht watch: subscribed to ${host.root}/+/{status,info,reading,reply}${args.values.once ? "" : " (Ctrl-C to stop)"}`);
 
   if (args.values.once) {
     // done early once every device seen has a status and a reading (after a short settle for retained messages)

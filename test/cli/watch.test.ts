@@ -40,8 +40,7 @@ afterAll(async () => {
 describe("espdht watch", () => {
   it("--json prints one JSON line per accepted reading on stdout, logs on stderr, stops on Ctrl-C", async () => {
     const run = runCli(["watch", "--json"], env);
-    await until(() => run.stderr().includes("Ctrl-C to stop"), 20_000, "watch to start");
-    await new Promise((r) => setTimeout(r, 500)); // let the subscription land
+    await until(() => run.stderr().includes("Ctrl-C to stop"), 20_000, "watch to subscribe"); // printed once subscribed
     await dev.publishAsync(`${ROOT}/sim-w1/reading`, "not json", { qos: 1 });
     for (let seq = 1; seq <= 3; seq++) await dev.publishAsync(`${ROOT}/sim-w1/reading`, reading(seq), { qos: 1 });
     await dev.publishAsync(`${ROOT}/sim-w1/reading`, reading(3), { qos: 1 }); // duplicate: not printed
