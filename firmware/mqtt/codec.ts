@@ -60,10 +60,10 @@ export interface EmptyPacket {
 export type Packet = ConnectPacket | ConnackPacket | PublishPacket | AckPacket | SubscribePacket | SubackPacket | UnsubscribePacket | EmptyPacket;
 
 /** CONNACK return codes 1..5, index = code - 1 */
-export const CONNACK_REASONS = ["bad protocol version", "client id rejected", "server unavailable", "bad user name or password", "not authorized"];
+export const CONNACK_REASONS = ["bad protocol version", "id rejected", "unavailable", "bad user/password", "not authorized"];
 
 export function connackReason(code: number): string {
-  return CONNACK_REASONS[code - 1] || "refused, code " + code;
+  return CONNACK_REASONS[code - 1] || "code " + code;
 }
 
 /** A part of a packet: bytes, or a string that goes as a 2-byte length and its UTF-8 bytes (callers keep it under 64 KB). */
