@@ -4,7 +4,7 @@
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
 import { startAedes, startMosquitto, RunningBroker } from "../test/support/brokers";
 import { FIRMWARE_OUT } from "../tools/buildFirmware";
 import { startFleet } from "../sim/fleet/fleet";
@@ -43,6 +43,9 @@ export interface SimStepFigures {
   cpuPerBoardPercent: number;
   mqttConnected: number;
   uncaught: number;
+  /** time spent in garbage collection over the window, and the longest single pause */
+  gcMs: number;
+  gcMaxPauseMs: number;
   /** 1-minute load average of the machine at the end of the step (2 cores, shared with other work) */
   loadAverage: number;
   keptUp: boolean;
@@ -94,6 +97,15 @@ async function runStep(broker: RunningBroker, boards: number, o: Required<Omit<S
   await sleep(o.warmup * 1000);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  let gcMs = 0;
+  let gcMax = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcMax = Math.max(gcMax, e.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   measuring = true;
@@ -106,6 +118,7 @@ async function runStep(broker: RunningBroker, boards: number, o: Required<Omit<S
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   lag.disable();
+  gcObserver.disconnect();
   const stats = fleet.stats();
   await fleet.stop();
   lateness.sort((a, b) => a - b);
@@ -130,6 +143,8 @@ async function runStep(broker: RunningBroker, boards: number, o: Required<Omit<S
     mqttConnected: stats.mqtt,
     uncaught: stats.uncaught,
     loadAverage: Math.round(os.loadavg()[0] * 10) / 10,
+    gcMs: Math.round(gcMs),
+    gcMaxPauseMs: Math.round(gcMax),
     keptUp: false,
   };
   // on time: (almost) every reading published, none failed because the DHT frame or its 30 ms listening window
@@ -157,7 +172,7 @@ export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchR
       log(`  ${n} boards ...`);
       const f = await runStep(broker, n, o, baseline, log);
       results.push(f);
-      log(`  ${n} boards: ${f.keptUp ? "kept up" : "FELL BEHIND"}; on-time ${f.onTimeRatio}, lateness p99 ${f.latenessP99Ms} ms, loop lag p99 ${f.loopLagP99Ms} ms, RSS ${f.rssMb} MB, CPU ${f.cpuPercent}%`);
+      log(`  ${n} boards: ${f.keptUp ? "kept up" : "FELL BEHIND"}; on-time ${f.onTimeRatio}, lateness p99 ${f.latenessP99Ms} ms, loop lag p99 ${f.loopLagP99Ms} ms, RSS ${f.rssMb} MB, CPU ${f.cpuPercent}%, GC ${f.gcMs} ms (max pause ${f.gcMaxPauseMs} ms), load ${f.loadAverage}`);
       await settleMemory();
       if (!f.keptUp && n !== steps[steps.length - 1]) log("  (continuing to show how it degrades)");
     }
@@ -168,8 +183,8 @@ export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchR
 }
 
 export function formatSimBench(r: SimBenchResult): string {
-  const head = ["boards", "on-time", "readings", "err", "late p50", "late p99", "late max", ">500ms", "lag p50", "lag p99", "lag max", "RSS MB", "KB/board", "CPU %", "CPU %/board", "mqtt", "load", "kept up"];
-  const rows = r.steps.map((s) => [s.boards, s.onTimeRatio, s.readings, s.errorReadings, s.latenessP50Ms, s.latenessP99Ms, s.latenessMaxMs, s.lateOver500, s.loopLagP50Ms, s.loopLagP99Ms, s.loopLagMaxMs, s.rssMb, s.rssPerBoardKb, s.cpuPercent, s.cpuPerBoardPercent, `${s.mqttConnected}/${s.boards}`, s.loadAverage, s.keptUp ? "yes" : "NO"].map(String));
+  const head = ["boards", "on-time", "readings", "err", "late p50", "late p99", "late max", ">500ms", "lag p50", "lag p99", "lag max", "RSS MB", "KB/board", "CPU %", "CPU %/board", "GC ms", "GC max", "mqtt", "load", "kept up"];
+  const rows = r.steps.map((s) => [s.boards, s.onTimeRatio, s.readings, s.errorReadings, s.latenessP50Ms, s.latenessP99Ms, s.latenessMaxMs, s.lateOver500, s.loopLagP50Ms, s.loopLagP99Ms, s.loopLagMaxMs, s.rssMb, s.rssPerBoardKb, s.cpuPercent, s.cpuPerBoardPercent, s.gcMs, s.gcMaxPauseMs, `${s.mqttConnected}/${s.boards}`, s.loadAverage, s.keptUp ? "yes" : "NO"].map(String));
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(width[i])).join("  ");
   const first = r.steps[0];

@@ -182,18 +182,31 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   /** `file`: Storage file to run; undefined = `.bootcde` when present, else the firmware; null = nothing. */
   private boot(source: string, dhtColdStart: boolean, file?: string | null): void {
     const spec = this.spec;
+    const run = this.createRun();
+    spec.dht.connect(run.gpio, spec.dhtPin, dhtColdStart || this.boots === 0 ? this.clock.micros() : -1e12);
+    this.run = run;
+    this.state = "on";
+    this.boots++;
+    this.telnet.mode = "on"; // the ESP32 build starts its telnet console at every boot
+    this.wire.connected = false;
+    const soft = source === "reset" || source === "load";
+    if (soft && this.keptLink && spec.world.apUp) run.radio.resume(this.keptLink.ssid, this.keptLink.ip);
+    else if (spec.savedWifi) run.radio.connect("saved-network", {}, undefined);
+    this.keptLink = null;
+    this.runProgram(run, file);
+  }
+
+  /** A fresh interpreter with the board's hardware wired to it (GPIO + DHT, radio, sockets, Storage). */
+  private createRun(): Run {
+    const spec = this.spec;
     const rt = new Interpreter((e) => this.reportUncaught(e));
-    const devices = new Map<number, LineDevice>([[spec.dhtPin, spec.dht]]);
-    const gpio = new Gpio(rt, this.clock, (line) => this.print(line), devices);
-    if (dhtColdStart || this.boots === 0) spec.dht.connect(gpio, spec.dhtPin, this.clock.micros());
-    else spec.dht.connect(gpio, spec.dhtPin, -1e12);
+    const gpio = new Gpio(rt, this.clock, (line) => this.print(line), new Map<number, LineDevice>([[spec.dhtPin, spec.dht]]));
     let realm: Realm | null = null;
     const getRealm = () => realm!;
-    const radio = new WifiRadio(rt, this.clock, {
-      apUp: () => spec.world.apUp,
-      sntpWorks: () => spec.world.sntpWorks,
-      unixMs: () => Date.now(),
-    }, this.prng, this.mac, 10 + (spec.index % 240), getRealm, (up) => { if (!up) this.cutSockets(SOCKET_ERRORS.noRoute); });
+    const world = { apUp: () => spec.world.apUp, sntpWorks: () => spec.world.sntpWorks, unixMs: () => Date.now() };
+    const radio = new WifiRadio(rt, this.clock, world, this.prng, this.mac, 10 + (spec.index % 240), getRealm, (up) => {
+      if (!up) this.cutSockets(SOCKET_ERRORS.noRoute);
+    });
     const network: NetworkHost = {
       rt,
       prng: this.prng,
@@ -204,55 +217,41 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
       tap: () => sniffSocket(this.wire, () => this.clock.micros() / 1000, (error) => this.emit("reading", error)),
     };
     const E = new EspruinoEmitter(rt);
+    // reboots happen once the current code returns (Espruino finishes the running function first)
+    const reboot = () => setImmediate(() => this.reboot());
     const require = createRequire({
-      radio,
-      network,
-      flash: spec.flash,
-      realm: getRealm,
-      reboot: () => setImmediate(() => this.reboot()),
+      radio, network, flash: spec.flash, realm: getRealm, reboot, telnet: this.telnet, freeHeap: () => 60000,
       deepSleep: (us) => setImmediate(() => this.deepSleep(us)),
-      telnet: this.telnet,
-      freeHeap: () => 60000,
     });
     const globals = espruinoGlobals({
-      rt,
-      clock: this.clock,
-      gpio,
-      realm: getRealm,
-      require,
-      serial: spec.serial,
+      rt, clock: this.clock, gpio, realm: getRealm, require, serial: spec.serial, E, reboot,
       print: (t) => this.print(t),
-      reboot: () => setImmediate(() => this.reboot()),
       softReset: () => this.softReset(),
       load: (f) => this.load(f),
-      E,
       hwRandom: () => Math.floor(this.prng.next() * 4294967296) | 0,
     });
+    // on the ESP32 build the ESP32 class is a global as well as a module
     globals.ESP32 = require("ESP32");
     const context = createEspruinoContext(globals, () => this.clock.getTime() * 1000, () => this.prng.next());
     realm = realmOf(context);
-    this.run = { rt, gpio, radio, context, realm, E };
-    this.state = "on";
-    this.boots++;
-    this.telnet.mode = "on"; // the ESP32 build starts its telnet console at every boot
-    this.wire.connected = false;
-    const saved = file === undefined ? spec.flash.get(".bootcde") : file === null ? undefined : spec.flash.get(file);
+    return { rt, gpio, radio, context, realm, E };
+  }
+
+  /** Runs the saved code (or `file`, or the firmware), then Espruino's E.on("init"). */
+  private runProgram(run: Run, file: string | null | undefined): void {
+    const flash = this.spec.flash;
+    const saved = file === undefined ? flash.get(".bootcde") : file === null ? undefined : flash.get(file);
     if (file && !saved) this.print(`ERROR: File ${JSON.stringify(file)} not found`);
-    const code = saved ? saved.toString("latin1") : file === undefined ? spec.firmware() : null;
+    const code = saved ? saved.toString("latin1") : file === undefined ? this.spec.firmware() : null;
     const name = saved ? file ?? ".bootcde" : "dist/firmware.js";
     this.emit("boot", code === null ? "empty" : name);
-    const soft = source === "reset" || source === "load";
-    if (soft && this.keptLink && spec.world.apUp) radio.resume(this.keptLink.ssid, this.keptLink.ip);
-    else if (spec.savedWifi) radio.connect("saved-network", {}, undefined);
-    this.keptLink = null;
-    if (code !== null) {
-      try {
-        compiled(code, name).runInContext(context);
-      } catch (e) {
-        this.reportUncaught(e);
-      }
-      E.fire("init");
+    if (code === null) return;
+    try {
+      compiled(code, name).runInContext(run.context);
+    } catch (e) {
+      this.reportUncaught(e);
     }
+    run.E.fire("init");
   }
 
   private cutSockets(err: { code: number; message: string }): void {
