@@ -56,6 +56,21 @@ describe("app: boot", () => {
     expect(s.app.configError).toBe(CONFIG_FILE + " is not valid JSON");
   });
 
+  it("applies saved settings all-or-nothing, and reports a bad settings file next to the config's error", () => {
+    const storage = new MemoryStore();
+    storage.files[SETTINGS_FILE] = JSON.stringify({ interval: 30, tempOffset: 99 });
+    const s = start({ storage });
+    expect(s.app.config.interval).toBe(10);
+    expect(s.app.configError).toBe(SETTINGS_FILE + ": tempOffset must be -20..20");
+    storage.files[SETTINGS_FILE] = JSON.stringify({ interval: 30, tempOffset: 1.5 });
+    storage.files[CONFIG_FILE] = "{broken";
+    const t = start({ storage });
+    expect(t.app.config).toMatchObject({ interval: 30, tempOffset: 1.5 });
+    expect(t.app.configError).toBe(CONFIG_FILE + " is not valid JSON");
+    storage.files[SETTINGS_FILE] = "[oops";
+    expect(start({ storage }).app.configError).toBe(CONFIG_FILE + " is not valid JSON; " + SETTINGS_FILE + " is not valid JSON");
+  });
+
   it("applies a valid config", () => {
     const s = start({ config: { root: "espdht/home1", interval: 30, model: "dht11", pin: 13, homeAssistant: true } });
     expect(s.app.configError).toBeNull();
