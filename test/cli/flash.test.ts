@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { judgeOutput, runEspruinoCli, writeBoardFile } from "../../cli/flash/espruinoCli";
 import { FIRMWARE_OUT } from "../../tools/buildFirmware";
-import { runCli, tempHome } from "./runCli";
+import { runCliToEnd as runCli, tempUserEnv as tempHome } from "../support/runCli";
 
 describe("espdht flash", () => {
   it("--dry-run writes exactly what a board receives: the config, then the firmware to .bootcde, then load()", async () => {

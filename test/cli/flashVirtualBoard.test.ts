@@ -9,7 +9,7 @@ import { startSerialConsole } from "../../sim/console/serialConsole";
 import { startFleet } from "../../sim/fleet/fleet";
 import { FIRMWARE_OUT } from "../../tools/buildFirmware";
 import { startAedes } from "../support/brokers";
-import { runCli, tempHome } from "./runCli";
+import { runCliToEnd as runCli, tempUserEnv as tempHome } from "../support/runCli";
 
 describe("espdht flash to a virtual board through the real espruino CLI", () => {
   it("uploads firmware and config; the board reboots into them and publishes under the new topic root", async () => {
@@ -33,7 +33,7 @@ describe("espdht flash to a virtual board through the real espruino CLI", () => 
 
       const init = await runCli(["init", "-y", "--broker", broker.url, "--topic-root", "espdht/after", "--wifi-ssid", "workshop", "--wifi-password", "password1", "--interval", "3"], env);
       expect(init.code, init.stderr).toBe(0);
-      const flash = await runCli(["flash", "--port", `tcp://127.0.0.1:${console.port}`], env, undefined, 120_000);
+      const flash = await runCli(["flash", "--port", `tcp://127.0.0.1:${console.port}`], env, 120_000);
       expect(flash.code, flash.stderr).toBe(0);
       expect(flash.stderr).toMatch(/done: the board reboots/);
 

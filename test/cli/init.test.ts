@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { runCli, tempHome } from "./runCli";
+import { runCliToEnd as runCli, tempUserEnv as tempHome } from "../support/runCli";
 
 describe("espdht init / config", () => {
   it("writes a valid config from flags and never prints secrets", async () => {

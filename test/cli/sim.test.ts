@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startAedes } from "../support/brokers";
 import { record } from "../sim/fleet/subscriber";
-import { REPO, runCli, tempHome } from "./runCli";
+import { REPO, runCliToEnd as runCli, tempUserEnv as tempHome } from "../support/runCli";
 
 describe("espdht sim", () => {
   it("prints its options with --help", async () => {

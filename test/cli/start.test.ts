@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { REPO, tempHome } from "./runCli";
+import { REPO, tempUserEnv as tempHome } from "../support/runCli";
 
 const CHROMIUM = "/usr/bin/chromium";
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { deviceBroker, deviceConfigFromUser } from "../../cli/deviceConfigFromUser";
 import { ConfigError, loadOrCreateUserConfig, maskSecrets, newUserConfig, readUserConfig, validateUserConfig } from "../../cli/userConfig";
 import { resolveDeviceConfig } from "../../firmware/contract";
-import { tempHome } from "./runCli";
+import { tempUserEnv as tempHome } from "../support/runCli";
 
 describe("user config", () => {
   it("is created on first use with a random home and reused afterwards", () => {

@@ -30,3 +30,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
   const done = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   return { child, stdout: () => out, stderr: () => err, done };
 }
+
+/** Runs the command to its end (killed after `timeoutMs`) and returns its exit code and output. */
+export async function runCliToEnd(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = runCli(args, env);
+  const timer = setTimeout(() => run.child.kill("SIGKILL"), timeoutMs);
+  const code = await run.done;
+  clearTimeout(timer);
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
