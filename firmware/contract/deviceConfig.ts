@@ -51,8 +51,8 @@ export function isUsableDhtPin(pin: number): boolean {
   return Math.floor(pin) === pin && pin >= 0 && pin <= 33 && (pin < 6 || pin > 11) && [20, 24, 28, 29, 30, 31].indexOf(pin) < 0;
 }
 
-function isStr(x: unknown, min: number, max: number): x is string {
-  return typeof x === "string" && x.length >= min && x.length <= max;
+function isStr(x: unknown, max: number): x is string {
+  return typeof x === "string" && x.length > 0 && x.length <= max;
 }
 /** absent, null or a string */
 function optStr(x: unknown): boolean {
@@ -72,34 +72,33 @@ export function resolveDeviceConfig(stored: unknown): ConfigResult {
   return err ? { ok: false, error: err, config: defaultDeviceConfig() } : { ok: true, config: c };
 }
 
-/** Checks one config field; returns the error, or null after storing the normalised value in `c`. */
+/**
+ * Checks one config field; returns the error, or null after storing the normalised value in `c`.
+ * Terse on purpose (it ships): `espdht init` and `flash` explain each field in detail before upload.
+ */
 function applyField(c: { [k: string]: unknown }, key: string, v: unknown): string | null {
   let err = checkNumber(key, v);
-  if (err === undefined) {
-    if (key === "broker") {
-      const b = isObject(v) ? v : {};
-      v = { host: b.host, port: b.port === undefined ? (b.tls ? 8883 : 1883) : b.port, tls: !!b.tls, username: b.username || null, password: b.password || null };
-      err = isStr(b.host, 1, 253) && (b.tls === undefined || typeof b.tls === "boolean") && optStr(b.username) && optStr(b.password)
-        ? checkNumber("port", (v as { port: unknown }).port) || null
-        : "broker needs host, and optional port, tls, username, password";
-    } else if (key === "wifi") {
-      const w = isObject(v) ? v : {};
-      err = v === null || (isStr(w.ssid, 1, 32) && (w.password === undefined || isStr(w.password, 0, 64))) ? null : "wifi needs ssid (1..32 chars) and password (<= 64)";
-      if (v) v = { ssid: w.ssid, password: w.password || "" };
-    } else if (key === "pin") {
-      err = isUsableDhtPin(v as number) ? null : "pin " + v + " cannot carry DHT data on an ESP32 (avoid 6-11, 34-39)";
-    } else if (key === "root") {
-      err = validateTopicRoot(v);
-    } else if (key === "model") {
-      err = SENSOR_MODELS.indexOf(v as SensorModel) < 0 ? "model must be dht22 or dht11" : null;
-    } else if (key === "homeAssistant" || key === "telnet") {
-      err = typeof v === "boolean" ? null : key + " must be true or false";
-    } else if (key === "ntpServer") {
-      err = isStr(v, 1, 253) ? null : "ntpServer must be a host name";
-    } else {
-      err = "unknown config key '" + key + "'";
-    }
+  if (err !== undefined) return err || ((c[key] = v), null);
+  if (!(key in c)) return "unknown config key '" + key + "'";
+  const o = isObject(v) ? v : {};
+  let ok: unknown = typeof v === typeof c[key];
+  if (key === "broker") {
+    ok = isStr(o.host, 253) && (o.tls === undefined || typeof o.tls === "boolean") && optStr(o.username) && optStr(o.password);
+    v = { host: o.host, port: o.port === undefined ? (o.tls ? 8883 : 1883) : o.port, tls: !!o.tls, username: o.username || null, password: o.password || null };
+    err = ok ? checkNumber("port", (v as { port: unknown }).port) : null;
+  } else if (key === "wifi") {
+    ok = v === null || (isStr(o.ssid, 32) && optStr(o.password));
+    if (v) v = { ssid: o.ssid, password: o.password || "" };
+  } else if (key === "pin") {
+    ok = isUsableDhtPin(v as number);
+  } else if (key === "model") {
+    ok = SENSOR_MODELS.indexOf(v as SensorModel) >= 0;
+  } else if (key === "root") {
+    err = validateTopicRoot(v);
+  } else if (key === "ntpServer") {
+    ok = isStr(v, 253);
   }
+  err = err || (ok ? null : "invalid " + key);
   if (!err) c[key] = v;
   return err;
 }

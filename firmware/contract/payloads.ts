@@ -134,28 +134,29 @@ export interface Settings {
 }
 export const SETTING_KEYS: (keyof Settings)[] = ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat"];
 
-/** Numeric fields of the device (settings and config): [key, min, max, whole number]. */
-const NUMBER_RULES: [string, number, number, boolean][] = [
-  ["interval", 2, 86400, false],
-  ["tempOffset", -20, 20, false],
-  ["humOffset", -20, 20, false],
-  ["tempDelta", 0, 50, false],
-  ["humDelta", 0, 50, false],
-  ["heartbeat", 0, 86400, false],
-  ["port", 1, 65535, true],
-  ["bufferSize", 1, 2000, true],
-  ["keepalive", 5, 3600, true],
+/** Numeric fields of the device (settings and config): [key, min, max, whole number (1)]. */
+const NUMBER_RULES: [string, number, number, number][] = [
+  ["interval", 2, 86400, 0],
+  ["tempOffset", -20, 20, 0],
+  ["humOffset", -20, 20, 0],
+  ["tempDelta", 0, 50, 0],
+  ["humDelta", 0, 50, 0],
+  ["heartbeat", 0, 86400, 0],
+  ["port", 1, 65535, 1],
+  ["bufferSize", 1, 2000, 1],
+  ["keepalive", 5, 3600, 1],
 ];
 
 /** Checks a numeric field: an error message, null when valid, undefined when `key` is not numeric. */
 export function checkNumber(key: string, value: unknown): string | null | undefined {
   for (let i = 0; i < NUMBER_RULES.length; i++) {
     const r = NUMBER_RULES[i];
-    if (r[0] !== key) continue;
-    const ok = isNum(value) && value >= r[1] && value <= r[2] && (!r[3] || Math.floor(value) === value);
-    return ok ? null : key + " must be " + (r[3] ? "a whole number " : "") + r[1] + ".." + r[2] + (r[2] === 86400 ? " seconds" : "");
+    if (r[0] === key) {
+      return isNum(value) && value >= r[1] && value <= r[2] && (!r[3] || Math.floor(value) === value)
+        ? null
+        : key + " must be " + (r[3] ? "a whole number " : "") + r[1] + ".." + r[2] + (r[2] === 86400 ? " seconds" : "");
+    }
   }
-  return undefined;
 }
 
 /** Validates one setting; returns an error message or null. */
@@ -185,7 +186,7 @@ export function validateCommand(x: unknown): Validation<Command> & { id?: string
   if (op === "set") {
     for (const key in x) {
       if (error || key === "id" || key === "op") continue;
-      error = SETTING_KEYS.indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : validateSetting(key as keyof Settings, x[key]);
+      error = SETTING_KEYS.indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : checkNumber(key, x[key]) || null;
       set[key as keyof Settings] = x[key] as number;
       count++;
     }

@@ -53,17 +53,14 @@ export function isValidDeviceId(id: unknown): id is string {
 
 /** A topic root is 1..128 chars of non-empty levels without wildcards. */
 export function validateTopicRoot(root: unknown): string | null {
-  const ok = typeof root === "string" && root.length > 0 && root.length <= 128 && root.charAt(0) !== "/" && root.charAt(root.length - 1) !== "/" &&
-    root.indexOf("//") < 0 && root.indexOf("+") < 0 && root.indexOf("#") < 0;
-  return ok ? null : "topic root must be 1..128 chars of non-empty levels without '+' or '#'";
+  // alternation and anchors only: Espruino's RegExp lacks group quantifiers
+  return typeof root === "string" && root && root.length <= 128 && !/[+#]|\/\/|^\/|\/$/.test(root)
+    ? null
+    : "topic root must be 1..128 chars of non-empty levels without '+' or '#'";
 }
 
-/** Device id from the ESP32 eFuse MAC (`getSerial()` = "xxxxxxxx-xxxx" or a MAC "aa:bb:.."). */
+/** Device id from the ESP32 eFuse MAC (`getSerial()` = "xxxxxxxx-xxxx" or a MAC "aa:bb:.."): the last 12 hex digits. */
 export function deviceIdFromMac(prefix: string, mac: string): string {
-  let hex = "";
-  for (let i = 0; i < mac.length; i++) {
-    const c = mac.charAt(i).toLowerCase();
-    if ((c >= "0" && c <= "9") || (c >= "a" && c <= "f")) hex += c;
-  }
+  const hex = mac.toLowerCase().replace(/[^0-9a-f]/g, "");
   return prefix + "-" + hex.substr(hex.length - 12);
 }
