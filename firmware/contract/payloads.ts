@@ -134,29 +134,26 @@ export interface Settings {
 }
 export const SETTING_KEYS: (keyof Settings)[] = ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat"];
 
-/** Numeric fields of the device (settings and config): [key, min, max, whole number (1)]. */
-const NUMBER_RULES: [string, number, number, number][] = [
-  ["interval", 2, 86400, 0],
-  ["tempOffset", -20, 20, 0],
-  ["humOffset", -20, 20, 0],
-  ["tempDelta", 0, 50, 0],
-  ["humDelta", 0, 50, 0],
-  ["heartbeat", 0, 86400, 0],
-  ["port", 1, 65535, 1],
-  ["bufferSize", 1, 2000, 1],
-  ["keepalive", 5, 3600, 1],
-];
+/** Numeric fields of the device, settings first: key -> [min, max, whole number (1)]. */
+const NUMBER_RULES: { [key: string]: number[] } = {
+  interval: [2, 86400],
+  tempOffset: [-20, 20],
+  humOffset: [-20, 20],
+  tempDelta: [0, 50],
+  humDelta: [0, 50],
+  heartbeat: [0, 86400],
+  port: [1, 65535, 1],
+  bufferSize: [1, 2000, 1],
+  keepalive: [5, 3600, 1],
+};
 
 /** Checks a numeric field: an error message, null when valid, undefined when `key` is not numeric. */
 export function checkNumber(key: string, value: unknown): string | null | undefined {
-  for (let i = 0; i < NUMBER_RULES.length; i++) {
-    const r = NUMBER_RULES[i];
-    if (r[0] === key) {
-      return isNum(value) && value >= r[1] && value <= r[2] && (!r[3] || Math.floor(value) === value)
-        ? null
-        : key + " must be " + (r[3] ? "a whole number " : "") + r[1] + ".." + r[2] + (r[2] === 86400 ? " seconds" : "");
-    }
-  }
+  if (!NUMBER_RULES.hasOwnProperty(key)) return undefined;
+  const r = NUMBER_RULES[key];
+  return isNum(value) && value >= r[0] && value <= r[1] && (!r[2] || Math.floor(value) === value)
+    ? null
+    : key + " must be " + (r[2] ? "a whole number " : "") + r[0] + ".." + r[1] + (r[1] === 86400 ? " seconds" : "");
 }
 
 /** Validates one setting; returns an error message or null. */
