@@ -2,19 +2,9 @@
 // Args (JSON in argv[2]): { url, root, publishers, devicesPerPublisher, perDevice, qos, rate, tag, boot? }.
 // rate = readings/s over all publishers (0 = as fast as possible). Prints one JSON line when done.
 import mqtt, { MqttClient } from "mqtt";
+import type { PublishArgs } from "./ingestPublisherProcess";
 
-interface PublisherArgs {
-  url: string;
-  root: string;
-  publishers: number;
-  devicesPerPublisher: number;
-  perDevice: number;
-  qos: 0 | 1;
-  rate: number;
-  tag: string;
-  /** boot number in the readings (default 1); a new boot lets a second run reuse the device ids */
-  boot?: number;
-}
+type PublisherArgs = PublishArgs;
 
 const MAX_OUTSTANDING = 2000;
 
