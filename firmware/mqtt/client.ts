@@ -3,7 +3,7 @@
 // Sized for a 12 KB firmware: state lives in constructor locals (the minifier shortens locals, not property
 // names), packets are built as bytes once (a queued publish is its encoded packet), numbers stand for packet types.
 import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "../hal/hal";
-import { connackReason, connectPacket, frame } from "./codec";
+import { connectPacket, frame } from "./codec";
 import { createDecoder } from "./decoder";
 import { parseFromBroker, UNEXPECTED } from "./parseFromBroker";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
@@ -28,12 +28,6 @@ interface Outgoing {
   i: number;
   s?: boolean;
 }
-
-/**
- * true when `s` is not a topic (wild: /[+#]/) or not a filter (wild: a '+' or '#' that is not a whole level, '#' not
- * last). Lengths are not checked: the app's topics are built from a root of at most 128 chars (contract/topics.ts).
- */
-const bad = (s: string, wild: RegExp) => !s || wild.test(s);
 
 export class MqttClient implements DeviceMqttClient {
   connected!: boolean;
@@ -70,7 +64,6 @@ export class MqttClient implements DeviceMqttClient {
     let flying = 0; // how many of `out` are in flight
     let subs: { [filter: string]: QoS } = {}; // re-sent after every CONNACK, in the order made
     let pending: { [id: number]: string } = {}; // SUBSCRIBE / UNSUBSCRIBE awaiting their ack: id -> filter
-    let qos2: number[] = []; // incoming QoS 2 ids delivered and awaiting PUBREL: a resent PUBLISH is not delivered twice
     self.connected = false;
 
     // events are called as methods (the app's handlers may use `this`)
@@ -151,7 +144,7 @@ export class MqttClient implements DeviceMqttClient {
       if (s) s.close();
     };
 
-    const timeout = () => drop("timeout: no " + (up ? "PINGRESP" : "CONNACK"));
+    const timeout = () => drop("timeout");
 
     const protocolError = (message: string) => {
       stats.protocolErrors++;
@@ -173,9 +166,10 @@ export class MqttClient implements DeviceMqttClient {
     const onPacket = (p: Received) => {
       const t = p.type;
       const id = p.id;
-      if (!up) {
-        if (t != 2) protocolError("type " + t + " before CONNACK");
-        else if (p.returnCode) drop("connack: " + connackReason(p.returnCode));
+      // CONNACK first and only once
+      if ((t != 2) == !up) protocolError(UNEXPECTED + t);
+      else if (t == 2) {
+        if (p.returnCode) drop("connack: refused, code " + p.returnCode);
         else {
           self.connected = up = true;
           connectedAt = clock.now();
@@ -185,16 +179,12 @@ export class MqttClient implements DeviceMqttClient {
           keepalive();
           emit("onConnect", p.sessionPresent);
         }
-      } else if (t == 3) {
-        const q = p.qos;
-        const fresh = qos2.indexOf(id) < 0;
-        // the packet itself is the message: topic, payload, qos, retain, dup (and type, id)
-        if (q < 2 || fresh) emit("onMessage", p);
-        if (q == 2 && fresh && qos2.push(id) > 16) qos2.shift();
-        if (q) send(frame(q * 16 + 48, [[id >> 8, id]])); // PUBACK (0x40) or PUBREC (0x50)
-      } else if (t == 6) {
-        qos2 = qos2.filter((i) => i != id);
-        send(frame(112, [[id >> 8, id]])); // PUBCOMP
+      } else if (t == 3 || t == 6) {
+        // the packet itself is the message: topic, payload, qos, retain, dup (and type, id). Incoming QoS 2 is
+        // acknowledged (PUBREC, then PUBCOMP for PUBREL) but not deduplicated: the app subscribes at QoS 1
+        if (t == 3) emit("onMessage", p);
+        const q = t == 3 ? p.qos : 4;
+        if (q) send(frame(q * 16 + 48, [[id >> 8, id]])); // PUBACK (0x40), PUBREC (0x50) or PUBCOMP (0x70)
       } else if (t == 4) {
         for (let i = 0; i < out.length; i++)
           if (out[i].i == id && out[i].s) {
@@ -205,7 +195,7 @@ export class MqttClient implements DeviceMqttClient {
       } else if (t == 9 || t == 11) {
         const filter = pending[id];
         delete pending[id];
-        if (t == 9 && p.granted[0] == 128) emit("onError", "refused by broker: '" + filter + "'");
+        if (t == 9 && p.granted[0] == 128) emit("onError", "refused: " + filter);
       } else if (t == 13) {
         if (pinging) {
           pinging = false;
@@ -258,12 +248,6 @@ export class MqttClient implements DeviceMqttClient {
       }
     };
 
-    /** reports a topic or filter the broker would refuse (a bad filter costs the connection); publish then returns 0 */
-    const refuse = (what: string, s: string) => {
-      emit("onError", "bad " + what + " '" + s + "'");
-      return 0;
-    };
-
     self.start = () => {
       running = true;
       if (!sock && !timer) open();
@@ -277,7 +261,6 @@ export class MqttClient implements DeviceMqttClient {
     };
 
     self.publish = (topic, payload, qos, retain) => {
-      if (bad(topic, /[+#]/)) return refuse("topic", topic);
       const id = qos && nextId();
       const m: Outgoing = { b: frame(48 | (qos << 1) | (retain ? 1 : 0), [topic, qos ? [id >> 8, id] : [], typeof payload == "string" ? utf8Encode(payload) : payload]), i: id };
       out.push(m);
@@ -293,7 +276,6 @@ export class MqttClient implements DeviceMqttClient {
     self.inflightRoom = () => (up ? Math.max(0, maxInflight - out.length) : 0);
 
     self.subscribe = (filter, qos) => {
-      if (bad(filter, /[^\/][+#]|[+#][^\/]|#\//)) return refuse("filter", filter);
       delete subs[filter];
       subs[filter] = qos;
       if (up) sendSub(filter, qos);

@@ -59,42 +59,35 @@ export interface EmptyPacket {
 }
 export type Packet = ConnectPacket | ConnackPacket | PublishPacket | AckPacket | SubscribePacket | SubackPacket | UnsubscribePacket | EmptyPacket;
 
-/** CONNACK return codes 1..5, index = code - 1 */
-export const CONNACK_REASONS = ["bad protocol version", "id rejected", "unavailable", "bad user/password", "not authorized"];
-
-export function connackReason(code: number): string {
-  return CONNACK_REASONS[code - 1] || "code " + code;
-}
-
 /** A part of a packet: bytes, or a string that goes as a 2-byte length and its UTF-8 bytes (callers keep it under 64 KB). */
 export type Part = ArrayLike<number> | string;
 
 /** One packet: the first header byte, the remaining length (7 bits per byte, low groups first), then the parts. */
 export function frame(h: number, parts: Part[]): Uint8Array {
+  const all: ArrayLike<number>[] = [[h]]; // the header (its length bytes are added below), then each part
   let n = 0;
-  let i = 0;
-  for (; i < parts.length; i++) {
-    let x = parts[i];
+  parts.forEach((x) => {
     if (typeof x == "string") {
-      parts[i] = x = utf8Encode(x);
-      parts.splice(i++, 0, [x.length >> 8, x.length]);
+      x = utf8Encode(x);
+      all.push([x.length >> 8, x.length]);
       n += 2;
     }
+    all.push(x);
     n += x.length;
-  }
-  const head = [h];
+  });
+  const head = all[0] as number[];
   let x = n;
   do {
     head.push(x > 127 ? (x & 127) | 128 : x);
     x >>= 7;
   } while (x);
-  parts.unshift(head);
   const out = new Uint8Array(n + head.length);
+  n = 0;
   // typed array set() stores each number modulo 256, so parts may hold [id >> 8, id]
-  for (i = n = 0; i < parts.length; i++) {
-    out.set(parts[i] as ArrayLike<number>, n);
-    n += parts[i].length;
-  }
+  all.forEach((p) => {
+    out.set(p, n);
+    n += p.length;
+  });
   return out;
 }
 

@@ -53,16 +53,17 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
           const type = x >> 4;
           header = x;
           remaining = lengthBytes = 0;
-          // PUBLISH: any flags but QoS 3; PUBREL (6), SUBSCRIBE (8), UNSUBSCRIBE (10): 0010 (bits of 0xA80 >> 6); others 0000
+          // PUBLISH: any flags but QoS 3; PUBREL (6), SUBSCRIBE (8), UNSUBSCRIBE (10): 0010 (bits of 0xA80 >> 6);
+          // the reserved flags of the other types are not checked
           if (!type || type > 14) fail("unknown type " + type);
-          else if (type == 3 ? (x & 6) == 6 : (x & 15) != ((0xa80 >> type) & 2)) fail("bad flags in type " + type);
+          else if (type == 3 ? (x & 6) == 6 : (0xa80 >> type) & 2 && (x & 15) != 2) fail("bad flags in type " + type);
         } else {
           // remaining length: 7 bits per byte, low groups first, at most 4 bytes
           remaining += (x & 127) << (7 * lengthBytes++);
           const size = remaining + 1 + lengthBytes;
           if (x > 127) {
             if (lengthBytes > 3) fail("bad length");
-          } else if (size > maxPacketSize) fail("too big: " + size + " bytes");
+          } else if (size > maxPacketSize) fail("too big: " + size);
           else {
             body = new Uint8Array(remaining);
             got = 0;

@@ -45,7 +45,7 @@ export interface IncomingMessage {
 
 export interface MqttClientEvents {
   onConnect?(sessionPresent: boolean): void;
-  /** the connection closed (reason: "timeout", "protocol error: ...", "closed by peer", "connack: not authorized", ...) */
+  /** the connection closed (reason: "timeout", "protocol error: ...", "closed by peer", "connack: refused, code 5", ...) */
   onClose?(reason: string): void;
   /** the message object may carry more fields than IncomingMessage names (the parsed packet is passed on) */
   onMessage?(msg: IncomingMessage): void;
@@ -69,14 +69,15 @@ export interface DeviceMqttClient {
   /** stop for good; `graceful` sends DISCONNECT (no will), otherwise the socket is just closed */
   stop(graceful: boolean): void;
   /**
-   * Publish; returns a token (>0) for QoS 1 (reported by onPublished when PUBACK arrives), 0 for QoS 0, and 0 with
-   * onError for a topic with '+' or '#' or an empty one. The token is the packet id, unique among unacknowledged
-   * publishes. When offline or the in-flight window is full the message goes to the bounded queue.
+   * Publish; returns a token (>0) for QoS 1 (reported by onPublished when PUBACK arrives), 0 for QoS 0. The token is
+   * the packet id, unique among unacknowledged publishes. When offline or the in-flight window is full the message
+   * goes to the bounded queue. The topic is not checked (the app builds it from a validated root): a wildcard or
+   * empty topic makes the broker close the connection.
    */
   publish(topic: string, payload: string | Uint8Array, qos: QoS, retain: boolean): number;
   /** free in-flight slots right now: the app sends buffered readings only when this is > 0 and connected */
   inflightRoom(): number;
-  /** subscriptions are remembered and re-sent after every reconnect */
+  /** subscriptions are remembered and re-sent after every reconnect; the filter is not checked (see publish) */
   subscribe(filter: string, qos: QoS): void;
   unsubscribe(filter: string): void;
 }

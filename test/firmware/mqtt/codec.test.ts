@@ -1,6 +1,6 @@
 // Every fixture four ways (the mqtt-packet model): encode, decode, round trip, and fed one byte at a time.
 import { describe, expect, it } from "vitest";
-import { connackReason, encode } from "../../../firmware/mqtt/codec";
+import { encode } from "../../../firmware/mqtt/codec";
 import { FIXTURES } from "./fixtures";
 import { comparable, concat, decodeChunks } from "./support";
 
@@ -33,12 +33,5 @@ describe("MQTT codec fixtures", () => {
     const r = decodeChunks(concat(small.map((f) => new Uint8Array(f[2]))), [1]);
     expect(r.errors).toEqual([]);
     expect(r.packets).toEqual(small.map((f) => f[1]));
-  });
-
-  it("names every CONNACK refusal code", () => {
-    expect([1, 2, 3, 4, 5].map(connackReason)).toEqual([
-      "bad protocol version", "id rejected", "unavailable", "bad user/password", "not authorized",
-    ]);
-    expect(connackReason(9)).toBe("code 9");
   });
 });
