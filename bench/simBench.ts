@@ -1,6 +1,7 @@
 // Simulator benchmark: how many virtual boards (each running dist/firmware.js, one reading every 2 s, the
 // DHT's fastest rate) one process keeps on time, with RSS and CPU per board, against a broker on loopback.
-// Run: npx tsx bench/simBench.ts [--steps 100,250,500,1000] [--seconds 20] [--warmup 8] [--broker mosquitto|aedes]
+// Run: npx tsx bench/simBench.ts [--steps 100,250,500,1000] [--seconds 20] [--warmup 8] [--broker mosquitto|aedes] [--firmware FILE]
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,8 @@ export interface SimBenchOptions {
   seconds?: number;
   /** seconds for every board to boot, join Wi-Fi, connect and settle */
   warmup?: number;
+  /** the firmware bundle (default dist/firmware.js), copied once so every step runs the same bytes */
+  firmwareFile?: string;
   /** mosquitto runs in its own process (default); aedes shares this one */
   broker?: "mosquitto" | "aedes";
   log?: (m: string) => void;
@@ -75,10 +78,16 @@ async function settleMemory(): Promise<number> {
   return process.memoryUsage().rss;
 }
 
-async function runStep(broker: RunningBroker, boards: number, o: Required<Omit<SimBenchOptions, "log" | "steps" | "broker">>, baseline: number, log: (m: string) => void): Promise<SimStepFigures> {
+interface StepSettings {
+  seconds: number;
+  warmup: number;
+  firmwareFile: string;
+}
+
+async function runStep(broker: RunningBroker, boards: number, o: StepSettings, baseline: number, log: (m: string) => void): Promise<SimStepFigures> {
   const fleet = await startFleet({
     broker: broker.url, root: `espdht/bench-${boards}`, devices: boards, interval: INTERVAL_S, model: "dht22", pin: 4,
-    seed: `bench-${boards}`, dataDir: null, firmwareFile: FIRMWARE_OUT, log,
+    seed: `bench-${boards}`, dataDir: null, firmwareFile: o.firmwareFile, log,
   });
   const lastAt = new Array<number>(boards).fill(0);
   const lateness: number[] = [];
@@ -156,12 +165,16 @@ async function runStep(broker: RunningBroker, boards: number, o: Required<Omit<S
 
 export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchResult> {
   const log = opts.log ?? ((m: string) => process.stderr.write(m + "\n"));
-  const o = { seconds: opts.seconds ?? 20, warmup: opts.warmup ?? 8 };
+  // a snapshot: a rebuild of dist/firmware.js during the run must not change what later steps measure
+  const snapshotDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-simbench-"));
+  const firmwareFile = path.join(snapshotDir, "firmware.js");
+  fs.copyFileSync(opts.firmwareFile ?? FIRMWARE_OUT, firmwareFile);
+  const o: StepSettings = { seconds: opts.seconds ?? 20, warmup: opts.warmup ?? 8, firmwareFile };
   const steps = opts.steps ?? [100, 250, 500, 1000];
   const kind = opts.broker ?? "mosquitto";
   const broker = kind === "aedes" ? await startAedes() : await startMosquitto(["max_inflight_messages 20"]);
   // warm the code paths (compiled firmware, modules) with one board, so the baseline holds what every run needs
-  const warm = await startFleet({ broker: broker.url, root: "espdht/bench-warm", devices: 1, interval: INTERVAL_S, model: "dht22", pin: 4, seed: "warm", dataDir: null, firmwareFile: FIRMWARE_OUT, log });
+  const warm = await startFleet({ broker: broker.url, root: "espdht/bench-warm", devices: 1, interval: INTERVAL_S, model: "dht22", pin: 4, seed: "warm", dataDir: null, firmwareFile, log });
   await sleep(3000);
   await warm.stop();
   const baseline = await settleMemory();
@@ -178,6 +191,7 @@ export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchR
     }
   } finally {
     await broker.stop();
+    fs.rmSync(snapshotDir, { recursive: true, force: true });
   }
   return { broker: kind, baselineRssMb: mb(baseline), steps: results };
 }
@@ -207,7 +221,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   if (steps && steps.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--steps: '${arg("steps")}' must be whole numbers like 100,250,500`);
   const broker = arg("broker");
   if (broker && broker !== "mosquitto" && broker !== "aedes") throw new Error("--broker must be mosquitto or aedes");
-  runSimBench({ steps, seconds: arg("seconds") ? Number(arg("seconds")) : undefined, warmup: arg("warmup") ? Number(arg("warmup")) : undefined, broker: broker as "mosquitto" | "aedes" | undefined })
+  runSimBench({ steps, firmwareFile: arg("firmware"), seconds: arg("seconds") ? Number(arg("seconds")) : undefined, warmup: arg("warmup") ? Number(arg("warmup")) : undefined, broker: broker as "mosquitto" | "aedes" | undefined })
     .then((r) => {
       process.stdout.write(formatSimBench(r) + "\n");
       process.exit(0);

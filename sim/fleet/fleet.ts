@@ -107,6 +107,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const configBytes = Buffer.from(JSON.stringify(config), "latin1");
   const savedWifi = !config.wifi;
   const timers: NodeJS.Timeout[] = [];
+  const uncaughtSeen = new Map<string, number>();
   const boards: VirtualBoard[] = [];
   const ids: string[] = [];
   for (let i = 0; i < o.devices; i++) {
@@ -129,11 +130,11 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       index: i, serial: id, firmware: () => firmware, flash, dht, dhtPin: pin, seed: deriveSeed(o.seed, "board"), tlsInsecure: !!o.insecure,
       world: { apUp: true, brokerReachable: true, sntpWorks: true }, savedWifi, rebootMs: o.rebootMs,
     });
-    const seen = new Map<string, number>();
-    board.on("uncaught", (message, notEmu) => {
-      const n = (seen.get(message) ?? 0) + 1;
-      seen.set(message, n);
-      if (n <= 3 || notEmu) log(`espdht sim: ${id}: Uncaught ${message}${n === 3 ? " (repeats are not shown)" : ""}`);
+    board.on("uncaught", (message) => {
+      // the same error on 1,000 boards is one line; the status line keeps the count
+      const n = (uncaughtSeen.get(message) ?? 0) + 1;
+      uncaughtSeen.set(message, n);
+      if (n === 1) log(`espdht sim: ${id}: Uncaught ${message} (repeats on any board are counted, not shown)`);
     });
     boards.push(board);
   }
