@@ -15,6 +15,21 @@ interface EspruinoTimer {
 
 /** Espruino's shortest timer period (TIMER_MIN_INTERVAL, ms). */
 const MIN_INTERVAL_MS = 0.1;
+/** Espruino refuses periods over 100 years; Node's own timers stop at 2^31-1 ms, so longer ones are chained. */
+const MAX_INTERVAL_MS = 100 * 365.25 * 86400_000;
+const NODE_TIMER_MAX_MS = 2 ** 31 - 1;
+
+/** setTimeout that also waits longer than Node allows in one go; `box.handle` always holds the live timer. */
+function longTimeout(box: { handle: NodeJS.Timeout }, fn: () => void, ms: number): NodeJS.Timeout {
+  if (ms <= NODE_TIMER_MAX_MS) return (box.handle = setTimeout(fn, ms));
+  return (box.handle = setTimeout(() => longTimeout(box, fn, ms - NODE_TIMER_MAX_MS), NODE_TIMER_MAX_MS));
+}
+
+function period(ms: unknown): number {
+  const p = Number(ms);
+  if (p > MAX_INTERVAL_MS) throw new Error("Interval is too long (>100 years)");
+  return p >= MIN_INTERVAL_MS ? p : MIN_INTERVAL_MS;
+}
 
 export class Interpreter {
   alive = true;
@@ -73,11 +88,10 @@ export class Interpreter {
       if (typeof fn === "string") throw new NotEmulatedError(`${repeat ? "setInterval" : "setTimeout"} with a string of code`);
       throw new Error("Function or String not supplied!");
     }
-    let period = Number(ms);
-    if (!(period >= MIN_INTERVAL_MS)) period = MIN_INTERVAL_MS;
+    const p = period(ms);
     const id = this.nextTimerId++;
-    const timer: EspruinoTimer = { handle: undefined as unknown as NodeJS.Timeout, fn: fn as Fn, args, interval: repeat ? period : undefined };
-    timer.handle = setTimeout(() => this.fire(id, timer), period);
+    const timer: EspruinoTimer = { handle: undefined as unknown as NodeJS.Timeout, fn: fn as Fn, args, interval: repeat ? p : undefined };
+    longTimeout(timer, () => this.fire(id, timer), p);
     this.timers.set(id, timer);
     return id;
   }
@@ -101,17 +115,15 @@ export class Interpreter {
   changeInterval(id: unknown, ms: unknown): void {
     const t = this.timers.get(id as number);
     if (!t || t.interval === undefined) throw new Error("Unknown Interval");
-    let period = Number(ms);
-    if (!(period >= MIN_INTERVAL_MS)) period = MIN_INTERVAL_MS;
-    t.interval = period;
+    t.interval = period(ms);
     clearTimeout(t.handle);
-    t.handle = setTimeout(() => this.fire(id as number, t), period);
+    longTimeout(t, () => this.fire(id as number, t), t.interval);
   }
 
   private fire(id: number, t: EspruinoTimer): void {
     if (!this.alive || this.timers.get(id) !== t) return;
     if (t.interval === undefined) this.timers.delete(id);
-    else t.handle = setTimeout(() => this.fire(id, t), t.interval);
+    else longTimeout(t, () => this.fire(id, t), t.interval);
     this.call(t.fn, undefined, t.args);
   }
 

@@ -187,4 +187,14 @@ describe("virtual board", () => {
     // high 5 ms, low 3 ms, high 2 ms, then back low: each edge exactly the pulse length after the previous one
     expect(line).toBe("fall -, rise 3000, fall 2000");
   });
+
+  it("keeps timers longer than Node's 24.8-day limit pending, and refuses periods over 100 years", async () => {
+    h = makeBoard(`
+      setTimeout(function () { print("month fired"); }, 30 * 86400 * 1000);
+      try { setTimeout(function () {}, 1e15); } catch (e) { print("E " + e.message); }
+      setTimeout(function () { print("short fired"); }, 40);`);
+    h.board.powerOn();
+    await h.waitFor("short fired");
+    expect(h.output).toEqual(["E Interval is too long (>100 years)", "short fired"]);
+  });
 });
