@@ -9,6 +9,8 @@ declare function clearInterval(id: any): void;
 /** pinMode with the optional third argument. */
 declare function pinMode(pin: Pin | number, mode: string): void;
 declare function digitalWrite(pin: Pin | number, value: number | boolean): void;
+/** setWatch on a GPIO number (ESP32 pins are numbers: D4 === 4). */
+declare function setWatch(fn: (e: { time: number; lastTime: number }) => void, pin: number, options: { repeat?: boolean; edge?: "rising" | "falling" | "both" }): any;
 declare namespace E {
   function toUint8Array(s: string): Uint8Array;
   function toString(a: Uint8Array): string;

@@ -5,7 +5,7 @@ import { COMMAND_OPS, Info, ReadError, Reply, STATUS_OFFLINE, STATUS_ONLINE } fr
 import { deviceIdFromMac, deviceTopic, groupCommandTopic } from "../contract/topics";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
 import { createDhtReader } from "../dht/dhtReader";
-import type { Hal, SocketTarget, TimerHandle } from "../hal/hal";
+import { Hal, SocketTarget, TimerHandle, UNIX_2020_S } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
 import { CommandHandlers, handleCommand } from "./commands";
@@ -38,21 +38,20 @@ export function deviceIdFor(serial: string): string {
 const hundredths = (x: number) => Math.round(x * 100) / 100;
 
 export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp {
-  const clock = hal.clock;
-  const board = hal.board;
-  const storage = hal.storage;
+  const clock = hal.clock_;
+  const storage = hal.storage_;
   const loaded = loadConfig(storage);
   const config = loaded.config;
   const configError = loaded.error;
   const boot = countBoot(storage);
-  const log = (m: string) => board.log(m);
-  board.setTelnet(config.telnet);
+  const log = hal.log_;
+  hal.telnet_.setOptions({ mode: config.telnet ? "on" : "off" });
   if (configError) log("config: " + configError);
-  const id = deviceIdFor(board.serial());
+  const id = deviceIdFor(hal.serial_());
   const prefix = deviceTopic(config.root, id, "" as "cmd"); // "R/D/": + status | info | reading | cmd | reply
   const group = groupCommandTopic(config.root);
   const buffer = createReadingBuffer(config.bufferSize);
-  const reader = createDhtReader(hal.dhtPin(config.pin), clock, config.model, READ_ATTEMPTS);
+  const reader = createDhtReader(hal, config.pin, clock, config.model, READ_ATTEMPTS);
   const broker = config.broker;
   const target: SocketTarget = { host: broker.host, port: broker.port, tls: broker.tls };
   const mqttLog = (m: string) => log("mqtt: " + m);
@@ -94,10 +93,10 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const publishInfo = () => {
     const info: Info = {
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
-      ip: hal.wifi.ip(), boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(), configError,
+      ip: hal.wifi_.getIP().ip, boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(), configError,
     };
-    const mem = board.memory();
-    if (mem) info.mem = mem;
+    const mem = hal.memory_();
+    info.mem = { free: mem.free, total: mem.total };
     publish("info", info, true);
   };
 
@@ -123,7 +122,8 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     if (!forced && !shouldReport(config, last, now, t, h, error)) return;
     forced = false;
     last = { t, h, error, at: now };
-    buffer.push_(now, hal.wallClock.unixMs(), t, h, error);
+    const wall = hal.time_();
+    buffer.push_(now, wall > UNIX_2020_S ? Math.round(wall * 1000) : null, t, h, error);
     lastReading = payloadOf(buffer.newest_(now));
     flush();
   };
@@ -165,14 +165,14 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
       done({});
       if (readJsonSafely(storage, RESTART_FILE) === c.id) return;
       storage.writeJSON(RESTART_FILE, c.id);
-      clock.setTimeout(() => board.restart(), 1000);
+      clock.setTimeout(hal.reboot_, 1000);
     },
   };
 
   client.subscribe(prefix + "cmd", 1);
   client.subscribe(group, 1);
-  keepWifiUp(hal.wifi, clock, config.wifi, () => {
-    hal.wifi.startSntp(config.ntpServer);
+  keepWifiUp(hal.wifi_, clock, config.wifi, () => {
+    hal.wifi_.setSNTP(config.ntpServer, "UTC0");
     if (!started) client.start();
     started = true;
   }, log);

@@ -11,7 +11,7 @@ export const WIFI_RETRY_MAX_MS = 60000;
 export function keepWifiUp(wifi: Wifi, clock: Clock, cred: { ssid: string; password: string } | null, onUp: () => void, log: (m: string) => void): void {
   let delay = WIFI_RETRY_MIN_MS;
   let timer: TimerHandle | null = null;
-  const retry = (why: string) => {
+  const retry = (why: unknown) => {
     log("wifi: " + why);
     if (timer !== null || !cred) return;
     timer = clock.setTimeout(attempt, delay);
@@ -19,15 +19,13 @@ export function keepWifiUp(wifi: Wifi, clock: Clock, cred: { ssid: string; passw
   };
   const attempt = () => {
     timer = null;
-    if (cred) wifi.connect(cred.ssid, cred.password, (err) => { if (err) retry(err); });
+    if (cred) wifi.connect(cred.ssid, { password: cred.password }, (err) => { if (err) retry(err); });
     else onUp();
   };
-  wifi.listen({
-    onConnected() {
-      delay = WIFI_RETRY_MIN_MS;
-      onUp();
-    },
-    onDisconnected: () => retry("disconnected"),
+  wifi.on("connected", () => {
+    delay = WIFI_RETRY_MIN_MS;
+    onUp();
   });
+  wifi.on("disconnected", () => retry("disconnected"));
   attempt();
 }

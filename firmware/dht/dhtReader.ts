@@ -1,6 +1,6 @@
 // Reads a DHT22/DHT11 with the ESP32-safe recipe (ESPRUINO.md section 3): drive low, then watch falling
 // edges with the pull-up on, decode the last 40 HIGH times. One read at a time, >= 2 s apart, retried.
-import type { Clock, DhtPinIo } from "../hal/hal";
+import type { Clock, Pins } from "../hal/hal";
 import type { SensorModel } from "../contract/payloads";
 import { decodeDhtFrame, DhtResult } from "./decodeDhtFrame";
 
@@ -17,7 +17,7 @@ export interface DhtReader {
   read_(done: (r: DhtResult) => void): void;
 }
 
-export function createDhtReader(io: DhtPinIo, clock: Clock, model: SensorModel, attempts: number): DhtReader {
+export function createDhtReader(io: Pins, pin: number, clock: Clock, model: SensorModel, attempts: number): DhtReader {
   const edges = new Uint8Array(EDGE_CAPACITY);
   let count = 0;
   let waiting: ((r: DhtResult) => void)[] = [];
@@ -27,11 +27,13 @@ export function createDhtReader(io: DhtPinIo, clock: Clock, model: SensorModel, 
   const attempt = () => {
     lastStart = clock.now();
     count = 0;
-    io.driveLow();
+    io.pinMode(pin, "output");
+    io.digitalWrite(pin, 0);
     // start pulse: DHT22 needs >= 1 ms, DHT11 >= 18 ms
     clock.setTimeout(() => {
-      const watch = io.watchFalling((us) => { edges[count++ % EDGE_CAPACITY] = us > 255 ? 255 : us; });
-      io.release();
+      // each falling edge ends a HIGH: its length in us (> 255 is no data bit anyway)
+      const watch = io.setWatch((e) => { edges[count++ % EDGE_CAPACITY] = Math.min(255, (e.time - e.lastTime) * 1e6); }, pin, { repeat: true, edge: "falling" });
+      io.pinMode(pin, "input_pullup");
       clock.setTimeout(() => {
         io.clearWatch(watch);
         const r = decodeDhtFrame(edges, count, model);

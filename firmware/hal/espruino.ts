@@ -17,21 +17,18 @@
 //   E.reboot() (esp_restart() on the ESP32)
 //   console.log(string)
 //   E.on("init", fn), E.on("kill", fn)           (firmware/main.ts)
-import type { Hal } from "./hal";
+import { Hal, UNIX_2020_S } from "./hal";
 
 /** A getTime() step this large is the clock being set (boot-relative -> Unix), not time passing. */
 const CLOCK_SET_STEP_S = 1e8;
-/** getTime() above this (2020) is wall-clock time. */
-const UNIX_2020_S = 1.577e9;
 
 export function createEspruinoHal(): Hal {
-  const w = require("Wifi");
   // ms since boot that keeps running smoothly when SNTP sets the clock; a clock already set (kept across a
   // soft reset) says nothing about uptime: start from 0 then
   let lastRaw = getTime();
   let ms = lastRaw < UNIX_2020_S ? lastRaw * 1000 : 0;
   return {
-    clock: {
+    clock_: {
       now() {
         const raw = getTime();
         const d = raw - lastRaw;
@@ -42,13 +39,7 @@ export function createEspruinoHal(): Hal {
       setTimeout,
       clearTimeout,
     },
-    wallClock: {
-      unixMs() {
-        const t = getTime();
-        return t > UNIX_2020_S ? Math.round(t * 1000) : null;
-      },
-    },
-    sockets: (target, handlers) => {
+    sockets_: (target, handlers) => {
       let closed = false;
       const onClose = () => {
         if (!closed) {
@@ -69,40 +60,19 @@ export function createEspruinoHal(): Hal {
         },
       };
     },
-    dhtPin: (pin) => ({
-      driveLow() {
-        pinMode(pin, "output");
-        digitalWrite(pin, 0);
-      },
-      release: () => pinMode(pin, "input_pullup"),
-      watchFalling: (onEdge) => setWatch((e: { time: number; lastTime: number }) => onEdge((e.time - e.lastTime) * 1e6), pin as any, { repeat: true, edge: "falling" }),
-      clearWatch,
-    }),
+    random_: Math.random,
+    time_: getTime,
+    pinMode,
+    digitalWrite,
+    setWatch,
+    clearWatch,
     // readJSON without noExceptions: a file that is not JSON throws, and the app reports it
-    storage: require("Storage"),
-    wifi: {
-      connect: (ssid, password, cb) => w.connect(ssid, { password }, (err: unknown) => cb(err ? "" + err : null)),
-      listen(events) {
-        w.on("connected", () => events.onConnected());
-        w.on("disconnected", () => events.onDisconnected());
-      },
-      ip() {
-        const ip = w.getIP().ip;
-        return ip && ip !== "0.0.0.0" ? ip : null;
-      },
-      // the ESP32 build wants a POSIX TZ string: a number throws "Zone is not a string" (jswrap_esp32_network.c)
-      startSntp: (server) => w.setSNTP(server, "UTC0"),
-    },
-    board: {
-      serial: getSerial,
-      restart: E.reboot,
-      memory() {
-        const m = process.memory();
-        return { free: m.free, total: m.total };
-      },
-      setTelnet: (on) => require("TelnetServer").setOptions({ mode: on ? "on" : "off" }),
-      log: console.log,
-    },
-    random: Math.random,
+    storage_: require("Storage"),
+    wifi_: require("Wifi"),
+    telnet_: require("TelnetServer"),
+    serial_: getSerial,
+    reboot_: E.reboot,
+    memory_: process.memory,
+    log_: console.log,
   };
 }

@@ -1,18 +1,18 @@
 // The device's hardware abstraction: everything outside firmware/hal/espruino.ts and firmware/main.ts gets
 // time, timers, sockets, pins, storage and Wi-Fi through these interfaces, so it runs in Node tests with fakes.
+// Besides Clock and the sockets, each is Espruino-shaped: on the device it IS the Espruino global or module
+// (no wrapper code in the bundle). Hal member names end in `_`: the build shortens them in the artifact.
 
 export type TimerHandle = unknown;
+
+/** Espruino's getTime() above this (2020) is wall-clock time: SNTP or setTime set the clock. */
+export const UNIX_2020_S = 1.577e9;
 
 /** Monotonic time and timers. `now()` is ms since boot (Espruino: getTime()*1000 before the clock is set). */
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
-}
-
-/** Wall-clock time: Unix ms once SNTP (or setTime) set it, else null. */
-export interface WallClock {
-  unixMs(): number | null;
 }
 
 export interface SocketHandlers {
@@ -39,59 +39,55 @@ export interface SocketTarget {
 
 export type SocketFactory = (target: SocketTarget, handlers: SocketHandlers) => Socket;
 
-/** One GPIO as the DHT reader needs it. */
-export interface DhtPinIo {
-  /** drive the line low (start pulse) */
-  driveLow(): void;
-  /** release the line: input with pull-up */
-  release(): void;
-  /** watch falling edges; `highUs` is the time the line was HIGH before this edge, in microseconds */
-  watchFalling(onEdge: (highUs: number) => void): TimerHandle;
-  clearWatch(handle: TimerHandle): void;
+/** A falling edge as Espruino's setWatch reports it: seconds, `time - lastTime` is the HIGH time before it. */
+export interface WatchEvent {
+  time: number;
+  lastTime: number;
 }
 
-/** Persistent key-value storage (Espruino Storage: names <= 28 chars). */
+/** Espruino's pin functions, as the DHT reader uses them. */
+export interface Pins {
+  pinMode(pin: number, mode: "output" | "input_pullup"): void;
+  digitalWrite(pin: number, value: 0): void;
+  setWatch(fn: (e: WatchEvent) => void, pin: number, options: { repeat: true; edge: "falling" }): TimerHandle;
+  clearWatch(id: TimerHandle): void;
+}
+
+/** Espruino's Storage module (names <= 28 chars); readJSON throws on a file that is not JSON. */
 export interface KeyValueStore {
   readJSON(name: string): unknown;
   writeJSON(name: string, value: unknown): void;
-  erase(name: string): void;
 }
 
-export interface WifiEvents {
-  onConnected(): void;
-  onDisconnected(): void;
-}
-
+/** Espruino's Wifi module (ESP32 build). */
 export interface Wifi {
-  connect(ssid: string, password: string, cb: (err: string | null) => void): void;
-  /** register for link events (connect, drop) */
-  listen(events: WifiEvents): void;
-  /** current IP, or null */
-  ip(): string | null;
-  /** ask SNTP to set the wall clock */
-  startSntp(server: string): void;
+  /** `cb(err)`: err is null/undefined on success */
+  connect(ssid: string, options: { password: string }, cb: (err: unknown) => void): void;
+  on(event: "connected" | "disconnected", fn: () => void): void;
+  getIP(): { ip: string };
+  /** asks SNTP to set the wall clock; the ESP32 build wants a POSIX TZ string ("UTC0"): a number throws */
+  setSNTP(server: string, zone: string): void;
 }
 
-/** Board-level services. */
-export interface Board {
-  /** MAC / serial used for the device id */
-  serial(): string;
-  restart(): void;
-  /** JsVars free/total, when known */
-  memory(): { free: number; total: number } | null;
-  /** switch the Wi-Fi telnet console on or off */
-  setTelnet(on: boolean): void;
-  log(message: string): void;
+/** Espruino's TelnetServer module: the Wi-Fi JavaScript console on port 23. */
+export interface Telnet {
+  setOptions(options: { mode: "on" | "off" }): void;
 }
 
 /** Everything the app is handed at boot by its composition root. */
-export interface Hal {
-  clock: Clock;
-  wallClock: WallClock;
-  sockets: SocketFactory;
-  dhtPin(pin: number): DhtPinIo;
-  storage: KeyValueStore;
-  wifi: Wifi;
-  board: Board;
-  random(): number;
+export interface Hal extends Pins {
+  clock_: Clock;
+  sockets_: SocketFactory;
+  random_(): number;
+  /** Espruino's getTime(): seconds since boot, Unix seconds once SNTP (or setTime) set the clock */
+  time_(): number;
+  storage_: KeyValueStore;
+  wifi_: Wifi;
+  telnet_: Telnet;
+  /** getSerial(): the eFuse MAC, used for the device id */
+  serial_(): string;
+  reboot_(): void;
+  /** process.memory(): JsVars free/total */
+  memory_(): { free: number; total: number };
+  log_(message: string): void;
 }

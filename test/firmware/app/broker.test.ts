@@ -10,7 +10,7 @@ import { MqttClient } from "../../../firmware/mqtt/client";
 import { NodeClock } from "../../../sim/nodeHal/nodeClock";
 import { nodeSocketFactory } from "../../../sim/nodeHal/nodeSockets";
 import { BROKERS, RunningBroker } from "../../support/brokers";
-import { FakeBoard, FakeDht, FakeWifi, MemoryStore } from "./fakeHal";
+import { boardFunctions, FakeBoard, FakeDht, FakeWifi, MemoryStore } from "./fakeHal";
 
 /** Real time, but every timer can be cancelled when the test ends (the app has no stop: a board just loses power). */
 class DisposableClock implements Clock {
@@ -68,10 +68,9 @@ for (const b of BROKERS) {
       dht.temperature = -3.2;
       dht.humidity = 55.5;
       const sockets = nodeSocketFactory();
-      const hal: Hal = {
-        clock, wallClock: { unixMs: () => Date.now() }, sockets, dhtPin: () => dht.pin(), storage,
-        wifi: new FakeWifi(), board: new FakeBoard("30aea40b-1c2d"), random: Math.random,
-      };
+      const hal: Hal = Object.assign(dht.pins(), boardFunctions(new FakeBoard("30aea40b-1c2d")), {
+        clock_: clock, time_: () => Date.now() / 1000, sockets_: sockets, storage_: storage, wifi_: new FakeWifi(), random_: Math.random,
+      });
       let client: MqttClient | null = null;
       const app = startApp(hal, (target, options, events) => (client = new MqttClient(target, options, events, sockets, clock, Math.random)));
       cleanups.push(() => { clock.dispose(); client!.stop(false); });

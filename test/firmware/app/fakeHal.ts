@@ -1,9 +1,9 @@
 // A fake board for app tests: FakeClock, in-memory Storage (JSON round trip like Espruino's), scripted Wi-Fi,
 // and a virtual DHT on the data pin answering each start pulse with an edge train for its current values.
-import type { Board, DhtPinIo, Hal, KeyValueStore, Wifi, WifiEvents } from "../../../firmware/hal/hal";
+import type { Hal, KeyValueStore, Pins, WatchEvent, Wifi } from "../../../firmware/hal/hal";
 import type { Clock } from "../../../firmware/hal/hal";
 import { FakeClock } from "../../support/fakeClock";
-import { train42, withChecksum } from "../dht/dhtFrames";
+import { train42, watchEvents, withChecksum } from "../dht/dhtFrames";
 
 export class MemoryStore implements KeyValueStore {
   files: Record<string, string> = {};
@@ -13,9 +13,6 @@ export class MemoryStore implements KeyValueStore {
   }
   writeJSON(name: string, value: unknown): void {
     this.files[name] = JSON.stringify(value);
-  }
-  erase(name: string): void {
-    delete this.files[name];
   }
 }
 
@@ -32,50 +29,56 @@ export class FakeDht {
   /** "silent": no answer (timeout); "garbled": one bit flipped (checksum) */
   fault: "silent" | "garbled" | null = null;
   starts = 0;
+  /** the GPIO the firmware used for every pin call */
+  pinsUsed: number[] = [];
   constructor(private clock: Clock) {}
-  pin(): DhtPinIo {
-    let onEdge: ((us: number) => void) | null = null;
+  /** Espruino's pin functions with this sensor on the data line. */
+  pins(): Pins {
+    let onEdge: ((e: WatchEvent) => void) | null = null;
     return {
-      driveLow: () => { this.starts++; },
-      release: () => {
+      pinMode: (pin, mode) => {
+        this.pinsUsed.push(pin);
+        if (mode !== "input_pullup") return;
+        // released after the start pulse: the sensor answers within 5 ms
         const edges = train42(dht22Bytes(this.temperature, this.humidity));
         if (this.fault === "garbled") edges[25] = edges[25] === 70 ? 27 : 70;
-        if (this.fault !== "silent") this.clock.setTimeout(() => { for (const us of edges) if (onEdge) onEdge(us); }, 5);
+        if (this.fault !== "silent") this.clock.setTimeout(() => { for (const e of watchEvents(edges, this.clock.now() / 1000)) if (onEdge) onEdge(e); }, 5);
       },
-      watchFalling: (cb) => { onEdge = cb; return 1; },
+      digitalWrite: (pin) => { this.pinsUsed.push(pin); this.starts++; },
+      setWatch: (cb, pin) => { this.pinsUsed.push(pin); onEdge = cb; return 1; },
       clearWatch: () => { onEdge = null; },
     };
   }
 }
 
+/** Espruino's Wifi module, scripted: connect answers at once with `nextResult`, then fires "connected". */
 export class FakeWifi implements Wifi {
-  events: WifiEvents | null = null;
+  handlers: Record<string, () => void> = {};
   connects: string[] = [];
   /** result of the next connect calls: null = success */
   nextResult: string | null = null;
-  sntp: string[] = [];
-  address: string | null = "192.168.1.50";
-  connect(ssid: string, password: string, cb: (err: string | null) => void): void {
-    this.connects.push(ssid + "/" + password);
+  /** [server, zone] per setSNTP call */
+  sntp: string[][] = [];
+  address = "192.168.1.50";
+  connect(ssid: string, options: { password: string }, cb: (err: unknown) => void): void {
+    this.connects.push(ssid + "/" + options.password);
     const err = this.nextResult;
     cb(err);
-    if (!err && this.events) this.events.onConnected();
+    if (!err) this.fire("connected");
   }
-  listen(events: WifiEvents): void { this.events = events; }
-  ip(): string | null { return this.address; }
-  startSntp(server: string): void { this.sntp.push(server); }
+  on(event: string, fn: () => void): void { this.handlers[event] = fn; }
+  fire(event: string): void { if (this.handlers[event]) this.handlers[event](); }
+  getIP(): { ip: string } { return { ip: this.address }; }
+  setSNTP(server: string, zone: string): void { this.sntp.push([server, zone]); }
 }
 
-export class FakeBoard implements Board {
+/** What the board-level functions (getSerial, E.reboot, TelnetServer, console.log) saw. */
+export class FakeBoard {
   restarts = 0;
-  telnet: boolean[] = [];
+  /** TelnetServer.setOptions modes */
+  telnet: string[] = [];
   logs: string[] = [];
   constructor(public mac = "30aea40b-1c2d") {}
-  serial(): string { return this.mac; }
-  restart(): void { this.restarts++; }
-  memory() { return { free: 9000, total: 12000 }; }
-  setTelnet(on: boolean): void { this.telnet.push(on); }
-  log(message: string): void { this.logs.push(message); }
 }
 
 export interface FakeBoardSet {
@@ -89,6 +92,17 @@ export interface FakeBoardSet {
   unix: { offset: number | null };
 }
 
+/** The board-level part of a Hal (everything but clock, sockets, storage, Wi-Fi and pins). */
+export function boardFunctions(board: FakeBoard) {
+  return {
+    telnet_: { setOptions: (o: { mode: string }) => { board.telnet.push(o.mode); } },
+    serial_: () => board.mac,
+    reboot_: () => { board.restarts++; },
+    memory_: () => ({ free: 9000, usage: 3000, total: 12000 }),
+    log_: (m: string) => { board.logs.push(m); },
+  };
+}
+
 export function fakeHal(opts: { storage?: MemoryStore; clockStart?: number } = {}): FakeBoardSet {
   const clock = new FakeClock(opts.clockStart ?? 0);
   const storage = opts.storage ?? new MemoryStore();
@@ -96,15 +110,14 @@ export function fakeHal(opts: { storage?: MemoryStore; clockStart?: number } = {
   const board = new FakeBoard();
   const dht = new FakeDht(clock);
   const unix = { offset: null as number | null };
-  const hal: Hal = {
-    clock,
-    wallClock: { unixMs: () => (unix.offset === null ? null : unix.offset + clock.now()) },
-    sockets: () => { throw new Error("app tests use a fake MQTT client: no sockets"); },
-    dhtPin: () => dht.pin(),
-    storage,
-    wifi,
-    board,
-    random: () => 0.5,
-  };
+  const hal: Hal = Object.assign(dht.pins(), boardFunctions(board), {
+    clock_: clock,
+    // getTime(): seconds since boot until "SNTP" sets the clock
+    time_: () => (unix.offset === null ? clock.now() : unix.offset + clock.now()) / 1000,
+    sockets_: () => { throw new Error("app tests use a fake MQTT client: no sockets"); },
+    storage_: storage,
+    wifi_: wifi,
+    random_: () => 0.5,
+  });
   return { hal, clock, storage, wifi, board, dht, unix };
 }

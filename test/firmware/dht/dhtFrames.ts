@@ -20,3 +20,16 @@ export function train42(bytes: number[]): number[] {
 export function train41(bytes: number[]): number[] {
   return [80, ...frameBits(bytes)];
 }
+
+/**
+ * setWatch events for a train of HIGH times, as Espruino reports them: seconds, each edge's `lastTime` is the
+ * previous edge's `time`. Starts at `t0` seconds (the sensor's first falling edge ends a HIGH of train[0]).
+ */
+export function watchEvents(train: number[], t0: number): { time: number; lastTime: number }[] {
+  let t = t0;
+  return train.map((us) => {
+    const lastTime = t;
+    t += us / 1e6;
+    return { time: t, lastTime };
+  });
+}

@@ -1,30 +1,47 @@
 import { describe, expect, it } from "vitest";
 import { createDhtReader, MIN_READ_GAP_MS, POWER_UP_MS } from "../../../firmware/dht/dhtReader";
 import type { DhtResult } from "../../../firmware/dht/decodeDhtFrame";
-import type { DhtPinIo } from "../../../firmware/hal/hal";
+import type { Pins, WatchEvent } from "../../../firmware/hal/hal";
 import { FakeClock } from "../../support/fakeClock";
-import { train41, train42, withChecksum } from "./dhtFrames";
+import { train41, train42, watchEvents, withChecksum } from "./dhtFrames";
 
 /** A virtual DHT on a fake pin: answers each start pulse with the next scripted edge train (empty = silent). */
 function fakeSensor(clock: FakeClock, trains: number[][]) {
   const log: string[] = [];
-  let onEdge: ((us: number) => void) | null = null;
+  let onEdge: ((e: WatchEvent) => void) | null = null;
   let lowAt = -1;
+  let mode = "";
   const starts: number[] = [];
-  const io: DhtPinIo = {
-    driveLow() { lowAt = clock.now(); starts.push(lowAt); log.push("low@" + lowAt); },
-    release() {
-      log.push("release after " + (clock.now() - lowAt) + "ms");
-      const train = trains.length > 1 ? trains.shift()! : trains[0];
-      // the sensor answers ~20 us later and is done within 5 ms
-      clock.setTimeout(() => { for (const us of train) if (onEdge) onEdge(us); }, 5);
+  const io: Pins = {
+    pinMode(pin, m) {
+      expect(pin).toBe(PIN);
+      mode = m;
+      if (m === "input_pullup") {
+        log.push("release after " + (clock.now() - lowAt) + "ms");
+        const train = trains.length > 1 ? trains.shift()! : trains[0];
+        // the sensor answers ~20 us later and is done within 5 ms
+        clock.setTimeout(() => { for (const e of watchEvents(train, clock.now() / 1000)) if (onEdge) onEdge(e); }, 5);
+      }
     },
-    watchFalling(cb) { if (onEdge) throw new Error("two watches at once"); onEdge = cb; log.push("watch"); return 7; },
+    digitalWrite(pin, v) {
+      expect([pin, v, mode]).toEqual([PIN, 0, "output"]);
+      lowAt = clock.now();
+      starts.push(lowAt);
+      log.push("low@" + lowAt);
+    },
+    setWatch(cb, pin, opts) {
+      if (onEdge) throw new Error("two watches at once");
+      expect([pin, opts]).toEqual([PIN, { repeat: true, edge: "falling" }]);
+      onEdge = cb;
+      log.push("watch");
+      return 7;
+    },
     clearWatch(h) { expect(h).toBe(7); onEdge = null; log.push("clear"); },
   };
   return { io, log, starts };
 }
 
+const PIN = 4;
 const GOOD = withChecksum(0x01, 0xe2, 0x80, 0x65); // -10.1 C, 48.2 %
 
 describe("createDhtReader", () => {
@@ -32,7 +49,7 @@ describe("createDhtReader", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [train42(GOOD)]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, clock, "dht22", 3).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht22", 3).read_((r) => results.push(r));
     clock.advance(100);
     expect(s.log).toEqual(["low@5000", "watch", "release after 2ms", "clear"]);
     expect(results).toEqual([{ ok: true, temperature: -10.1, humidity: 48.2 }]);
@@ -42,7 +59,7 @@ describe("createDhtReader", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [train41(withChecksum(40, 0, 22, 5))]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, clock, "dht11", 1).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht11", 1).read_((r) => results.push(r));
     clock.advance(100);
     expect(s.log[2]).toBe("release after 20ms");
     expect(results).toEqual([{ ok: true, temperature: 22.5, humidity: 40 }]);
@@ -51,7 +68,7 @@ describe("createDhtReader", () => {
   it("waits for the sensor to power up", () => {
     const clock = new FakeClock(0);
     const s = fakeSensor(clock, [train42(GOOD)]);
-    createDhtReader(s.io, clock, "dht22", 1).read_(() => {});
+    createDhtReader(s.io, PIN, clock, "dht22", 1).read_(() => {});
     clock.advance(POWER_UP_MS - 1);
     expect(s.starts).toEqual([]);
     clock.advance(100);
@@ -62,7 +79,7 @@ describe("createDhtReader", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [[]]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, clock, "dht22", 3).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht22", 3).read_((r) => results.push(r));
     clock.advance(10_000);
     expect(s.starts).toEqual([5000, 5000 + MIN_READ_GAP_MS, 5000 + 2 * MIN_READ_GAP_MS]);
     expect(results).toEqual([{ ok: false, error: "timeout" }]);
@@ -74,7 +91,7 @@ describe("createDhtReader", () => {
     bad[30] = bad[30] === 70 ? 27 : 70;
     const s = fakeSensor(clock, [bad, train42(GOOD)]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, clock, "dht22", 3).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht22", 3).read_((r) => results.push(r));
     clock.advance(10_000);
     expect(s.starts.length).toBe(2);
     expect(results).toEqual([{ ok: true, temperature: -10.1, humidity: 48.2 }]);
@@ -83,7 +100,7 @@ describe("createDhtReader", () => {
   it("never runs two reads at once: a second caller shares the running read", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [train42(GOOD)]);
-    const reader = createDhtReader(s.io, clock, "dht22", 2);
+    const reader = createDhtReader(s.io, PIN, clock, "dht22", 2);
     const results: string[] = [];
     reader.read_(() => results.push("a"));
     clock.advance(1);
@@ -96,7 +113,7 @@ describe("createDhtReader", () => {
   it("keeps >= 2 s between reads when asked sooner", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [train42(GOOD)]);
-    const reader = createDhtReader(s.io, clock, "dht22", 1);
+    const reader = createDhtReader(s.io, PIN, clock, "dht22", 1);
     reader.read_(() => {});
     clock.advance(500);
     reader.read_(() => {});
@@ -109,7 +126,7 @@ describe("createDhtReader", () => {
     const noise = Array.from({ length: 500 }, (_, i) => (i % 3 ? 27 : 70));
     const s = fakeSensor(clock, [noise]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, clock, "dht22", 1).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht22", 1).read_((r) => results.push(r));
     clock.advance(100);
     expect(results).toEqual([{ ok: false, error: "checksum" }]);
   });
