@@ -89,7 +89,7 @@ export class MqttClient implements DeviceMqttClient {
 
     const nextId = () => {
       do lastId = (lastId % 65535) + 1;
-      while (pending[lastId] != null || out.some((m) => m.i == lastId));
+      while (pending[lastId] || out.some((m) => m.i == lastId)); // pending holds filters: never empty strings in practice
       return lastId;
     };
 
@@ -196,12 +196,11 @@ export class MqttClient implements DeviceMqttClient {
         const filter = pending[id];
         delete pending[id];
         if (t == 9 && p.granted[0] == 128) emit("onError", "refused: " + filter);
-      } else if (t == 13) {
-        if (pinging) {
-          pinging = false;
-          keepalive();
-        }
-      } else protocolError(UNEXPECTED + t);
+      } else if (pinging) {
+        // PINGRESP (parseFromBroker lets no other type through)
+        pinging = false;
+        keepalive();
+      }
     };
 
     const open = () => {
@@ -273,7 +272,7 @@ export class MqttClient implements DeviceMqttClient {
       return id;
     };
 
-    self.inflightRoom = () => (up ? Math.max(0, maxInflight - out.length) : 0);
+    self.inflightRoom = () => (up && maxInflight > out.length ? maxInflight - out.length : 0);
 
     self.subscribe = (filter, qos) => {
       delete subs[filter];

@@ -17,20 +17,19 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
   let header = 0; // first byte of the packet being read, 0 between packets (type 0 does not exist)
   let remaining = 0;
   let lengthBytes = 0;
-  let body: Uint8Array | null | undefined;
+  let body: Uint8Array | 0 | undefined; // 0: freed (shorter than null in the artifact)
   let got = 0;
   let dead: boolean | undefined;
 
   const fail = (message: string) => {
     dead = true;
-    body = null;
+    body = 0;
     onError(message);
   };
 
   const finish = (b: Uint8Array) => {
     const h = header;
-    header = 0;
-    body = null;
+    header = body = 0;
     let p: Packet;
     try {
       p = parse(h, b);
@@ -55,7 +54,7 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
           remaining = lengthBytes = 0;
           // PUBLISH: any flags but QoS 3; PUBREL (6), SUBSCRIBE (8), UNSUBSCRIBE (10): 0010 (bits of 0xA80 >> 6);
           // the reserved flags of the other types are not checked
-          if (!type || type > 14) fail("unknown type " + type);
+          if (!(type % 15)) fail("unknown type " + type); // 0 and 15 are reserved
           else if (type == 3 ? (x & 6) == 6 : (0xa80 >> type) & 2 && (x & 15) != 2) fail("bad flags in type " + type);
         } else {
           // remaining length: 7 bits per byte, low groups first, at most 4 bytes

@@ -40,7 +40,7 @@ export function parseFromBroker(header: number, body: Uint8Array): Packet {
     const granted: number[] = (p.granted = []);
     do granted.push(u8());
     while (pos < body.length);
-  } else if (type == 11 || (type > 3 && type < 8)) p.id = id(); // UNSUBACK, PUBACK, PUBREC, PUBREL, PUBCOMP
+  } else if (type == 11 || type == 4 || type == 6) p.id = id(); // UNSUBACK, PUBACK, PUBREL (no PUBREC/PUBCOMP: we never publish QoS 2)
   else if (type != 13) fail(UNEXPECTED + type);
   // bytes left over after the fields are ignored (MQTT calls it malformed; nothing is misread because of them)
   return p;

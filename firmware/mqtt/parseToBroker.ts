@@ -34,7 +34,8 @@ export function parseToBroker(header: number, body: Uint8Array): Packet {
     while (r.more());
     p = u;
   } else if (type == PacketType.Pingreq || type == PacketType.Disconnect) p = { type } as Packet;
-  else if (type == PacketType.Publish || (type >= PacketType.Puback && type <= PacketType.Pubcomp)) return parseFromBroker(header, body);
+  else if (type == PacketType.Pubrec || type == PacketType.Pubcomp) p = { type, id: r.id() };
+  else if (type == PacketType.Publish || type == PacketType.Puback || type == PacketType.Pubrel) return parseFromBroker(header, body);
   else return fail("unexpected type " + type);
   if (r.more()) fail("extra bytes in type " + type);
   return p;
@@ -43,7 +44,8 @@ export function parseToBroker(header: number, body: Uint8Array): Packet {
 /** parses a packet of either direction, by its type */
 export function parseAnyPacket(header: number, body: Uint8Array): Packet {
   const t = header >> 4;
-  return t == PacketType.Connect || t == PacketType.Subscribe || t == PacketType.Unsubscribe || t == PacketType.Pingreq || t == PacketType.Disconnect
+  return t == PacketType.Connect || t == PacketType.Subscribe || t == PacketType.Unsubscribe || t == PacketType.Pingreq || t == PacketType.Disconnect ||
+    t == PacketType.Pubrec || t == PacketType.Pubcomp
     ? parseToBroker(header, body)
     : parseFromBroker(header, body);
 }

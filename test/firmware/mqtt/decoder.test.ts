@@ -72,7 +72,7 @@ describe("decoder: malformed input becomes one protocol error", () => {
   }
 
   it("refuses packets a client must never receive when it parses as a client", () => {
-    for (const f of FIXTURES.filter((x) => ["CONNECT", "SUBSCRIBE", "UNSUBSCRIBE", "PINGREQ", "DISCONNECT"].some((n) => x[0].startsWith(n)))) {
+    for (const f of FIXTURES.filter((x) => ["CONNECT", "SUBSCRIBE", "UNSUBSCRIBE", "PINGREQ", "DISCONNECT", "PUBREC", "PUBCOMP"].some((n) => x[0].startsWith(n)))) {
       const errors: string[] = [];
       const dec = createDecoder(4096, parseFromBroker, () => errors.push("a packet was delivered"), (e) => errors.push(e));
       dec.feed(new Uint8Array(f[2]));
