@@ -27,6 +27,8 @@ export interface FleetOptions {
   seed: number | string;
   /** where each board's Storage file lives; null keeps Storage in memory */
   dataDir: string | null;
+  /** erase each board's Storage first (boot counter, saved settings, uploaded .bootcde) */
+  freshStorage?: boolean;
   /** the firmware bundle to run (default dist/firmware.js) */
   firmwareFile: string;
   /** a device config (DeviceConfig shape) written as is instead of the one made from the options */
@@ -114,6 +116,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     const id = simDeviceId(o.seed, i);
     ids.push(id);
     const flash = new VirtualFlash(o.dataDir ? path.join(o.dataDir, "sim", `${id}.storage.json`) : null);
+    if (o.freshStorage) flash.eraseAll();
     flash.writeFile(CONFIG_FILE, configBytes, 0, 0);
     const envPrng = createPrng(deriveSeed(o.seed, "environment", i));
     const env = createEnvironment({
