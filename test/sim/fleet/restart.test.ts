@@ -43,6 +43,12 @@ describe("virtual restart and persistent Storage with dist/firmware.js", () => {
       fleet = await startFleet({ ...base, broker: broker.url, log: () => {} });
       await sub.until(() => infos(id).some((i) => i.boot === firstBoot + 2), 20_000, "info from the next run");
       expect(fs.existsSync(path.join(dataDir, "sim", `${id}.storage.json`))).toBe(true);
+      await fleet.stop();
+      // --fresh: a wiped flash counts from the first boot again
+      const before = infos(id).length;
+      fleet = await startFleet({ ...base, broker: broker.url, freshStorage: true, log: () => {} });
+      await sub.until(() => infos(id).length > before, 20_000, "info from the fresh run");
+      expect(infos(id)[infos(id).length - 1].boot).toBe(1);
     } finally {
       await fleet.stop();
     }
