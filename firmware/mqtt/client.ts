@@ -13,10 +13,10 @@ import { utf8Encode } from "./utf8";
 interface Received {
   type: number;
   id: number;
-  returnCode: number;
-  sessionPresent: boolean;
+  returnCode_: number;
+  sessionPresent_: boolean;
   qos: number;
-  granted: number[];
+  granted_: number[];
 }
 
 /**
@@ -169,7 +169,7 @@ export class MqttClient implements DeviceMqttClient {
       // CONNACK first and only once
       if ((t != 2) == !up) protocolError(UNEXPECTED + t);
       else if (t == 2) {
-        if (p.returnCode) drop("connack: refused, code " + p.returnCode);
+        if (p.returnCode_) drop("connack: refused, code " + p.returnCode_);
         else {
           self.connected = up = true;
           connectedAt = clock.now();
@@ -177,7 +177,7 @@ export class MqttClient implements DeviceMqttClient {
           for (const f in subs) sendSub(f, subs[f]);
           flush(true);
           keepalive();
-          emit("onConnect", p.sessionPresent);
+          emit("onConnect", p.sessionPresent_);
         }
       } else if (t == 3 || t == 6) {
         // the packet itself is the message: topic, payload, qos, retain, dup (and type, id). Incoming QoS 2 is
@@ -195,7 +195,7 @@ export class MqttClient implements DeviceMqttClient {
       } else if (t == 9 || t == 11) {
         const filter = pending[id];
         delete pending[id];
-        if (t == 9 && p.granted[0] == 128) emit("onError", "refused: " + filter);
+        if (t == 9 && p.granted_[0] == 128) emit("onError", "refused: " + filter);
       } else if (pinging) {
         // PINGRESP (parseFromBroker lets no other type through)
         pinging = false;
@@ -230,7 +230,7 @@ export class MqttClient implements DeviceMqttClient {
           onData: (d) => {
             if (g == gen) {
               lastRecv = clock.now();
-              dec.feed(d);
+              dec.feed_(d);
             }
           },
           onError: (m) => {

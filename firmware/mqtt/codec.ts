@@ -18,10 +18,11 @@ export interface ConnectPacket {
   password?: string | null;
   will?: Will | null;
 }
+/** Fields that only the client reads end in `_`: the build shortens those names in the artifact. */
 export interface ConnackPacket {
   type: PacketType.Connack;
-  sessionPresent: boolean;
-  returnCode: number;
+  sessionPresent_: boolean;
+  returnCode_: number;
 }
 export interface PublishPacket {
   type: PacketType.Publish;
@@ -47,7 +48,7 @@ export interface SubackPacket {
   type: PacketType.Suback;
   id: number;
   /** granted QoS per filter, 0x80 = refused */
-  granted: number[];
+  granted_: number[];
 }
 export interface UnsubscribePacket {
   type: PacketType.Unsubscribe;
@@ -114,7 +115,7 @@ export const idPacket = (h: number, id: number) => frame(h, [[id >> 8, id]]);
 export function encode(p: Packet): Uint8Array {
   const t = p.type;
   if (t == PacketType.Connect) return connectPacket(p);
-  if (t == PacketType.Connack) return frame(32, [[p.sessionPresent ? 1 : 0, p.returnCode]]);
+  if (t == PacketType.Connack) return frame(32, [[p.sessionPresent_ ? 1 : 0, p.returnCode_]]);
   if (t == PacketType.Publish) {
     const id = p.id as number;
     return frame(48 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), [p.topic, p.qos ? [id >> 8, id] : [], p.payload]);
@@ -125,7 +126,7 @@ export function encode(p: Packet): Uint8Array {
     else for (let i = 0; i < p.filters.length; i++) parts.push(p.filters[i]);
     return frame((t << 4) | 2, parts);
   }
-  if (t == PacketType.Suback) return frame(144, [[p.id >> 8, p.id], p.granted]);
+  if (t == PacketType.Suback) return frame(144, [[p.id >> 8, p.id], p.granted_]);
   if (t == PacketType.Pingreq || t == PacketType.Pingresp || t == PacketType.Disconnect) return frame(t << 4, []);
   // the id-only acks; PUBREL has the reserved flags 0010
   return idPacket((t << 4) | (t == PacketType.Pubrel ? 2 : 0), (p as AckPacket).id);

@@ -8,9 +8,9 @@ import type { Packet } from "./codec";
 export type BodyParser = (header: number, body: Uint8Array) => Packet;
 
 export interface Decoder {
-  feed(chunk: Uint8Array): void;
+  feed_(chunk: Uint8Array): void;
   /** bytes held for an unfinished packet (never above maxPacketSize) */
-  buffered(): number;
+  buffered_(): number;
 }
 
 export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket: (p: Packet) => void, onError: (message: string) => void): Decoder {
@@ -41,8 +41,8 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
   };
 
   return {
-    buffered: () => (body ? body.length : 0),
-    feed: (chunk) => {
+    buffered_: () => (body ? body.length : 0),
+    feed_: (chunk) => {
       for (let i = 0; i < chunk.length && !dead; i++) {
         const x = chunk[i];
         if (body) {

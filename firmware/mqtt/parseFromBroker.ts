@@ -32,12 +32,12 @@ export function parseFromBroker(header: number, body: Uint8Array): Packet {
     p.payload = take(body.length - pos);
   } else if (type == 2) {
     // the reserved flag bits are not checked: only session present (bit 0) is read
-    p.sessionPresent = (u8() & 1) > 0;
-    p.returnCode = u8();
+    p.sessionPresent_ = (u8() & 1) > 0;
+    p.returnCode_ = u8();
   } else if (type == 9) {
     // at least one return code; their values are not checked (the client looks for 0x80 only)
     p.id = id();
-    const granted: number[] = (p.granted = []);
+    const granted: number[] = (p.granted_ = []);
     do granted.push(u8());
     while (pos < body.length);
   } else if (type == 11 || type == 4 || type == 6) p.id = id(); // UNSUBACK, PUBACK, PUBREL (no PUBREC/PUBCOMP: we never publish QoS 2)

@@ -27,12 +27,12 @@ function setup(opts: Partial<MqttClientOptions> = {}, random: () => number = () 
     random,
   );
   /** the broker side of a successful connect on the newest socket */
-  const accept = (sessionPresent = false): FakeSocket => {
+  const accept = (present = false): FakeSocket => {
     const s = net.last;
     expect(s.written, "accept() needs a fresh socket").toEqual([]);
     s.accept();
     expect(s.written[0].type).toBe(PacketType.Connect);
-    s.send({ type: PacketType.Connack, sessionPresent, returnCode: 0 });
+    s.send({ type: PacketType.Connack, sessionPresent_: present, returnCode_: 0 });
     return s;
   };
   return { clock, net, log, client, accept };
@@ -51,7 +51,7 @@ describe("MqttClient: connecting", () => {
     s.accept();
     expect(s.written).toEqual([{ type: PacketType.Connect, clientId: "esp32-test", clean: false, keepalive: 60, username: "u", password: "p", will }]);
     expect(client.connected).toBe(false);
-    s.send({ type: PacketType.Connack, sessionPresent: true, returnCode: 0 });
+    s.send({ type: PacketType.Connack, sessionPresent_: true, returnCode_: 0 });
     expect(client.connected).toBe(true);
     expect(log.connects).toEqual([true]);
     expect(client.stats.connects).toBe(1);
@@ -62,7 +62,7 @@ describe("MqttClient: connecting", () => {
       const { net, client, log, clock } = setup();
       client.start();
       net.last.accept();
-      net.last.send({ type: PacketType.Connack, sessionPresent: false, returnCode: code });
+      net.last.send({ type: PacketType.Connack, sessionPresent_: false, returnCode_: code });
       expect(client.connected).toBe(false);
       expect(net.last.closedByClient).toBe(true);
       expect(log.closes).toEqual([`connack: refused, code ${code}`]);
@@ -367,7 +367,7 @@ describe("MqttClient: subscriptions and incoming messages", () => {
     const s = accept();
     client.subscribe("r/secret", 1);
     const sub = s.sent(PacketType.Subscribe)[0] as { id: number };
-    s.send({ type: PacketType.Suback, id: sub.id, granted: [0x80] });
+    s.send({ type: PacketType.Suback, id: sub.id, granted_: [0x80] });
     expect(log.errors).toEqual(["refused: r/secret"]);
     expect(client.connected).toBe(true);
   });
@@ -418,7 +418,7 @@ describe("MqttClient: subscriptions and incoming messages", () => {
     client.start();
     net.last.accept();
     const pub = (id: number): Packet => ({ type: PacketType.Publish, topic: "t", payload: new Uint8Array(0), qos: 1, id, retain: false, dup: false });
-    net.last.send({ type: PacketType.Connack, sessionPresent: false, returnCode: 0 }, pub(1), pub(2));
+    net.last.send({ type: PacketType.Connack, sessionPresent_: false, returnCode_: 0 }, pub(1), pub(2));
     expect(n).toBe(2);
     expect(errors).toEqual(["handler failed: Error: app bug"]);
     expect(client.connected).toBe(true);

@@ -75,7 +75,7 @@ describe("decoder: malformed input becomes one protocol error", () => {
     for (const f of FIXTURES.filter((x) => ["CONNECT", "SUBSCRIBE", "UNSUBSCRIBE", "PINGREQ", "DISCONNECT", "PUBREC", "PUBCOMP"].some((n) => x[0].startsWith(n)))) {
       const errors: string[] = [];
       const dec = createDecoder(4096, parseFromBroker, () => errors.push("a packet was delivered"), (e) => errors.push(e));
-      dec.feed(new Uint8Array(f[2]));
+      dec.feed_(new Uint8Array(f[2]));
       expect(errors, f[0]).toEqual([`unexpected type ${f[1].type}`]);
     }
   });
@@ -87,8 +87,8 @@ describe("decoder: malformed input becomes one protocol error", () => {
     expect(r.packets).toEqual([
       { type: 4, id: 1 },
       { type: 13 },
-      { type: 2, sessionPresent: true, returnCode: 0 },
-      { type: 9, id: 1, granted: [3] },
+      { type: 2, sessionPresent_: true, returnCode_: 0 },
+      { type: 9, id: 1, granted_: [3] },
     ]);
   });
 
@@ -96,14 +96,14 @@ describe("decoder: malformed input becomes one protocol error", () => {
     const got: Packet[] = [];
     const errors: string[] = [];
     const dec = createDecoder(4096, parseAnyPacket, (p) => got.push(p), (e) => errors.push(e));
-    dec.feed(new Uint8Array([0x00, 0x00, 0xc0, 0x00]));
-    dec.feed(new Uint8Array([0xd0, 0x00]));
-    dec.feed(new Uint8Array([0xf0, 0x00]));
+    dec.feed_(new Uint8Array([0x00, 0x00, 0xc0, 0x00]));
+    dec.feed_(new Uint8Array([0xd0, 0x00]));
+    dec.feed_(new Uint8Array([0xf0, 0x00]));
     expect(errors).toHaveLength(1);
     expect(got).toEqual([]);
-    expect(dec.buffered()).toBe(0);
+    expect(dec.buffered_()).toBe(0);
     const fresh = createDecoder(4096, parseAnyPacket, (p) => got.push(p), (e) => errors.push(e));
-    fresh.feed(new Uint8Array([0xd0, 0x00]));
+    fresh.feed_(new Uint8Array([0xd0, 0x00]));
     expect(got).toEqual([{ type: 13 }]);
     expect(errors).toHaveLength(1);
   });
@@ -111,19 +111,19 @@ describe("decoder: malformed input becomes one protocol error", () => {
   it("buffers at most one packet body, within the limit, and frees it on error", () => {
     const errors: string[] = [];
     const dec = createDecoder(100, parseAnyPacket, () => {}, (e) => errors.push(e));
-    dec.feed(new Uint8Array([0x30, 98, 0, 1, 0x61])); // 100-byte packet: exactly the limit
-    expect(dec.buffered()).toBe(98);
-    dec.feed(new Uint8Array(95)); // the rest of that packet: delivered and freed
-    expect(dec.buffered()).toBe(0);
-    dec.feed(new Uint8Array([0x30, 99])); // 101 bytes: over
+    dec.feed_(new Uint8Array([0x30, 98, 0, 1, 0x61])); // 100-byte packet: exactly the limit
+    expect(dec.buffered_()).toBe(98);
+    dec.feed_(new Uint8Array(95)); // the rest of that packet: delivered and freed
+    expect(dec.buffered_()).toBe(0);
+    dec.feed_(new Uint8Array([0x30, 99])); // 101 bytes: over
     expect(errors).toEqual(["too big: 101"]);
-    expect(dec.buffered()).toBe(0);
+    expect(dec.buffered_()).toBe(0);
     const bad = createDecoder(100, parseAnyPacket, () => {}, (e) => errors.push(e));
-    bad.feed(new Uint8Array([0x30, 98, 0, 200])); // a topic longer than the packet: found when the body is complete
-    expect(bad.buffered()).toBe(98);
-    bad.feed(new Uint8Array(96));
+    bad.feed_(new Uint8Array([0x30, 98, 0, 200])); // a topic longer than the packet: found when the body is complete
+    expect(bad.buffered_()).toBe(98);
+    bad.feed_(new Uint8Array(96));
     expect(errors[1]).toContain("truncated");
-    expect(bad.buffered()).toBe(0);
+    expect(bad.buffered_()).toBe(0);
   });
 
   it("keeps a throwing packet handler from corrupting its state", () => {
@@ -132,8 +132,8 @@ describe("decoder: malformed input becomes one protocol error", () => {
       calls++;
       if (calls == 1) throw new Error("app bug");
     }, () => {});
-    expect(() => dec.feed(new Uint8Array([0xd0, 0x00]))).toThrow("app bug");
-    dec.feed(new Uint8Array([0xd0, 0x00]));
+    expect(() => dec.feed_(new Uint8Array([0xd0, 0x00]))).toThrow("app bug");
+    dec.feed_(new Uint8Array([0xd0, 0x00]));
     expect(calls).toBe(2);
   });
 });

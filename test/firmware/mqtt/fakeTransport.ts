@@ -18,7 +18,7 @@ export class FakeSocket implements Socket {
 
   write(data: Uint8Array): void {
     if (this.closedByClient) throw new Error("write after close()");
-    this.decoder.feed(data);
+    this.decoder.feed_(data);
   }
 
   /** like a real socket, reports onClose once (here at once: the client must ignore its own late close) */

@@ -55,7 +55,7 @@ export const FIXTURES: Fixture[] = [
   ],
   [
     "CONNACK accepted, session present",
-    { type: PacketType.Connack, sessionPresent: true, returnCode: 0 },
+    { type: PacketType.Connack, sessionPresent_: true, returnCode_: 0 },
     [
       0x20, 2, // CONNACK, remaining length 2
       1, // acknowledge flags: session present
@@ -64,7 +64,7 @@ export const FIXTURES: Fixture[] = [
   ],
   ...[1, 2, 3, 4, 5].map((code): Fixture => [
     `CONNACK refused, return code ${code}`,
-    { type: PacketType.Connack, sessionPresent: false, returnCode: code },
+    { type: PacketType.Connack, sessionPresent_: false, returnCode_: code },
     [
       0x20, 2, // CONNACK, remaining length 2
       0, // no session present
@@ -192,7 +192,7 @@ export const FIXTURES: Fixture[] = [
   ],
   [
     "SUBACK with a failure (0x80)",
-    { type: PacketType.Suback, id: 300, granted: [0, 1, 0x80] },
+    { type: PacketType.Suback, id: 300, granted_: [0, 1, 0x80] },
     [
       0x90, 5, // SUBACK, remaining length 5
       1, 44, // packet id 300

@@ -50,10 +50,10 @@ describe("decoder fuzz", () => {
       const dec = createDecoder(MAX_PACKET, c % 2 ? parseAnyPacket : parseFromBroker, (p) => got.push(p), () => errorCount++);
       for (let pos = 0; pos < input.length; ) {
         const n = 1 + int(64);
-        expect(() => dec.feed(input.subarray(pos, pos + n))).not.toThrow();
+        expect(() => dec.feed_(input.subarray(pos, pos + n))).not.toThrow();
         pos += n;
-        maxBuffered = Math.max(maxBuffered, dec.buffered());
-        expect(dec.buffered()).toBeLessThanOrEqual(MAX_PACKET + 5);
+        maxBuffered = Math.max(maxBuffered, dec.buffered_());
+        expect(dec.buffered_()).toBeLessThanOrEqual(MAX_PACKET + 5);
       }
       expect(errorCount).toBeLessThanOrEqual(1);
       errors += errorCount;

@@ -15,13 +15,13 @@ export function toMqttPacket(p: Packet): mqttPacket.Packet {
       return o;
     }
     case PacketType.Connack:
-      return { cmd: "connack", sessionPresent: p.sessionPresent, returnCode: p.returnCode };
+      return { cmd: "connack", sessionPresent: p.sessionPresent_, returnCode: p.returnCode_ };
     case PacketType.Publish:
       return { cmd: "publish", topic: p.topic, payload: Buffer.from(p.payload), qos: p.qos, retain: p.retain, dup: p.dup, messageId: p.id };
     case PacketType.Subscribe:
       return { cmd: "subscribe", messageId: p.id, subscriptions: p.subs.map((s) => ({ topic: s.filter, qos: s.qos as 0 | 1 | 2 })) };
     case PacketType.Suback:
-      return { cmd: "suback", messageId: p.id, granted: p.granted };
+      return { cmd: "suback", messageId: p.id, granted: p.granted_ };
     case PacketType.Unsubscribe:
       return { cmd: "unsubscribe", messageId: p.id, unsubscriptions: p.filters };
     case PacketType.Pingreq:
@@ -47,7 +47,7 @@ export function fromMqttPacket(o: mqttPacket.Packet): Packet {
       return p;
     }
     case PacketType.Connack:
-      return { type, sessionPresent: a.sessionPresent, returnCode: a.returnCode };
+      return { type, sessionPresent_: a.sessionPresent, returnCode_: a.returnCode };
     case PacketType.Publish: {
       const m = o as mqttPacket.IPublishPacket;
       const p: Packet = { type, topic: m.topic, payload: new Uint8Array(m.payload as Buffer), qos: m.qos as 0 | 1 | 2, retain: m.retain, dup: m.dup };
@@ -57,7 +57,7 @@ export function fromMqttPacket(o: mqttPacket.Packet): Packet {
     case PacketType.Subscribe:
       return { type, id: a.messageId, subs: (o as mqttPacket.ISubscribePacket).subscriptions.map((s) => ({ filter: s.topic, qos: s.qos })) };
     case PacketType.Suback:
-      return { type, id: a.messageId, granted: a.granted };
+      return { type, id: a.messageId, granted_: a.granted };
     case PacketType.Unsubscribe:
       return { type, id: a.messageId, filters: a.unsubscriptions };
     case PacketType.Pingreq:

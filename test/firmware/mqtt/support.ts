@@ -14,7 +14,7 @@ export function decodeChunks(data: Uint8Array, chunkSizes: number[] = [data.leng
   const dec = createDecoder(maxPacketSize, parseAnyPacket, (p) => out.packets.push(p), (e) => out.errors.push(e));
   for (let pos = 0, k = 0; pos < data.length; k++) {
     const n = Math.max(1, chunkSizes[k % chunkSizes.length]);
-    dec.feed(data.subarray(pos, pos + n));
+    dec.feed_(data.subarray(pos, pos + n));
     pos += n;
   }
   return out;
@@ -70,7 +70,7 @@ export function randomPacket(rnd: () => number, type: number): Packet {
       return p;
     }
     case PacketType.Connack:
-      return { type, sessionPresent: bool(), returnCode: int(6) };
+      return { type, sessionPresent_: bool(), returnCode_: int(6) };
     case PacketType.Publish: {
       const qos = int(3) as 0 | 1 | 2;
       const p: Packet = { type, topic: topic(), payload: payload(), qos, retain: bool(), dup: qos > 0 && bool() };
@@ -80,7 +80,7 @@ export function randomPacket(rnd: () => number, type: number): Packet {
     case PacketType.Subscribe:
       return { type, id: id(), subs: Array.from({ length: 1 + int(4) }, () => ({ filter: topic(), qos: int(3) })) };
     case PacketType.Suback:
-      return { type, id: id(), granted: Array.from({ length: 1 + int(4) }, () => [0, 1, 2, 0x80][int(4)]) };
+      return { type, id: id(), granted_: Array.from({ length: 1 + int(4) }, () => [0, 1, 2, 0x80][int(4)]) };
     case PacketType.Unsubscribe:
       return { type, id: id(), filters: Array.from({ length: 1 + int(4) }, topic) };
     case PacketType.Pingreq:
