@@ -1,7 +1,8 @@
 // The device's MQTT 3.1.1 client: one connection at a time over a HAL socket, reconnecting with backoff,
 // QoS 1 in flight with retransmission, a small bounded queue while offline. Written for Espruino (see ESPRUINO.md).
-// Sized for a 12 KB firmware: state lives in constructor locals (the minifier shortens locals, not property
-// names), packets are built as bytes once (a queued publish is its encoded packet), numbers stand for packet types.
+// Sized for a 12 KB firmware: state lives in constructor locals (the minifier shortens locals; property names only
+// when they end in `_`), packets are built as bytes once (a queued publish is its encoded packet), numbers stand for
+// packet types. Topics and filters are not checked here: the app builds them from a validated root.
 import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "../hal/hal";
 import { connectPacket, frame } from "./codec";
 import { createDecoder } from "./decoder";
