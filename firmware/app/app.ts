@@ -1,7 +1,7 @@
 // The device program: sensing loop -> reading buffer -> MQTT, plus commands, info and discovery.
 // Everything comes through the HAL and an injected MQTT client factory, so it runs under test in Node.
 import { DeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
-import { COMMAND_OPS, Info, ReadError, Reply, STATUS_OFFLINE, STATUS_ONLINE } from "../contract/payloads";
+import { COMMAND_OPS, Info, ReadError, STATUS_OFFLINE, STATUS_ONLINE } from "../contract/payloads";
 import { deviceIdFromMac, deviceTopic, groupCommandTopic } from "../contract/topics";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
 import { createDhtReader } from "../dht/dhtReader";
@@ -9,7 +9,7 @@ import { Hal, SocketTarget, TimerHandle, UNIX_2020_S } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
 import { CommandHandlers, handleCommand } from "./commands";
-import { eachDiscovery } from "./homeAssistant";
+import { publishDiscovery } from "./homeAssistant";
 import { BufferedReading, createReadingBuffer } from "./readingBuffer";
 import { LastReport, shouldReport } from "./reportFilter";
 import { countBoot, loadConfig, readJsonSafely, settingsOf } from "./storedConfig";
@@ -34,9 +34,6 @@ export function deviceIdFor(serial: string): string {
   return serial.indexOf("sim-") === 0 ? serial : deviceIdFromMac("esp32", serial);
 }
 
-/** Rounds an offset-corrected value to hundredths (what the buffer keeps and the filter compares). */
-const hundredths = (x: number) => Math.round(x * 100) / 100;
-
 export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp {
   const clock = hal.clock_;
   const storage = hal.storage_;
@@ -57,14 +54,13 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const mqttLog = (m: string) => log("mqtt: " + m);
   /** ms since boot, as readings and `ping` report it */
   const upNow = () => Math.round(clock.now());
-  let last: LastReport | null = null;
-  let loop: TimerHandle | null = null;
-  let started = false;
+  let last: LastReport | undefined;
+  let loop: TimerHandle;
   /** a sensing cycle is running; `forced`: publish its reading whatever the filter says (a `read` command) */
-  let busy = false;
-  let forced = false;
+  let busy: boolean;
+  let forced: boolean;
   /** payload of the last reading published (a `read` command answers with its cycle's) */
-  let lastReading: object = {};
+  let lastReading: object;
 
   const client = createClient(
     target,
@@ -76,12 +72,12 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
       onConnect() {
         client.publish(prefix + "status", STATUS_ONLINE, 1, true);
         publishInfo();
-        if (config.homeAssistant) eachDiscovery(id, config.model, prefix, (topic, payload) => client.publish(topic, payload, 1, true));
+        if (config.homeAssistant) publishDiscovery(id, config.model, prefix, client);
         flush();
       },
       onPublished: () => flush(),
       onMessage(msg) {
-        if (msg.topic === prefix + "cmd" || msg.topic === group) handleCommand(utf8Decode(msg.payload), handlers, (reply: Reply) => publish("reply", reply, false));
+        if (msg.topic === prefix + "cmd" || msg.topic === group) handleCommand(utf8Decode(msg.payload), handlers, (reply) => publish("reply", reply, false));
       },
       onClose: mqttLog,
       onError: mqttLog,
@@ -91,12 +87,13 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const publish = (kind: string, payload: object, retain: boolean) => client.publish(prefix + kind, JSON.stringify(payload), 1, retain);
 
   const publishInfo = () => {
+    const mem = hal.memory_();
     const info: Info = {
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
+      // published only while connected, so the link has an address
       ip: hal.wifi_.getIP().ip, boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(), configError,
+      mem: { free: mem.free, total: mem.total },
     };
-    const mem = hal.memory_();
-    info.mem = { free: mem.free, total: mem.total };
     publish("info", info, true);
   };
 
@@ -105,26 +102,23 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
 
   /** Hands buffered readings to the client, oldest first, while it has in-flight room (it retransmits those). */
   const flush = () => {
-    while (client.connected && client.inflightRoom() > 0) {
-      const r = buffer.shift_(upNow());
-      if (!r) return;
-      publish("reading", payloadOf(r), false);
-    }
+    let r: BufferedReading | null;
+    while (client.connected && client.inflightRoom() && (r = buffer.shift_(upNow()))) publish("reading", payloadOf(r), false);
   };
 
   /** A DhtResult: a failed read has no values, t and h are then NaN; neither the filter nor the buffer looks at them. */
   const onRead = (r: { temperature?: number; humidity?: number; error?: ReadError }) => {
     busy = false;
     const now = upNow();
-    const error = r.error || null;
-    const t = hundredths((r.temperature as number) + config.tempOffset);
-    const h = hundredths((r.humidity as number) + config.humOffset);
+    const error = r.error;
+    // offset-corrected, in hundredths: what the buffer keeps and the filter compares
+    const t = Math.round(((r.temperature as number) + config.tempOffset) * 100);
+    const h = Math.round(((r.humidity as number) + config.humOffset) * 100);
     if (!forced && !shouldReport(config, last, now, t, h, error)) return;
     forced = false;
     last = { t, h, error, at: now };
     const wall = hal.time_();
-    buffer.push_(now, wall > UNIX_2020_S ? Math.round(wall * 1000) : null, t, h, error);
-    lastReading = payloadOf(buffer.newest_(now));
+    lastReading = payloadOf(buffer.push_(now, wall > UNIX_2020_S ? Math.round(wall * 1000) : null, t, h, error));
     flush();
   };
 
@@ -135,9 +129,9 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   };
 
   const schedule = () => {
-    if (loop !== null) clock.clearTimeout(loop);
+    if (loop) clock.clearTimeout(loop);
     loop = clock.setTimeout(() => {
-      loop = null;
+      loop = 0;
       schedule();
       sense();
     }, config.interval * 1000);
@@ -173,8 +167,8 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   client.subscribe(group, 1);
   keepWifiUp(hal.wifi_, clock, config.wifi, () => {
     hal.wifi_.setSNTP(config.ntpServer, "UTC0");
-    if (!started) client.start();
-    started = true;
+    // a no-op while the client is already started (connected or waiting to reconnect)
+    client.start();
   }, log);
   sense();
   schedule();

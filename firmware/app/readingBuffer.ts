@@ -13,13 +13,13 @@ export interface BufferedReading {
 }
 
 export interface ReadingBuffer {
-  /** stores a reading (dropping the oldest when full) and returns its seq; values are kept in hundredths */
-  push_(up: number, ts: number | null, temperature: number, humidity: number, error: ReadError | null): number;
+  /**
+   * Stores a reading (dropping the oldest when full) and returns it as stored. `t` and `h` are in hundredths
+   * (integers); with an error they are ignored.
+   */
+  push_(up: number, ts: number | null, t: number, h: number, error?: ReadError): BufferedReading;
   /** removes and returns the oldest reading; `nowUp` (ms since boot) recovers `up` past 2^32 ms */
   shift_(nowUp: number): BufferedReading | null;
-  /** the newest reading, left in place (call only after a push) */
-  newest_(nowUp: number): BufferedReading;
-  size_(): number;
   /** readings dropped because the buffer was full, since boot */
   dropped_(): number;
 }
@@ -41,11 +41,6 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
   let count = 0;
   let firstSeq = 0;
   let lost = 0;
-  const drop = () => {
-    head = (head + 1) % capacity;
-    firstSeq++;
-    count--;
-  };
   /** the k-th oldest reading */
   const get = (k: number, nowUp: number) => {
     const i = (head + k) % capacity;
@@ -60,28 +55,29 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
     }
     return r;
   };
+  /** removes and returns the oldest */
+  const take = (nowUp: number) => {
+    const r = get(0, nowUp);
+    head = (head + 1) % capacity;
+    firstSeq++;
+    count--;
+    return r;
+  };
   return {
-    push_(u, stamp, temperature, humidity, error) {
+    push_(u, stamp, tc, hc, error) {
       if (count === capacity) {
-        drop();
+        take(u);
         lost++;
       }
       const i = (head + count++) % capacity;
       up[i] = u % TWO_32;
       if (stamp !== null && !epoch) epoch = stamp - u;
       ts[i] = stamp === null ? NO_TS : Math.max(NO_TS + 1, Math.min(-NO_TS - 1, stamp - u - epoch));
-      t[i] = error ? FAILED : Math.round(temperature * 100);
-      h[i] = error ? READ_ERRORS.indexOf(error) : Math.round(humidity * 100);
-      return firstSeq + count - 1;
+      t[i] = error ? FAILED : tc;
+      h[i] = error ? READ_ERRORS.indexOf(error) : hc;
+      return get(count - 1, u);
     },
-    shift_(nowUp) {
-      if (!count) return null;
-      const r = get(0, nowUp);
-      drop();
-      return r;
-    },
-    newest_: (nowUp) => get(count - 1, nowUp),
-    size_: () => count,
+    shift_: (nowUp) => (count ? take(nowUp) : null),
     dropped_: () => lost,
   };
 }
