@@ -5,6 +5,7 @@ import { COMMAND_OPS, Info, ReadError, STATUS_OFFLINE, STATUS_ONLINE } from "../
 import { deviceIdFromMac, deviceTopic, groupCommandTopic } from "../contract/topics";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
 import { createDhtReader } from "../dht/dhtReader";
+import { READ_ATTEMPTS } from "../dht/dhtTiming";
 import { Hal, SocketTarget, TimerHandle, UNIX_2020_S } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
@@ -19,8 +20,6 @@ export type MqttClientFactory = (target: SocketTarget, options: MqttClientOption
 
 /** Storage file remembering the last `restart` command, so a redelivered one cannot restart the board again. */
 export const RESTART_FILE = "espdht.rst";
-/** DHT attempts per reading cycle. */
-const READ_ATTEMPTS = 3;
 
 export interface RunningApp {
   id: string;

@@ -36,10 +36,10 @@ export function settingsOf(config: Settings): Settings {
   return out;
 }
 
-/** Increments and returns the boot counter (1 on the first boot; a damaged counter restarts at 1). */
+/** Increments and returns the boot counter (1 on the first boot; a counter that is not a positive number restarts at 1). */
 export function countBoot(store: KeyValueStore): number {
   const n = readJsonSafely(store, BOOT_COUNT_FILE) as number;
-  const boot = (n > 0 && (n | 0) === n ? n : 0) + 1;
+  const boot = (n > 0 ? n | 0 : 0) + 1;
   store.writeJSON(BOOT_COUNT_FILE, boot);
   return boot;
 }

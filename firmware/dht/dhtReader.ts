@@ -3,14 +3,9 @@
 import type { Clock, Pins } from "../hal/hal";
 import type { SensorModel } from "../contract/payloads";
 import { decodeDhtFrame, DhtResult } from "./decodeDhtFrame";
+import { EDGE_CAPACITY, LISTEN_MS, MIN_READ_GAP_MS, POWER_UP_MS } from "./dhtTiming";
 
-/** The sensor needs this long between reads, and after power-up. */
-export const MIN_READ_GAP_MS = 2000;
-export const POWER_UP_MS = 1000;
-/** A frame takes ~5 ms; stop listening after this. */
-const LISTEN_MS = 30;
-/** Edge buffer (a ring): a good train has 40-42 edges. */
-const EDGE_CAPACITY = 48;
+export { MIN_READ_GAP_MS, POWER_UP_MS };
 
 export interface DhtReader {
   /** Reads now (or as soon as the sensor allows); a read already running serves this caller too. */

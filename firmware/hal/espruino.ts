@@ -19,9 +19,6 @@
 //   E.on("init", fn), E.on("kill", fn)           (firmware/main.ts)
 import { Hal, UNIX_2020_S } from "./hal";
 
-/** A getTime() step this large is the clock being set (boot-relative -> Unix), not time passing. */
-const CLOCK_SET_STEP_S = 1e8;
-
 export function createEspruinoHal(): Hal {
   // ms since boot that keeps running smoothly when SNTP sets the clock; a clock already set (kept across a
   // soft reset) says nothing about uptime: start from 0 then
@@ -33,31 +30,23 @@ export function createEspruinoHal(): Hal {
         const raw = getTime();
         const d = raw - lastRaw;
         lastRaw = raw;
-        if (d > 0 && d < CLOCK_SET_STEP_S) ms += d * 1000;
+        // a step of 1e8 s or more is the clock being set (boot-relative -> Unix), not time passing
+        if (d > 0 && d < 1e8) ms += d * 1000;
         return ms;
       },
       setTimeout,
       clearTimeout,
     },
     sockets_: (target, handlers) => {
-      let closed = false;
-      const onClose = () => {
-        if (!closed) {
-          closed = true;
-          handlers.onClose();
-        }
-      };
       // connect reads host and port (tls also ignores the extra `tls` field)
       const s = require(target.tls ? "tls" : "net").connect(target, () => handlers.onConnect());
       s.on("data", (d: string) => handlers.onData(E.toUint8Array(d)));
       s.on("error", (e: any) => handlers.onError("" + ((e && e.message) || e)));
-      s.on("close", onClose);
+      // Espruino emits "close" once per socket, also after our end() (then later: the client ignores it)
+      s.on("close", () => handlers.onClose());
       return {
         write: (data) => s.write(E.toString(data)),
-        close() {
-          s.end();
-          onClose();
-        },
+        close: () => s.end(),
       };
     },
     random_: Math.random,

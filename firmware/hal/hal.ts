@@ -19,7 +19,7 @@ export interface SocketHandlers {
   onConnect(): void;
   /** bytes as they arrive, in arbitrary chunks */
   onData(data: Uint8Array): void;
-  /** called once, whatever closed the socket (peer, error, or our close()) */
+  /** called once, whatever closed the socket (peer, error, or our close(): then possibly later, asynchronously) */
   onClose(): void;
   onError(message: string): void;
 }
