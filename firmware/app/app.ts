@@ -36,9 +36,8 @@ export function deviceIdFor(serial: string): string {
 export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp {
   const clock = hal.clock_;
   const storage = hal.storage_;
-  const loaded = loadConfig(storage);
-  const config = loaded.config;
-  const configError = loaded.error;
+  let configError: string | null = null;
+  const config = loadConfig(storage, (why) => { configError = (configError ? configError + "; " : "") + why; });
   const boot = countBoot(storage);
   const log = hal.log_;
   hal.telnet_.setOptions({ mode: config.telnet ? "on" : "off" });
@@ -87,13 +86,12 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
 
   const publishInfo = () => {
     const mem = hal.memory_();
-    const info: Info = {
+    publish("info", <Info>{
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
       // published only while connected, so the link has an address
       ip: hal.wifi_.getIP().ip, boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(), configError,
       mem: { free: mem.free, total: mem.total },
-    };
-    publish("info", info, true);
+    }, true);
   };
 
   /** The reading payload (keys in contract order: v, id, boot, seq, up, ts, then values or error). */

@@ -72,7 +72,8 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
       const i = (head + count++) % capacity;
       up[i] = u % TWO_32;
       if (stamp !== null && !epoch) epoch = stamp - u;
-      ts[i] = stamp === null ? NO_TS : Math.max(NO_TS + 1, Math.min(-NO_TS - 1, stamp - u - epoch));
+      // clock corrections after the first stamp fit 32 bits up to +-24 days
+      ts[i] = stamp === null ? NO_TS : stamp - u - epoch;
       t[i] = error ? FAILED : tc;
       h[i] = error ? READ_ERRORS.indexOf(error) : hc;
       return get(count - 1, u);

@@ -1,7 +1,7 @@
 // Config, settings and the boot counter in Storage. A bad file never stops the boot: defaults are used and
-// the reason is reported in `info.configError`.
+// the reason is reported (the app puts it in `info.configError`).
 import { BOOT_COUNT_FILE, CONFIG_FILE, DeviceConfig, resolveDeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
-import { Settings, SETTING_KEYS, validateCommand } from "../contract/payloads";
+import { Settings, SETTING_KEYS } from "../contract/payloads";
 import type { KeyValueStore } from "../hal/hal";
 
 /** readJSON that never throws: undefined for a missing file, or for one that is not JSON (then `bad` hears why). */
@@ -13,20 +13,21 @@ export function readJsonSafely(store: KeyValueStore, name: string, bad?: (why: s
   }
 }
 
-/** The effective config: defaults, the uploaded config file, then settings saved by `set` (all-or-nothing). */
-export function loadConfig(store: KeyValueStore): { config: DeviceConfig; error: string | null } {
-  let error: string | null = null;
-  const bad = (why: string) => { error = (error ? error + "; " : "") + why; };
+/**
+ * The effective config: defaults, the uploaded config file, then settings saved by `set` (all-or-nothing).
+ * `bad` hears each file's problem.
+ */
+export function loadConfig(store: KeyValueStore, bad: (why: string) => void): DeviceConfig {
   const resolved = resolveDeviceConfig(readJsonSafely(store, CONFIG_FILE, bad));
   if (!resolved.ok) bad(CONFIG_FILE + ": " + resolved.error);
   const saved = readJsonSafely(store, SETTINGS_FILE, bad);
   if (saved != null) {
-    // the same checks as a `set` command carrying these settings
-    const v = validateCommand(typeof saved === "object" ? Object.assign({ id: "-", op: "set" }, saved) : saved);
-    if (v.ok) Object.assign(resolved.config, v.value.set);
-    else bad(SETTINGS_FILE + ": " + v.error);
+    // checked as a config file holding these keys; only the settings are taken from it
+    const s = resolveDeviceConfig(saved);
+    if (s.ok) Object.assign(resolved.config, settingsOf(s.config));
+    else bad(SETTINGS_FILE + ": " + s.error);
   }
-  return { config: resolved.config, error };
+  return resolved.config;
 }
 
 /** The settings `set` may change, copied out of the config. */

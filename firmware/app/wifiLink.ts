@@ -10,15 +10,15 @@ export const WIFI_RETRY_MAX_MS = 60000;
  */
 export function keepWifiUp(wifi: Wifi, clock: Clock, cred: { ssid: string; password: string } | null, onUp: () => void, log: (m: string) => void): void {
   let delay = WIFI_RETRY_MIN_MS;
-  let timer: TimerHandle | null = null;
+  let timer: TimerHandle;
   const retry = (why: unknown) => {
     log("wifi: " + why);
-    if (timer !== null || !cred) return;
+    if (timer || !cred) return;
     timer = clock.setTimeout(attempt, delay);
     delay = Math.min(delay * 2, WIFI_RETRY_MAX_MS);
   };
   const attempt = () => {
-    timer = null;
+    timer = 0;
     if (cred) wifi.connect(cred.ssid, { password: cred.password }, (err) => { if (err) retry(err); });
     else onUp();
   };

@@ -16,7 +16,8 @@ export function createDhtReader(io: Pins, pin: number, clock: Clock, model: Sens
   const edges = new Uint8Array(EDGE_CAPACITY);
   let count = 0;
   let waiting: ((r: DhtResult) => void)[] = [];
-  let lastStart = -MIN_READ_GAP_MS;
+  // the first read waits for the sensor's power-up
+  let lastStart = POWER_UP_MS - MIN_READ_GAP_MS;
   let left = 0;
 
   const attempt = () => {
@@ -26,8 +27,9 @@ export function createDhtReader(io: Pins, pin: number, clock: Clock, model: Sens
     io.digitalWrite(pin, 0);
     // start pulse: DHT22 needs >= 1 ms, DHT11 >= 18 ms
     clock.setTimeout(() => {
-      // each falling edge ends a HIGH: its length in us (> 255 is no data bit anyway)
-      const watch = io.setWatch((e) => { edges[count++ % EDGE_CAPACITY] = Math.min(255, (e.time - e.lastTime) * 1e6); }, pin, { repeat: true, edge: "falling" });
+      // each falling edge ends a HIGH: its length in us (data bits are < 100 us; a longer HIGH, kept modulo 256,
+      // only comes before the frame's last 40)
+      const watch = io.setWatch((e) => { edges[count++ % EDGE_CAPACITY] = (e.time - e.lastTime) * 1e6; }, pin, { repeat: true, edge: "falling" });
       io.pinMode(pin, "input_pullup");
       clock.setTimeout(() => {
         io.clearWatch(watch);
@@ -41,7 +43,7 @@ export function createDhtReader(io: Pins, pin: number, clock: Clock, model: Sens
   };
 
   const schedule = () => {
-    clock.setTimeout(attempt, Math.max(lastStart + MIN_READ_GAP_MS, POWER_UP_MS) - clock.now());
+    clock.setTimeout(attempt, lastStart + MIN_READ_GAP_MS - clock.now());
   };
 
   return {

@@ -41,7 +41,8 @@ export function createEspruinoHal(): Hal {
       // connect reads host and port (tls also ignores the extra `tls` field)
       const s = require(target.tls ? "tls" : "net").connect(target, () => handlers.onConnect());
       s.on("data", (d: string) => handlers.onData(E.toUint8Array(d)));
-      s.on("error", (e: any) => handlers.onError("" + ((e && e.message) || e)));
+      // errors come as {code, message} (libs/network/socketerrors.c)
+      s.on("error", (e: { message: string }) => handlers.onError(e.message));
       // Espruino emits "close" once per socket, also after our end() (then later: the client ignores it)
       s.on("close", () => handlers.onClose());
       return {

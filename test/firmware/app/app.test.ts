@@ -69,6 +69,11 @@ describe("app: boot", () => {
     expect(t.app.configError).toBe(CONFIG_FILE + " is not valid JSON");
     storage.files[SETTINGS_FILE] = "[oops";
     expect(start({ storage }).app.configError).toBe(CONFIG_FILE + " is not valid JSON; " + SETTINGS_FILE + " is not valid JSON");
+    storage.files[CONFIG_FILE] = JSON.stringify({ interval: 20 });
+    storage.files[SETTINGS_FILE] = "[30]";
+    const u = start({ storage });
+    expect(u.app.config.interval).toBe(20);
+    expect(u.app.configError).toBe(SETTINGS_FILE + ": config is not a JSON object");
   });
 
   it("applies a valid config", () => {
