@@ -1,4 +1,4 @@
-// The device program: sensing loop -> reading buffer -> MQTT, plus commands, info and discovery.
+// The device program: Wi-Fi, sensing loop -> reading buffer -> MQTT, plus commands, info and discovery.
 // Everything comes through the HAL and an injected MQTT client factory, so it runs under test in Node.
 import { DeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
 import { COMMAND_OPS, Info, ReadError, STATUS_OFFLINE, STATUS_ONLINE } from "../contract/payloads";
@@ -14,7 +14,10 @@ import { publishDiscovery } from "./homeAssistant";
 import { BufferedReading, createReadingBuffer } from "./readingBuffer";
 import { LastReport, shouldReport } from "./reportFilter";
 import { countBoot, loadConfig, readJsonSafely, settingsOf } from "./storedConfig";
-import { keepWifiUp } from "./wifiLink";
+
+/** Wi-Fi join retries: the first delay, doubling up to the cap. */
+const WIFI_RETRY_MIN_MS = 5000;
+const WIFI_RETRY_MAX_MS = 60000;
 
 export type MqttClientFactory = (target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents) => DeviceMqttClient;
 
@@ -60,29 +63,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   /** payload of the last reading published (a `read` command answers with its cycle's) */
   let lastReading: object;
 
-  const client = createClient(
-    target,
-    {
-      clientId: id, clean: false, keepalive: config.keepalive, username: broker.username, password: broker.password,
-      will: { topic: prefix + "status", payload: STATUS_OFFLINE, qos: 1, retain: true },
-    },
-    {
-      onConnect() {
-        client.publish(prefix + "status", STATUS_ONLINE, 1, true);
-        publishInfo();
-        if (config.homeAssistant) publishDiscovery(id, config.model, prefix, client);
-        flush();
-      },
-      onPublished: () => flush(),
-      onMessage(msg) {
-        if (msg.topic === prefix + "cmd" || msg.topic === group) handleCommand(utf8Decode(msg.payload), handlers, (reply) => publish("reply", reply, false));
-      },
-      onClose: mqttLog,
-      onError: mqttLog,
-    },
-  );
-
-  const publish = (kind: string, payload: object, retain: boolean) => client.publish(prefix + kind, JSON.stringify(payload), 1, retain);
+  const publish = (kind: string, payload: object, retain?: boolean) => client.publish(prefix + kind, JSON.stringify(payload), 1, !!retain);
 
   const publishInfo = () => {
     const mem = hal.memory_();
@@ -100,7 +81,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   /** Hands buffered readings to the client, oldest first, while it has in-flight room (it retransmits those). */
   const flush = () => {
     let r: BufferedReading | null;
-    while (client.connected && client.inflightRoom() && (r = buffer.shift_(upNow()))) publish("reading", payloadOf(r), false);
+    while (client.connected && client.inflightRoom() && (r = buffer.shift_(upNow()))) publish("reading", payloadOf(r));
   };
 
   /** A DhtResult: a failed read has no values, t and h are then NaN; neither the filter nor the buffer looks at them. */
@@ -134,6 +115,26 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     }, config.interval * 1000);
   };
 
+  const client = createClient(
+    target,
+    // the broker's username and password (its host, port and tls ride along unused)
+    Object.assign(<MqttClientOptions>{ clientId: id, clean: false, keepalive: config.keepalive, will: { topic: prefix + "status", payload: STATUS_OFFLINE, qos: 1, retain: true } }, broker),
+    {
+      onConnect() {
+        client.publish(prefix + "status", STATUS_ONLINE, 1, true);
+        publishInfo();
+        if (config.homeAssistant) publishDiscovery(id, config.model, prefix, client);
+        flush();
+      },
+      onPublished: flush,
+      onMessage(msg) {
+        if (msg.topic === prefix + "cmd" || msg.topic === group) handleCommand(utf8Decode(msg.payload), handlers, (reply) => publish("reply", reply));
+      },
+      onClose: mqttLog,
+      onError: mqttLog,
+    },
+  );
+
   const handlers: CommandHandlers = {
     read: (c, done) => {
       forced = true;
@@ -162,11 +163,34 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
 
   client.subscribe(prefix + "cmd", 1);
   client.subscribe(group, 1);
-  keepWifiUp(hal.wifi_, clock, config.wifi, () => {
-    hal.wifi_.setSNTP(config.ntpServer, "UTC0");
+  // Wi-Fi: join, retry with a growing delay (5 s to 60 s), rejoin after a drop. Without credentials the board
+  // joins with those saved on it (Wifi.save()): follow its events, and go on at once (the link may be up)
+  const wifi = hal.wifi_;
+  const cred = config.wifi;
+  let delay = WIFI_RETRY_MIN_MS;
+  let wifiTimer: TimerHandle;
+  const online = () => {
+    wifi.setSNTP(config.ntpServer, "UTC0");
     // a no-op while the client is already started (connected or waiting to reconnect)
     client.start();
-  }, log);
+  };
+  const retry = (why: unknown) => {
+    log("wifi: " + why);
+    if (wifiTimer || !cred) return;
+    wifiTimer = clock.setTimeout(join, delay);
+    delay = Math.min(delay * 2, WIFI_RETRY_MAX_MS);
+  };
+  const join = () => {
+    wifiTimer = 0;
+    if (cred) wifi.connect(cred.ssid, { password: cred.password }, (err) => { if (err) retry(err); });
+    else online();
+  };
+  wifi.on("connected", () => {
+    delay = WIFI_RETRY_MIN_MS;
+    online();
+  });
+  wifi.on("disconnected", () => retry("disconnected"));
+  join();
   sense();
   schedule();
   return { id, boot, config, configError };
