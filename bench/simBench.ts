@@ -202,12 +202,17 @@ export function formatSimBench(r: SimBenchResult): string {
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(width[i])).join("  ");
   const first = r.steps[0];
-  const ratios = r.steps.slice(1).map((s) => `${s.boards}: ${(s.rssPerBoardKb / first.rssPerBoardKb).toFixed(2)}x RSS/board, ${(s.cpuPerBoardPercent / first.cpuPerBoardPercent).toFixed(2)}x CPU/board vs ${first.boards}`);
+  const cpuRatios = r.steps.slice(1).map((s) => `${s.boards}: ${(s.cpuPerBoardPercent / first.cpuPerBoardPercent).toFixed(2)}x`);
+  // RSS per board added between two steps: steadier than RSS/board, which carries the baseline's noise
+  const added = r.steps.slice(1).map((s, i) => {
+    const prev = r.steps[i];
+    return `${prev.boards}->${s.boards}: ${Math.round(((s.rssMb - prev.rssMb) * 1024) / (s.boards - prev.boards))} KB`;
+  });
   return [
     `Simulator benchmark (${r.broker} broker on loopback; baseline RSS ${r.baselineRssMb} MB; lateness = gap between a board's readings minus 2,000 ms; times in ms; load = 1-min load average of the ${os.cpus().length}-core machine)`,
     line(head),
     ...rows.map(line),
-    ...(ratios.length ? ["per-board cost vs the smallest fleet: " + ratios.join("; ")] : []),
+    ...(cpuRatios.length ? [`CPU per board vs the ${first.boards}-board fleet: ${cpuRatios.join(", ")}`, `RSS per added board: ${added.join(", ")}`] : []),
   ].join("\n");
 }
 
