@@ -35,6 +35,19 @@ export interface NetworkHost {
   tap?(socket: EspruinoSocket): { out(b: Buffer): void; in(b: Buffer): void; closed(): void };
 }
 
+/** Arbitrary chunking, as the device's network layer hands data over: 8-bit strings of random lengths. */
+export function splitChunks(buf: Buffer, prng: Prng): string[] {
+  const out: string[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    const left = buf.length - at;
+    const n = left <= 1 || prng.chance(0.4) ? left : prng.int(1, left);
+    out.push(buf.toString("latin1", at, at + n));
+    at += n;
+  }
+  return out;
+}
+
 function errorFor(e: NodeJS.ErrnoException, isTls: boolean): { code: number; message: string } {
   switch (e.code) {
     case "ECONNREFUSED": return SOCKET_ERRORS.noConnection;
@@ -80,14 +93,7 @@ export class EspruinoSocket extends EspruinoEmitter {
 
   private deliver(buf: Buffer): void {
     this.tapHooks?.in(buf);
-    // arbitrary chunking, as the device's network layer hands data over
-    let at = 0;
-    while (at < buf.length) {
-      const left = buf.length - at;
-      const n = left <= 1 || this.host.prng.chance(0.4) ? left : this.host.prng.int(1, left);
-      this.fire("data", [buf.toString("latin1", at, at + n)]);
-      at += n;
-    }
+    for (const chunk of splitChunks(buf, this.host.prng)) this.fire("data", [chunk]);
   }
 
   private fail(err: { code: number; message: string }): void {

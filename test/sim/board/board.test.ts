@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import net from "node:net";
 import { VirtualFlash } from "../../../sim/board/storage";
 import { makeBoard, Harness } from "../boardHarness";
 
@@ -196,5 +197,40 @@ describe("virtual board", () => {
     h.board.powerOn();
     await h.waitFor("short fired");
     expect(h.output).toEqual(["E Interval is too long (>100 years)", "short fired"]);
+  });
+
+  it("delivers socket data as 8-bit strings in arbitrary chunks, and writes 8-bit strings as bytes", async () => {
+    const payload = Buffer.alloc(4096);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
+    let received = Buffer.alloc(0);
+    const server = net.createServer((sock) => {
+      sock.on("error", () => {}); // the board powers off without closing
+      sock.on("data", (d) => { received = Buffer.concat([received, d]); });
+      for (let i = 0; i < payload.length; i += 512) sock.write(payload.subarray(i, i + 512));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      h = makeBoard(`
+        require("Wifi").connect("ap", {}, function () {
+          var got = "", chunks = 0;
+          var s = require("net").connect({ host: "127.0.0.1", port: ${port} }, function () { s.write("\u0000\u00ff\u0080ok"); });
+          s.on("data", function (d) {
+            chunks++;
+            got += d;
+            if (got.length >= 4096) {
+              var ok = true;
+              for (var i = 0; i < got.length; i++) if (got.charCodeAt(i) !== ((i * 7) & 255)) ok = false;
+              print("got " + got.length + " ok " + ok + " chunks " + chunks + " type " + typeof d);
+            }
+          });
+        });`);
+      h.board.powerOn();
+      const line = await h.waitFor("got ");
+      expect(line).toMatch(/^got 4096 ok true chunks \d+ type string$/);
+      expect([...received]).toEqual([0, 255, 128, 111, 107]);
+    } finally {
+      server.close();
+    }
   });
 });
