@@ -15,10 +15,6 @@ import { BufferedReading, createReadingBuffer } from "./readingBuffer";
 import { LastReport, shouldReport } from "./reportFilter";
 import { countBoot, loadConfig, readJsonSafely, settingsOf } from "./storedConfig";
 
-/** Wi-Fi join retries: the first delay, doubling up to the cap. */
-const WIFI_RETRY_MIN_MS = 5000;
-const WIFI_RETRY_MAX_MS = 60000;
-
 export type MqttClientFactory = (target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents) => DeviceMqttClient;
 
 /** Storage file remembering the last `restart` command, so a redelivered one cannot restart the board again. */
@@ -33,7 +29,7 @@ export interface RunningApp {
 
 /** A simulated board's serial is already a device id (`sim-...`); a real one is the eFuse MAC. */
 export function deviceIdFor(serial: string): string {
-  return serial.indexOf("sim-") === 0 ? serial : deviceIdFromMac("esp32", serial);
+  return serial.indexOf("sim-") ? deviceIdFromMac("esp32", serial) : serial;
 }
 
 export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp {
@@ -44,7 +40,6 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const boot = countBoot(storage);
   const log = hal.log_;
   hal.telnet_.setOptions({ mode: config.telnet ? "on" : "off" });
-  if (configError) log("config: " + configError);
   const id = deviceIdFor(hal.serial_());
   const prefix = deviceTopic(config.root, id, "" as "cmd"); // "R/D/": + status | info | reading | cmd | reply
   const group = groupCommandTopic(config.root);
@@ -102,7 +97,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
 
   /** One sensing cycle. A tick while a cycle runs (slow retries) is skipped; a `read` command joins it. */
   const sense = () => {
-    if (!busy) reader.read_(onRead);
+    if (!busy) reader(onRead);
     busy = true;
   };
 
@@ -140,7 +135,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
       forced = true;
       sense();
       // the reader serves this caller right after onRead, with the same result
-      reader.read_(() => done({ reading: lastReading }));
+      reader(() => done({ reading: lastReading }));
     },
     set: (c, done) => {
       Object.assign(config, c.set);
@@ -167,7 +162,8 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   // joins with those saved on it (Wifi.save()): follow its events, and go on at once (the link may be up)
   const wifi = hal.wifi_;
   const cred = config.wifi;
-  let delay = WIFI_RETRY_MIN_MS;
+  // ms before the next join: 5 s after a connect, doubling up to 60 s
+  let delay = 5000;
   let wifiTimer: TimerHandle;
   const online = () => {
     wifi.setSNTP(config.ntpServer, "UTC0");
@@ -178,7 +174,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     log("wifi: " + why);
     if (wifiTimer || !cred) return;
     wifiTimer = clock.setTimeout(join, delay);
-    delay = Math.min(delay * 2, WIFI_RETRY_MAX_MS);
+    delay = Math.min(delay * 2, 60000);
   };
   const join = () => {
     wifiTimer = 0;
@@ -186,7 +182,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     else online();
   };
   wifi.on("connected", () => {
-    delay = WIFI_RETRY_MIN_MS;
+    delay = 5000;
     online();
   });
   wifi.on("disconnected", () => retry("disconnected"));

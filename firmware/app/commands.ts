@@ -11,8 +11,8 @@ export type ReplySender = (reply: Reply) => void;
 export function handleCommand(text: string | null, handlers: CommandHandlers, send: ReplySender): void {
   let v: Validation<Command> & { id?: string };
   try {
-    if (text === null) throw 0;
-    v = validateCommand(JSON.parse(text));
+    // "" is not JSON either: null (bad UTF-8) fails here too, and is told apart below
+    v = validateCommand(JSON.parse(text || ""));
   } catch (e) {
     v = { ok: false, error: "command is not valid " + (text === null ? "UTF-8" : "JSON") };
   }

@@ -17,7 +17,7 @@ const moved = (a: number, b: number, delta: number) => Math.abs(a - b) >= Math.r
  * always publishes; so does the heartbeat.
  */
 export function shouldReport(s: Settings, last: LastReport | undefined, now: number, t: number, h: number, error: ReadError | undefined): boolean {
-  if (!last || (s.heartbeat > 0 && now - last.at >= s.heartbeat * 1000)) return true;
+  if (!last || (s.heartbeat && now - last.at >= s.heartbeat * 1000)) return true;
   if (error || last.error) return error !== last.error || !s.tempDelta || !s.humDelta;
   return moved(t, last.t, s.tempDelta) || moved(h, last.h, s.humDelta);
 }

@@ -9,7 +9,7 @@ export function readJsonSafely(store: KeyValueStore, name: string, bad?: (why: s
   try {
     return store.readJSON(name);
   } catch (e) {
-    if (bad) bad(name + " is not valid JSON");
+    if (bad) bad(name + ": not valid JSON");
   }
 }
 

@@ -7,10 +7,8 @@ import { EDGE_CAPACITY, LISTEN_MS, MIN_READ_GAP_MS, POWER_UP_MS } from "./dhtTim
 
 export { MIN_READ_GAP_MS, POWER_UP_MS };
 
-export interface DhtReader {
-  /** Reads now (or as soon as the sensor allows); a read already running serves this caller too. */
-  read_(done: (r: DhtResult) => void): void;
-}
+/** Reads now (or as soon as the sensor allows); a read already running serves this caller too. */
+export type DhtReader = (done: (r: DhtResult) => void) => void;
 
 export function createDhtReader(io: Pins, pin: number, clock: Clock, model: SensorModel, attempts: number): DhtReader {
   const edges = new Uint8Array(EDGE_CAPACITY);
@@ -46,11 +44,9 @@ export function createDhtReader(io: Pins, pin: number, clock: Clock, model: Sens
     clock.setTimeout(attempt, lastStart + MIN_READ_GAP_MS - clock.now());
   };
 
-  return {
-    read_(done) {
-      if (waiting.push(done) > 1) return;
-      left = attempts;
-      schedule();
-    },
+  return (done) => {
+    if (waiting.push(done) > 1) return;
+    left = attempts;
+    schedule();
   };
 }

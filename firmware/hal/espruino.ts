@@ -39,12 +39,13 @@ export function createEspruinoHal(): Hal {
     },
     sockets_: (target, handlers) => {
       // connect reads host and port (tls also ignores the extra `tls` field)
-      const s = require(target.tls ? "tls" : "net").connect(target, () => handlers.onConnect());
+      // the handlers are called unbound (the client's are closures)
+      const s = require(target.tls ? "tls" : "net").connect(target, handlers.onConnect);
       s.on("data", (d: string) => handlers.onData(E.toUint8Array(d)));
       // errors come as {code, message} (libs/network/socketerrors.c)
       s.on("error", (e: { message: string }) => handlers.onError(e.message));
       // Espruino emits "close" once per socket, also after our end() (then later: the client ignores it)
-      s.on("close", () => handlers.onClose());
+      s.on("close", handlers.onClose);
       return {
         write: (data) => s.write(E.toString(data)),
         close: () => s.end(),

@@ -53,7 +53,7 @@ describe("app: boot", () => {
     storage.files[CONFIG_FILE] = "{broken";
     const s = start({ storage });
     expect(s.app.config.interval).toBe(10);
-    expect(s.app.configError).toBe(CONFIG_FILE + " is not valid JSON");
+    expect(s.app.configError).toBe(CONFIG_FILE + ": not valid JSON");
   });
 
   it("applies saved settings all-or-nothing, and reports a bad settings file next to the config's error", () => {
@@ -66,9 +66,9 @@ describe("app: boot", () => {
     storage.files[CONFIG_FILE] = "{broken";
     const t = start({ storage });
     expect(t.app.config).toMatchObject({ interval: 30, tempOffset: 1.5 });
-    expect(t.app.configError).toBe(CONFIG_FILE + " is not valid JSON");
+    expect(t.app.configError).toBe(CONFIG_FILE + ": not valid JSON");
     storage.files[SETTINGS_FILE] = "[oops";
-    expect(start({ storage }).app.configError).toBe(CONFIG_FILE + " is not valid JSON; " + SETTINGS_FILE + " is not valid JSON");
+    expect(start({ storage }).app.configError).toBe(CONFIG_FILE + ": not valid JSON; " + SETTINGS_FILE + ": not valid JSON");
     storage.files[CONFIG_FILE] = JSON.stringify({ interval: 20 });
     storage.files[SETTINGS_FILE] = "[30]";
     const u = start({ storage });
@@ -129,9 +129,9 @@ describe("app: connect", () => {
     const tc = JSON.parse(t[0].payload);
     expect(tc).toMatchObject({
       uniq_id: `${ID}_temperature`, dev_cla: "temperature", unit_of_meas: "\u00b0C", stat_t: `espdht/h/${ID}/reading`,
-      val_tpl: "{{ value_json.temperature }}", avty_t: `espdht/h/${ID}/status`, dev: { ids: [ID] },
+      val_tpl: "{{value_json.temperature}}", avty_t: `espdht/h/${ID}/status`, dev: { ids: [ID] },
     });
-    expect(JSON.parse(h[0].payload)).toMatchObject({ dev_cla: "humidity", unit_of_meas: "%", val_tpl: "{{ value_json.humidity }}" });
+    expect(JSON.parse(h[0].payload)).toMatchObject({ dev_cla: "humidity", unit_of_meas: "%", val_tpl: "{{value_json.humidity}}" });
   });
 });
 

@@ -49,7 +49,7 @@ describe("createDhtReader", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [train42(GOOD)]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, PIN, clock, "dht22", 3).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht22", 3)((r) => results.push(r));
     clock.advance(100);
     expect(s.log).toEqual(["low@5000", "watch", "release after 2ms", "clear"]);
     expect(results).toEqual([{ ok: true, temperature: -10.1, humidity: 48.2 }]);
@@ -59,7 +59,7 @@ describe("createDhtReader", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [train41(withChecksum(40, 0, 22, 5))]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, PIN, clock, "dht11", 1).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht11", 1)((r) => results.push(r));
     clock.advance(100);
     expect(s.log[2]).toBe("release after 20ms");
     expect(results).toEqual([{ ok: true, temperature: 22.5, humidity: 40 }]);
@@ -68,7 +68,7 @@ describe("createDhtReader", () => {
   it("waits for the sensor to power up", () => {
     const clock = new FakeClock(0);
     const s = fakeSensor(clock, [train42(GOOD)]);
-    createDhtReader(s.io, PIN, clock, "dht22", 1).read_(() => {});
+    createDhtReader(s.io, PIN, clock, "dht22", 1)(() => {});
     clock.advance(POWER_UP_MS - 1);
     expect(s.starts).toEqual([]);
     clock.advance(100);
@@ -79,7 +79,7 @@ describe("createDhtReader", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [[]]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, PIN, clock, "dht22", 3).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht22", 3)((r) => results.push(r));
     clock.advance(10_000);
     expect(s.starts).toEqual([5000, 5000 + MIN_READ_GAP_MS, 5000 + 2 * MIN_READ_GAP_MS]);
     expect(results).toEqual([{ ok: false, error: "timeout" }]);
@@ -91,7 +91,7 @@ describe("createDhtReader", () => {
     bad[30] = bad[30] === 70 ? 27 : 70;
     const s = fakeSensor(clock, [bad, train42(GOOD)]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, PIN, clock, "dht22", 3).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht22", 3)((r) => results.push(r));
     clock.advance(10_000);
     expect(s.starts.length).toBe(2);
     expect(results).toEqual([{ ok: true, temperature: -10.1, humidity: 48.2 }]);
@@ -102,9 +102,9 @@ describe("createDhtReader", () => {
     const s = fakeSensor(clock, [train42(GOOD)]);
     const reader = createDhtReader(s.io, PIN, clock, "dht22", 2);
     const results: string[] = [];
-    reader.read_(() => results.push("a"));
+    reader(() => results.push("a"));
     clock.advance(1);
-    reader.read_(() => results.push("b"));
+    reader(() => results.push("b"));
     clock.advance(100);
     expect(s.starts.length).toBe(1);
     expect(results).toEqual(["a", "b"]);
@@ -114,9 +114,9 @@ describe("createDhtReader", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [train42(GOOD)]);
     const reader = createDhtReader(s.io, PIN, clock, "dht22", 1);
-    reader.read_(() => {});
+    reader(() => {});
     clock.advance(500);
-    reader.read_(() => {});
+    reader(() => {});
     clock.advance(5000);
     expect(s.starts).toEqual([5000, 5000 + MIN_READ_GAP_MS]);
   });
@@ -126,7 +126,7 @@ describe("createDhtReader", () => {
     const noise = Array.from({ length: 500 }, (_, i) => (i % 3 ? 27 : 70));
     const s = fakeSensor(clock, [noise]);
     const results: DhtResult[] = [];
-    createDhtReader(s.io, PIN, clock, "dht22", 1).read_((r) => results.push(r));
+    createDhtReader(s.io, PIN, clock, "dht22", 1)((r) => results.push(r));
     clock.advance(100);
     expect(results).toEqual([{ ok: false, error: "checksum" }]);
   });
