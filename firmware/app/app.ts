@@ -22,7 +22,6 @@ export const RESTART_FILE = "espdht.rst";
 
 export interface RunningApp {
   id: string;
-  boot: number;
   config: DeviceConfig;
   configError: string | null;
 }
@@ -91,7 +90,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     forced = false;
     last = { t, h, error, at: now };
     const wall = hal.time_();
-    lastReading = payloadOf(buffer.push_(now, wall > UNIX_2020_S ? Math.round(wall * 1000) : null, t, h, error));
+    lastReading = payloadOf(buffer.push_(now, wall > UNIX_2020_S ? Math.round(wall * 1000) : 0, t, h, error));
     flush();
   };
 
@@ -178,7 +177,8 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   };
   const join = () => {
     wifiTimer = 0;
-    if (cred) wifi.connect(cred.ssid, { password: cred.password }, (err) => { if (err) retry(err); });
+    // the credentials are the options ({password}; Wifi ignores the extra ssid)
+    if (cred) wifi.connect(cred.ssid, cred, (err) => { if (err) retry(err); });
     else online();
   };
   wifi.on("connected", () => {
@@ -189,5 +189,5 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   join();
   sense();
   schedule();
-  return { id, boot, config, configError };
+  return { id, config, configError };
 }

@@ -23,7 +23,7 @@ export function publishDiscovery(id: string, model: string, prefix: string, clie
       stat_t: prefix + "reading",
       val_tpl: "{{value_json." + q + "}}",
       avty_t: prefix + "status",
-      dev: { ids: [id], name: id, mf: "espdht", mdl: model.toUpperCase(), sw: FIRMWARE_VERSION },
+      dev: { ids: [id], name: id, mf: "espdht", mdl: model, sw: FIRMWARE_VERSION },
     }), 1, true);
   });
 }

@@ -14,10 +14,10 @@ export interface BufferedReading {
 
 export interface ReadingBuffer {
   /**
-   * Stores a reading (dropping the oldest when full) and returns it as stored. `t` and `h` are in hundredths
-   * (integers); with an error they are ignored.
+   * Stores a reading (dropping the oldest when full) and returns it as stored. `ts` is Unix ms, 0 while the
+   * clock is not set; `t` and `h` are in hundredths (integers); with an error they are ignored.
    */
-  push_(up: number, ts: number | null, t: number, h: number, error?: ReadError): BufferedReading;
+  push_(up: number, ts: number, t: number, h: number, error?: ReadError): BufferedReading;
   /** removes and returns the oldest reading; `nowUp` (ms since boot) recovers `up` past 2^32 ms */
   shift_(nowUp: number): BufferedReading | null;
   /** readings dropped because the buffer was full, since boot */
@@ -71,9 +71,9 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
       }
       const i = (head + count++) % capacity;
       up[i] = u % TWO_32;
-      if (stamp !== null && !epoch) epoch = stamp - u;
+      if (stamp && !epoch) epoch = stamp - u;
       // clock corrections after the first stamp fit 32 bits up to +-24 days
-      ts[i] = stamp === null ? NO_TS : stamp - u - epoch;
+      ts[i] = stamp ? stamp - u - epoch : NO_TS;
       t[i] = error ? FAILED : tc;
       h[i] = error ? READ_ERRORS.indexOf(error) : hc;
       return get(count - 1, u);

@@ -19,7 +19,8 @@ const fail = (error: ReadError): DhtResult => ({ ok: false, error });
 
 export function decodeDhtFrame(highUs: ArrayLike<number>, count: number, model: SensorModel): DhtResult {
   if (count < FRAME_BITS) return fail("timeout");
-  const b = [0, 0, 0, 0, 0];
+  // bytes fill from undefined (undefined << 1 is 0)
+  const b: number[] = [];
   for (let i = 0; i < FRAME_BITS; i++) b[i >> 3] = (b[i >> 3] << 1) | +(highUs[(count - FRAME_BITS + i) % highUs.length] > ONE_THRESHOLD_US);
   if (((b[0] + b[1] + b[2] + b[3]) & 255) !== b[4]) return fail("checksum");
   const dht11 = model === "dht11";

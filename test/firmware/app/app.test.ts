@@ -23,14 +23,19 @@ describe("app: boot", () => {
     expect(deviceIdFor("30aea40b-1c2d")).toBe("esp32-30aea40b1c2d");
   });
 
-  it("counts boots in Storage", () => {
+  it("counts boots in Storage and reports the count in info", () => {
     const storage = new MemoryStore();
-    expect(start({ storage }).app.boot).toBe(1);
-    expect(start({ storage }).app.boot).toBe(2);
-    expect(start({ storage }).app.boot).toBe(3);
+    const boot = () => {
+      const s = start({ storage });
+      s.client.connect();
+      return s.client.json(`${R}/${ID}/info`)[0].boot;
+    };
+    expect(boot()).toBe(1);
+    expect(boot()).toBe(2);
+    expect(boot()).toBe(3);
     expect(storage.readJSON(BOOT_COUNT_FILE)).toBe(3);
     storage.files[BOOT_COUNT_FILE] = '"garbage"';
-    expect(start({ storage }).app.boot).toBe(1);
+    expect(boot()).toBe(1);
   });
 
   it("switches the telnet console off at boot unless the config enables it", () => {
