@@ -51,8 +51,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const upNow = () => Math.round(clock.now());
   let last: LastReport | undefined;
   let loop: TimerHandle;
-  /** a sensing cycle is running; `forced`: publish its reading whatever the filter says (a `read` command) */
-  let busy: boolean;
+  /** publish the running cycle's reading whatever the filter says (a `read` command) */
   let forced: boolean;
   /** payload of the last reading published (a `read` command answers with its cycle's) */
   let lastReading: object;
@@ -80,7 +79,6 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
 
   /** A DhtResult: a failed read has no values, t and h are then NaN; neither the filter nor the buffer looks at them. */
   const onRead = (r: { temperature?: number; humidity?: number; error?: ReadError }) => {
-    busy = false;
     const now = upNow();
     const error = r.error;
     // offset-corrected, in hundredths: what the buffer keeps and the filter compares
@@ -94,18 +92,13 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     flush();
   };
 
-  /** One sensing cycle. A tick while a cycle runs (slow retries) is skipped; a `read` command joins it. */
-  const sense = () => {
-    if (!busy) reader(onRead);
-    busy = true;
-  };
-
   const schedule = () => {
     if (loop) clock.clearTimeout(loop);
     loop = clock.setTimeout(() => {
       loop = 0;
       schedule();
-      sense();
+      // one sensing cycle; a tick while a cycle runs (slow retries) joins it: the reader calls onRead once
+      reader(onRead);
     }, config.interval * 1000);
   };
 
@@ -132,7 +125,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const handlers: CommandHandlers = {
     read: (c, done) => {
       forced = true;
-      sense();
+      reader(onRead);
       // the reader serves this caller right after onRead, with the same result
       reader(() => done({ reading: lastReading }));
     },
@@ -187,7 +180,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   });
   wifi.on("disconnected", () => retry("disconnected"));
   join();
-  sense();
+  reader(onRead);
   schedule();
   return { id, config, configError };
 }

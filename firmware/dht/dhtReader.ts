@@ -7,7 +7,10 @@ import { EDGE_CAPACITY, LISTEN_MS, MIN_READ_GAP_MS, POWER_UP_MS } from "./dhtTim
 
 export { MIN_READ_GAP_MS, POWER_UP_MS };
 
-/** Reads now (or as soon as the sensor allows); a read already running serves this caller too. */
+/**
+ * Reads now (or as soon as the sensor allows); a read already running serves this caller too, once however
+ * often it asks.
+ */
 export type DhtReader = (done: (r: DhtResult) => void) => void;
 
 export function createDhtReader(io: Pins, pin: number, clock: Clock, model: SensorModel, attempts: number): DhtReader {
@@ -45,7 +48,7 @@ export function createDhtReader(io: Pins, pin: number, clock: Clock, model: Sens
   };
 
   return (done) => {
-    if (waiting.push(done) > 1) return;
+    if (waiting.indexOf(done) >= 0 || waiting.push(done) > 1) return;
     left = attempts;
     schedule();
   };

@@ -110,6 +110,19 @@ describe("createDhtReader", () => {
     expect(results).toEqual(["a", "b"]);
   });
 
+  it("calls a caller that asks again during the read only once", () => {
+    const clock = new FakeClock(5000);
+    const s = fakeSensor(clock, [train42(GOOD)]);
+    const reader = createDhtReader(s.io, PIN, clock, "dht22", 1);
+    let calls = 0;
+    const done = () => { calls++; };
+    reader(done);
+    clock.advance(1);
+    reader(done);
+    clock.advance(100);
+    expect([s.starts.length, calls]).toEqual([1, 1]);
+  });
+
   it("keeps >= 2 s between reads when asked sooner", () => {
     const clock = new FakeClock(5000);
     const s = fakeSensor(clock, [train42(GOOD)]);
