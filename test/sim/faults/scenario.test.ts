@@ -1,6 +1,7 @@
 // A malformed scenario is refused with an error that names the file, the item and the field.
 import { describe, expect, it } from "vitest";
-import { parseScenario } from "../../../sim/faults/scenario";
+import path from "node:path";
+import { parseScenario, readScenario } from "../../../sim/faults/scenario";
 
 describe("scenario files", () => {
   it("accepts the documented shape, with defaults", () => {
@@ -9,6 +10,11 @@ describe("scenario files", () => {
       { at: 0, fault: "dht-checksum", rate: 0.25, devices: [1] },
       { at: 5, fault: "dht-timeout", rate: 1 },
     ]);
+  });
+
+  it("reads the example scenario shipped in sim/scenarios", () => {
+    const events = readScenario(path.join(__dirname, "../../../sim/scenarios/flaky-home.json"), 1);
+    expect(events.map((e) => e.fault)).toEqual(["dht-checksum", "wifi-drop", "broker-unreachable", "dht-timeout"]);
   });
 
   it.each([
