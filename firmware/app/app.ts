@@ -1,4 +1,4 @@
-// The device program: Wi-Fi, sensing loop -> reading buffer -> MQTT, plus commands, info and discovery.
+// The device program: Wi-Fi, sensing loop -> reading buffer -> MQTT, plus commands, info and Home Assistant discovery.
 // Everything comes through the HAL and an injected MQTT client factory, so it runs under test in Node.
 import { DeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
 import { COMMAND_OPS, Info, ReadError, STATUS_OFFLINE, STATUS_ONLINE } from "../contract/payloads";
@@ -10,10 +10,13 @@ import { Hal, SocketTarget, TimerHandle, UNIX_2020_S } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
 import { CommandHandlers, handleCommand } from "./commands";
-import { publishDiscovery } from "./homeAssistant";
 import { BufferedReading, createReadingBuffer } from "./readingBuffer";
 import { LastReport, shouldReport } from "./reportFilter";
 import { countBoot, loadConfig, readJsonSafely, settingsOf } from "./storedConfig";
+
+/** Home Assistant discovery (off by default), one retained sensor config per quantity: [name, unit]; the quantity
+ * (device class, reading field) is the lower-cased name. Abbreviated keys (HA accepts them) keep payloads small. */
+const SENSORS = [["Temperature", "\u00b0C"], ["Humidity", "%"]];
 
 export type MqttClientFactory = (target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents) => DeviceMqttClient;
 
@@ -41,6 +44,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   hal.telnet_.setOptions({ mode: config.telnet ? "on" : "off" });
   const id = deviceIdFor(hal.serial_());
   const prefix = deviceTopic(config.root, id, "" as "cmd"); // "R/D/": + status | info | reading | cmd | reply
+  const cmdTopic = prefix + "cmd";
   const group = groupCommandTopic(config.root);
   const buffer = createReadingBuffer(config.bufferSize);
   const reader = createDhtReader(hal, config.pin, clock, config.model, READ_ATTEMPTS);
@@ -110,12 +114,23 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
       onConnect() {
         client.publish(prefix + "status", STATUS_ONLINE, 1, true);
         publishInfo();
-        if (config.homeAssistant) publishDiscovery(id, config.model, prefix, client);
+        if (config.homeAssistant) {
+          SENSORS.forEach((sensor) => {
+            const name = sensor[0];
+            const q = name.toLowerCase();
+            const uniq = id + "_" + q;
+            client.publish("homeassistant/sensor/" + uniq + "/config", JSON.stringify({
+              name, uniq_id: uniq, dev_cla: q, stat_cla: "measurement", unit_of_meas: sensor[1], stat_t: prefix + "reading",
+              val_tpl: "{{value_json." + q + "}}", avty_t: prefix + "status",
+              dev: { ids: [id], name: id, mf: "espdht", mdl: config.model, sw: FIRMWARE_VERSION },
+            }), 1, true);
+          });
+        }
         flush();
       },
       onPublished: flush,
       onMessage(msg) {
-        if (msg.topic === prefix + "cmd" || msg.topic === group) handleCommand(utf8Decode(msg.payload), handlers, (reply) => publish("reply", reply));
+        if (msg.topic === cmdTopic || msg.topic === group) handleCommand(utf8Decode(msg.payload), handlers, (reply) => publish("reply", reply));
       },
       onClose: mqttLog,
       onError: mqttLog,
@@ -148,7 +163,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     },
   };
 
-  client.subscribe(prefix + "cmd", 1);
+  client.subscribe(cmdTopic, 1);
   client.subscribe(group, 1);
   // Wi-Fi: join, retry with a growing delay (5 s to 60 s), rejoin after a drop. Without credentials the board
   // joins with those saved on it (Wifi.save()): follow its events, and go on at once (the link may be up)
