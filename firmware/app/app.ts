@@ -45,6 +45,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const id = deviceIdFor(hal.serial_());
   const prefix = deviceTopic(config.root, id, "" as "cmd"); // "R/D/": + status | info | reading | cmd | reply
   const cmdTopic = prefix + "cmd";
+  const statusTopic = prefix + "status";
   const group = groupCommandTopic(config.root);
   const buffer = createReadingBuffer(config.bufferSize);
   const reader = createDhtReader(hal, config.pin, clock, config.model, READ_ATTEMPTS);
@@ -109,10 +110,10 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
   const client = createClient(
     target,
     // the broker's username and password (its host, port and tls ride along unused)
-    Object.assign(<MqttClientOptions>{ clientId: id, clean: false, keepalive: config.keepalive, will: { topic: prefix + "status", payload: STATUS_OFFLINE, qos: 1, retain: true } }, broker),
+    Object.assign(<MqttClientOptions>{ clientId: id, clean: false, keepalive: config.keepalive, will: { topic: statusTopic, payload: STATUS_OFFLINE, qos: 1, retain: true } }, broker),
     {
       onConnect() {
-        client.publish(prefix + "status", STATUS_ONLINE, 1, true);
+        client.publish(statusTopic, STATUS_ONLINE, 1, true);
         publishInfo();
         if (config.homeAssistant) {
           SENSORS.forEach((sensor) => {
@@ -121,7 +122,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
             const uniq = id + "_" + q;
             client.publish("homeassistant/sensor/" + uniq + "/config", JSON.stringify({
               name, uniq_id: uniq, dev_cla: q, stat_cla: "measurement", unit_of_meas: sensor[1], stat_t: prefix + "reading",
-              val_tpl: "{{value_json." + q + "}}", avty_t: prefix + "status",
+              val_tpl: "{{value_json." + q + "}}", avty_t: statusTopic,
               dev: { ids: [id], name: id, mf: "espdht", mdl: config.model, sw: FIRMWARE_VERSION },
             }), 1, true);
           });
