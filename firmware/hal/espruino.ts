@@ -9,7 +9,7 @@
 //   pinMode(pin, "output" | "input_pullup"), digitalWrite(pin, 0)
 //   setWatch(fn, pin, {repeat: true, edge: "falling"}) -> fn({time, lastTime}), clearWatch(id)
 //   require("Storage").readJSON(name) (undefined when missing, throws when not JSON), .writeJSON(name, value)
-//   require("Wifi").connect(ssid, {password}, cb(err)), .on("connected" | "disconnected", fn),
+//   require("Wifi").connect(ssid, {ssid, password}, cb(err)), .on("connected" | "disconnected", fn),
 //     .getIP() -> {ip}, .setSNTP(server, "UTC0")
 //   getSerial()
 //   process.memory() -> {free, total}

@@ -61,7 +61,7 @@ export interface KeyValueStore {
 
 /** Espruino's Wifi module (ESP32 build). */
 export interface Wifi {
-  /** `cb(err)`: err is null/undefined on success */
+  /** `options.password` (other fields are ignored); `cb(err)`: err is null/undefined on success */
   connect(ssid: string, options: { password: string }, cb: (err: unknown) => void): void;
   on(event: "connected" | "disconnected", fn: () => void): void;
   getIP(): { ip: string };
