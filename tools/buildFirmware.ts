@@ -38,6 +38,34 @@ const UNSUPPORTED: Record<string, boolean> = {
 /** Files that may name Espruino globals (the Espruino HAL and the entry). */
 const ESPRUINO_FACING = ["firmware/hal/espruino.ts", "firmware/main.ts"];
 
+/**
+ * Property names shortened in the minified artifact: names ending in "_", and the device-internal MQTT client
+ * and socket API. Never a wire, config or Espruino API name (JSON keys and Espruino objects keep theirs);
+ * a name that the code also uses as a string (the client emits events by name) must not be listed: the build
+ * fails on that (mangledNamesUsedAsStrings), and the bundle tests and the simulator run the mangled artifact.
+ */
+export const MANGLED_PROPS = new RegExp(
+  "[^_]_$|^(" +
+    [
+      "onConnect", "onData", "onClose", "onError", "onPublished", "onMessage", "inflightRoom", "publish", "subscribe",
+      "unsubscribe", "start", "stop", "stats", "connects", "protocolErrors", "queueDropped", "connectTimeoutMs", "maxInflight",
+      "queueLimit", "stableMs", "reconnectMaxMs", "reconnectMinMs", "maxPacketSize", "clientId", "clean", "will", "qos", "retain",
+      "dup", "payload", "topic", "now", "setTimeout", "clearTimeout",
+    ].join("|") +
+    ")$",
+);
+
+/** String literals in the unminified bundle that name a mangled property: renaming would break them. */
+export function mangledNamesUsedAsStrings(debugText: string): Violation[] {
+  const out: Violation[] = [];
+  const re = /["']([A-Za-z_$][\w$]*)["']/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(debugText))) {
+    if (MANGLED_PROPS.test(m[1])) out.push({ file: "dist/firmware.debug.js", line: debugText.slice(0, m.index).split("\n").length, rule: "mangled-name", message: "'" + m[1] + "' is used as a string but the build shortens that property name (MANGLED_PROPS)" });
+  }
+  return out;
+}
+
 export class FirmwareBuildError extends Error {}
 
 /** The esbuild options of the device build (tests reuse them on fixtures through `stdin`). */
@@ -53,8 +81,7 @@ export function esbuildOptions(minify: boolean): esbuild.BuildOptions {
     external: ESPRUINO_BUILTIN_MODULES,
     supported: UNSUPPORTED,
     minify,
-    // internal property names ending in "_" are shortened in the minified artifact (never wire fields)
-    mangleProps: minify ? /[^_]_$/ : undefined,
+    mangleProps: minify ? MANGLED_PROPS : undefined,
     legalComments: "none",
     logLevel: "silent",
     outfile: minify ? FIRMWARE_OUT : FIRMWARE_DEBUG_OUT,
@@ -100,7 +127,8 @@ export async function buildFirmware(opts: { quiet?: boolean; enforceBudget?: boo
   const [min, debug] = await Promise.all([bundle(true), bundle(false)]);
   const violations = checkFirmwareSources(debug.inputs)
     .concat(checkBundleText("dist/firmware.debug.js", debug.text))
-    .concat(checkBundleText("dist/firmware.js", min.text));
+    .concat(checkBundleText("dist/firmware.js", min.text))
+    .concat(mangledNamesUsedAsStrings(debug.text));
   if (violations.length) {
     throw new FirmwareBuildError("firmware uses what Espruino cannot run:\n" + formatViolations(violations));
   }

@@ -1,6 +1,6 @@
 // The device's config: defaults in code, overridden by a JSON file in Storage written at upload time
 // (`espdht flash`). Shared by firmware, simulator and host tools; Espruino-safe and kept small (it ships).
-import { checkNumber, isObject, SENSOR_MODELS, SensorModel, Settings } from "./payloads";
+import { checkNumber, isObject, NOT_OBJECT, SENSOR_MODELS, SensorModel, Settings } from "./payloads";
 import { UNCONFIGURED_TOPIC_ROOT, validateTopicRoot } from "./topics";
 
 /** Storage file names (<= 28 chars). */
@@ -46,9 +46,9 @@ export function defaultDeviceConfig(): DeviceConfig {
   };
 }
 
-/** GPIOs a DHT data line can use on an ESP32: watchable and able to drive (not 6-11 flash, not 34-39 input-only). */
+/** GPIOs that exist on an ESP32 and can drive the start pulse and be watched: 0-5, 12-19, 21-23, 25-27 (a bit mask), 32, 33. */
 export function isUsableDhtPin(pin: number): boolean {
-  return Math.floor(pin) === pin && pin >= 0 && pin <= 33 && (pin < 6 || pin > 11) && [20, 24, 28, 29, 30, 31].indexOf(pin) < 0;
+  return pin === 32 || pin === 33 || (pin >= 0 && pin < 32 && Math.floor(pin) === pin && ((0x0eeff03f >> pin) & 1) === 1);
 }
 
 function isStr(x: unknown, max: number): x is string {
@@ -104,7 +104,7 @@ function applyField(c: { [k: string]: unknown }, key: string, v: unknown): strin
 }
 
 function applyOverride(c: DeviceConfig, o: unknown): string | null {
-  if (!isObject(o)) return "config is not a JSON object";
+  if (!isObject(o)) return "config" + NOT_OBJECT;
   for (const key in o) {
     const err = applyField(c as unknown as { [k: string]: unknown }, key, o[key]);
     if (err) return err;

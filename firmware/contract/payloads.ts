@@ -29,9 +29,13 @@ export type Reading = GoodReading | FailedReading;
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
-function fail<T>(error: string): Validation<T> {
+/** A failed result: shared by the validators and the DHT decoder. */
+export function fail<Err extends string>(error: Err): { ok: false; error: Err } {
   return { ok: false, error };
 }
+/** The error for a payload that is not a JSON object: "<what> is not a JSON object". */
+export const NOT_OBJECT = " is not a JSON object";
+
 export function isObject(x: unknown): x is { [k: string]: unknown } {
   return typeof x === "object" && x !== null && !(x instanceof Array);
 }
@@ -54,7 +58,7 @@ export function buildFailedReading(base: ReadingBase, error: ReadError): FailedR
 }
 
 export function validateReading(x: unknown): Validation<Reading> {
-  if (!isObject(x)) return fail("reading is not a JSON object");
+  if (!isObject(x)) return fail("reading" + NOT_OBJECT);
   if (x.v !== PAYLOAD_VERSION) return fail("v must be " + PAYLOAD_VERSION);
   if (!isValidDeviceId(x.id)) return fail("id is not a valid device id");
   if (!isCount(x.boot)) return fail("boot must be a non-negative integer");
@@ -105,7 +109,7 @@ export interface Info {
 }
 
 export function validateInfo(x: unknown): Validation<Info> {
-  if (!isObject(x)) return fail("info is not a JSON object");
+  if (!isObject(x)) return fail("info" + NOT_OBJECT);
   if (x.v !== PAYLOAD_VERSION) return fail("v must be " + PAYLOAD_VERSION);
   if (!isValidDeviceId(x.id)) return fail("id is not a valid device id");
   if (typeof x.fw !== "string") return fail("fw must be a string");
@@ -173,9 +177,9 @@ export const MAX_COMMAND_ID = 64;
 
 /** Validates a command; on failure returns the id too (when one could be read) so the reply can name it. */
 export function validateCommand(x: unknown): Validation<Command> & { id?: string } {
-  if (!isObject(x)) return fail("command is not a JSON object");
+  if (!isObject(x)) return fail("command" + NOT_OBJECT);
   const id = x.id;
-  if (typeof id !== "string" || !id || id.length > MAX_COMMAND_ID) return fail("id must be a string of 1.." + MAX_COMMAND_ID + " chars");
+  if (typeof id !== "string" || !id || id.length > MAX_COMMAND_ID) return fail("id must be a string of 1..64 chars");
   const op = x.op as Capability;
   let error: string | null = COMMAND_OPS.indexOf(op) < 0 ? "unknown op '" + x.op + "' (expected " + COMMAND_OPS.join("|") + ")" : null;
   const set: Partial<Settings> = {};
@@ -209,7 +213,7 @@ export interface Reply {
 }
 
 export function validateReply(x: unknown): Validation<Reply> {
-  if (!isObject(x)) return fail("reply is not a JSON object");
+  if (!isObject(x)) return fail("reply" + NOT_OBJECT);
   if (x.re !== null && typeof x.re !== "string") return fail("re must be a string or null");
   if (typeof x.ok !== "boolean") return fail("ok must be a boolean");
   if (x.ok === false && typeof x.error !== "string") return fail("a failed reply must carry an error string");

@@ -56,7 +56,7 @@ export function validateTopicRoot(root: unknown): string | null {
   // alternation and anchors only: Espruino's RegExp lacks group quantifiers
   return typeof root === "string" && root && root.length <= 128 && !/[+#]|\/\/|^\/|\/$/.test(root)
     ? null
-    : "topic root must be 1..128 chars of non-empty levels without '+' or '#'";
+    : "topic root: 1..128 chars, no '+', '#' or empty level";
 }
 
 /** Device id from the ESP32 eFuse MAC (`getSerial()` = "xxxxxxxx-xxxx" or a MAC "aa:bb:.."): the last 12 hex digits. */

@@ -1,5 +1,5 @@
 // Decodes the HIGH times of a DHT22/DHT11 edge train into values or a typed error (ESPRUINO.md section 3).
-import type { ReadError, SensorModel } from "../contract/payloads";
+import { fail, ReadError, SensorModel } from "../contract/payloads";
 
 export type DhtResult = { ok: true; temperature: number; humidity: number } | { ok: false; error: ReadError };
 
@@ -15,7 +15,6 @@ export const FRAME_BITS = 40;
  * DHT11: integer and decimal bytes, bit 7 of the temperature decimal is the sign on newer parts.
  * Only impossible values are a range error: RH above 100, T outside -40..80 (DHT22) / 0..60 (DHT11).
  */
-const fail = (error: ReadError): DhtResult => ({ ok: false, error });
 
 export function decodeDhtFrame(highUs: ArrayLike<number>, count: number, model: SensorModel): DhtResult {
   if (count < FRAME_BITS) return fail("timeout");

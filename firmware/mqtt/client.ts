@@ -7,7 +7,7 @@ import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "..
 import { connectPacket, frame } from "./codec";
 import { createDecoder } from "./decoder";
 import { parseFromBroker, UNEXPECTED } from "./parseFromBroker";
-import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
+import type { DeviceMqttClient, IncomingMessage, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
 import { utf8Encode } from "./utf8";
 
 /** the fields of the broker's packets the client reads (which exist depends on the type) */
@@ -68,7 +68,6 @@ export class MqttClient implements DeviceMqttClient {
     self.connected = false;
 
     // events are called as methods (the app's handlers may use `this`)
-    const emit = (name: keyof MqttClientEvents, arg?: unknown) => events[name] && (events[name] as (a: unknown) => void)(arg);
 
     /** sets the one timer, clearing the previous one; no fn only clears */
     const arm = (ms?: number, fn?: () => void) => {
@@ -135,7 +134,7 @@ export class MqttClient implements DeviceMqttClient {
         backoff = Math.min(options.reconnectMaxMs || 300000, backoff * 2 || options.reconnectMinMs || 1000);
         arm(backoff - (random() * backoff) / 2, open);
       } else arm();
-      emit("onClose", reason);
+      events.onClose && events.onClose(reason);
     };
 
     /** closes our side now (the socket's own onClose is then ignored) */
@@ -178,25 +177,25 @@ export class MqttClient implements DeviceMqttClient {
           for (const f in subs) sendSub(f, subs[f]);
           flush(true);
           keepalive();
-          emit("onConnect", p.sessionPresent_);
+          events.onConnect && events.onConnect(p.sessionPresent_);
         }
       } else if (t == 3 || t == 6) {
         // the packet itself is the message: topic, payload, qos, retain, dup (and type, id). Incoming QoS 2 is
         // acknowledged (PUBREC, then PUBCOMP for PUBREL) but not deduplicated: the app subscribes at QoS 1
-        if (t == 3) emit("onMessage", p);
+        if (t == 3) events.onMessage && events.onMessage(p as unknown as IncomingMessage);
         const q = t == 3 ? p.qos : 4;
         if (q) send(frame(q * 16 + 48, [[id >> 8, id]])); // PUBACK (0x40), PUBREC (0x50) or PUBCOMP (0x70)
       } else if (t == 4) {
         for (let i = 0; i < out.length; i++)
           if (out[i].i == id && out[i].s) {
             flying--;
-            emit("onPublished", out.splice(i, 1)[0].i);
+            events.onPublished && events.onPublished(out.splice(i, 1)[0].i);
             return flush();
           }
       } else if (t == 9 || t == 11) {
         const filter = pending[id];
         delete pending[id];
-        if (t == 9 && p.granted_[0] == 128) emit("onError", "refused: " + filter);
+        if (t == 9 && p.granted_[0] == 128) events.onError && events.onError("refused: " + filter);
       } else if (pinging) {
         // PINGRESP (parseFromBroker lets no other type through)
         pinging = false;
@@ -215,7 +214,7 @@ export class MqttClient implements DeviceMqttClient {
           try {
             if (g == gen) onPacket(p as unknown as Received);
           } catch (e) {
-            emit("onError", "handler failed: " + e);
+            events.onError && events.onError("handler failed: " + e);
           }
         },
         (e) => {

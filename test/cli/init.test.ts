@@ -36,7 +36,7 @@ describe("espdht init / config", () => {
     [["--pin", "35"], /pin: must be an ESP32 GPIO/],
     [["--pin", "x"], /--pin: 'x' is not a number/],
     [["--broker", "http://nope"], /broker: must be a URL/],
-    [["--topic-root", "a/#"], /root: topic root must be 1..128 chars of non-empty levels without/],
+    [["--topic-root", "a/#"], /root: topic root: 1..128 chars, no '\+', '#' or empty level/],
     [["--bogus"], /Unknown option '--bogus'/],
   ])("rejects %j with a clear error and writes nothing", async (args, message) => {
     const { env } = tempHome();

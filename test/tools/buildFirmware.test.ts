@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as esbuild from "esbuild";
-import { esbuildOptions, ESPRUINO_BUILTIN_MODULES } from "../../tools/buildFirmware";
+import { esbuildOptions, ESPRUINO_BUILTIN_MODULES, MANGLED_PROPS, mangledNamesUsedAsStrings } from "../../tools/buildFirmware";
 import { checkBundleText } from "../../tools/espruinoSyntaxCheck";
 
 /** Bundles a fixture with the device build's esbuild options. */
@@ -56,5 +56,20 @@ describe("buildFirmware: esbuild refuses what it would lower into something Espr
   it("object spread is lowered to a helper: the bundle check catches it", async () => {
     const out = await bundle("const a = { x: 1 }; console.log({ ...a });");
     expect(checkBundleText("x.js", out).map((v) => v.message).join()).toContain("object spread");
+  });
+});
+
+describe("property mangling in the minified artifact", () => {
+  it("fails the build on a mangled property name that the code also uses as a string", () => {
+    const vs = mangledNamesUsedAsStrings('var a = 1;\nevents["onConnect"](x);\nwifi.on("ready", f);');
+    expect(vs.map((v) => [v.line, v.rule])).toEqual([[2, "mangled-name"]]);
+    expect(vs[0].message).toContain("'onConnect'");
+  });
+
+  it("mangles internal names only, never wire, config or Espruino API names", () => {
+    for (const name of ["publish", "onConnect", "inflightRoom", "buffer_", "now", "setTimeout"]) expect(MANGLED_PROPS.test(name)).toBe(true);
+    for (const name of ["temperature", "interval", "keepalive", "username", "password", "ok", "re", "id", "connected", "on", "write", "time", "lastTime", "readJSON", "_"]) {
+      expect(MANGLED_PROPS.test(name)).toBe(false);
+    }
   });
 });

@@ -29,7 +29,7 @@ describe("device config", () => {
     ["broker without host", { broker: { port: 1883 } }, /^invalid broker$/],
     ["broker tls as text", { broker: { host: "h", tls: "yes" } }, /^invalid broker$/],
     ["long ssid", { wifi: { ssid: "x".repeat(33) } }, /^invalid wifi$/],
-    ["bad root", { root: "a/#" }, /topic root must be/],
+    ["bad root", { root: "a/#" }, /topic root: 1..128 chars/],
     ["bad model", { model: "dht33" }, /^invalid model$/],
     ["telnet as text", { telnet: "on" }, /^invalid telnet$/],
   ])("rejects %s as a whole, falling back to the defaults", (_n, stored, message) => {
