@@ -117,6 +117,9 @@ function render(): void {
   if (d && detailDirty) {
     renderDetails(d, now);
     detailDirty = false;
+    // offer the device's own interval unless the user is typing one
+    const input = byId<HTMLInputElement>("cmd-interval");
+    if (d.info && document.activeElement !== input) input.value = String(d.info.interval);
   }
   if (unattributedDirty) {
     renderUnattributed(unattributed);
