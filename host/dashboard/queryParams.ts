@@ -38,7 +38,8 @@ export function timeRange(q: URLSearchParams, now: number, defaultRange = "1h"):
   const to = intParam(q, "to", 0, 8.64e15);
   if (range !== null) {
     if (from !== undefined || to !== undefined) throw new BadRequest("give either range or from/to, not both");
-    if (!(range in RANGES)) throw new BadRequest(`range: '${range.slice(0, 40)}' is not one of ${Object.keys(RANGES).join(", ")}`);
+    // own keys only: `in` would accept inherited names such as toString
+    if (!Object.hasOwn(RANGES, range)) throw new BadRequest(`range: '${range.slice(0, 40)}' is not one of ${Object.keys(RANGES).join(", ")}`);
     return { from: now - RANGES[range], to: now + 1 };
   }
   if (from === undefined && to === undefined) return { from: now - RANGES[defaultRange], to: now + 1 };
