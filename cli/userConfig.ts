@@ -57,10 +57,12 @@ export function newUserConfig(): UserConfig {
   };
 }
 
+const NOT_AN_OBJECT = "config must be a JSON object";
+
 /** Returns the list of problems (empty when valid), each naming the field. */
 export function validateUserConfig(c: unknown): string[] {
   const errors: string[] = [];
-  if (typeof c !== "object" || c === null || Array.isArray(c)) return ["config must be a JSON object"];
+  if (typeof c !== "object" || c === null || Array.isArray(c)) return [NOT_AN_OBJECT];
   const o = c as Record<string, unknown>;
   const known = Object.keys(newUserConfig());
   for (const k of Object.keys(o)) if (!known.includes(k)) errors.push(`${k}: unknown setting`);
@@ -96,6 +98,9 @@ export function readUserConfig(file = configPath()): UserConfig | null {
   } catch (e) {
     throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
   }
+  // checked before the merge: spread over the defaults, [] or null would pass as the default config
+  const shape = validateUserConfig(parsed);
+  if (shape.length === 1 && shape[0] === NOT_AN_OBJECT) throw new ConfigError(`${file}:\n  ${NOT_AN_OBJECT}`);
   const merged = { ...newUserConfig(), ...(parsed as object) };
   const errors = validateUserConfig(merged);
   if (errors.length) throw new ConfigError(`${file}:\n  ${errors.join("\n  ")}`);

@@ -47,6 +47,15 @@ describe("user config", () => {
     expect(fs.readFileSync(file, "utf8")).toBe("{ not json");
   });
 
+  // spread over the defaults, these became the default config and the file's mistake went unnoticed
+  it.each(["[]", "null", "\"text\"", "42", "[1, 2]"])("refuses a file holding %s (not an object), naming the file", (text) => {
+    const { dir } = tempHome();
+    const file = path.join(dir, "config.json");
+    fs.writeFileSync(file, text);
+    expect(() => readUserConfig(file)).toThrow(ConfigError);
+    expect(() => readUserConfig(file)).toThrow(`${file}:\n  config must be a JSON object`);
+  });
+
   it("masks every secret", () => {
     const c = { ...newUserConfig(), password: "brokerpw", wifi: { ssid: "home", password: "wifipass1" } };
     const text = JSON.stringify(maskSecrets(c));
