@@ -22,6 +22,9 @@ export interface Series {
 
 export const MAX_POINTS = 5000;
 
+/** a device id's number in reading_rows (no row when the store never saw it) */
+const DEVICE_KEY = "SELECT key FROM device_keys WHERE id = ?";
+
 /** Downsampled series of one device over [from, to). */
 export function querySeries(db: Database.Database, device: string, from: number, to: number, points: number): Series {
   const buckets = Math.max(1, Math.min(MAX_POINTS, Math.floor(points)));
@@ -32,7 +35,7 @@ export function querySeries(db: Database.Database, device: string, from: number,
               min(temperature) AS tmin, avg(temperature) AS tavg, max(temperature) AS tmax,
               min(humidity) AS hmin, avg(humidity) AS havg, max(humidity) AS hmax,
               sum(error IS NOT NULL) AS errs
-         FROM readings WHERE device = @device AND t >= @from AND t < @to
+         FROM reading_rows WHERE device = (${DEVICE_KEY.replace("?", "@device")}) AND t >= @from AND t < @to
         GROUP BY b ORDER BY b`,
     )
     .all({ device, from, to, bucket: bucketMs }) as {
@@ -71,21 +74,22 @@ export interface StoredReading {
  * no statement stays open between rows and a caller may await between them.
  */
 export function* iterateReadings(db: Database.Database, device: string, from: number, to: number, pageSize = 5000): Generator<StoredReading> {
-  const cols = "SELECT device, boot, seq, t, ts, received, up, temperature, humidity, error FROM readings";
-  const first = db.prepare(`${cols} WHERE device = ? AND t >= ? AND t < ? ORDER BY t, boot, seq LIMIT ?`);
-  const next = db.prepare(`${cols} WHERE device = ? AND t < ? AND (t, boot, seq) > (?, ?, ?) AND t >= ? ORDER BY t, boot, seq LIMIT ?`);
-  let page = first.all(device, from, to, pageSize) as StoredReading[];
+  const cols = `SELECT ? AS device, boot, seq, t, CASE WHEN lag IS NULL THEN NULL ELSE t END AS ts, t + coalesce(lag, 0) AS received,
+                       up, temperature, humidity, error FROM reading_rows`;
+  const first = db.prepare(`${cols} WHERE device = (${DEVICE_KEY}) AND t >= ? AND t < ? ORDER BY t, boot, seq LIMIT ?`);
+  const next = db.prepare(`${cols} WHERE device = (${DEVICE_KEY}) AND t < ? AND (t, boot, seq) > (?, ?, ?) AND t >= ? ORDER BY t, boot, seq LIMIT ?`);
+  let page = first.all(device, device, from, to, pageSize) as StoredReading[];
   while (page.length > 0) {
     yield* page;
     if (page.length < pageSize) return;
     const last = page[page.length - 1];
-    page = next.all(device, to, last.t, last.boot, last.seq, from, pageSize) as StoredReading[];
+    page = next.all(device, device, to, last.t, last.boot, last.seq, from, pageSize) as StoredReading[];
   }
 }
 
 export function countReadings(db: Database.Database, device?: string): number {
   const row = (device === undefined
-    ? db.prepare("SELECT count(*) AS n FROM readings").get()
-    : db.prepare("SELECT count(*) AS n FROM readings WHERE device = ?").get(device)) as { n: number };
+    ? db.prepare("SELECT count(*) AS n FROM reading_rows").get()
+    : db.prepare(`SELECT count(*) AS n FROM reading_rows WHERE device = (${DEVICE_KEY})`).get(device)) as { n: number };
   return row.n;
 }

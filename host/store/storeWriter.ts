@@ -73,17 +73,20 @@ export class RowPacker {
 
 const orNull = (x: number) => (Number.isNaN(x) ? null : x);
 
-/** rows per multi-row INSERT: fewer statement runs per batch (10 parameters per row, well under SQLite's limit) */
+/** parameters per row: device key, boot, seq, t, lag, up, temperature, humidity, error */
+const PARAMS_PER_ROW = 9;
+/** rows per multi-row INSERT: fewer statement runs per batch (well under SQLite's parameter limit) */
 const ROWS_PER_INSERT = 64;
-const INSERT_SQL = "INSERT OR IGNORE INTO readings (device, boot, seq, t, ts, received, up, temperature, humidity, error) VALUES ";
-const ROW_PARAMS = "(?,?,?,?,?,?,?,?,?,?)";
+const INSERT_SQL = "INSERT OR IGNORE INTO reading_rows (device, boot, seq, t, lag, up, temperature, humidity, error) VALUES ";
+const ROW_PARAMS = "(?,?,?,?,?,?,?,?,?)";
 
-function pushRowParams(out: unknown[], rows: PackedRows, i: number): void {
+function pushRowParams(out: unknown[], rows: PackedRows, keys: number[], i: number): void {
   const v = rows.nums;
   const o = i * NUMS_PER_ROW;
   const err = rows.errors[i];
+  const ts = v[o + 3];
   out.push(
-    rows.ids[rows.device[i]], v[o], v[o + 1], v[o + 2], orNull(v[o + 3]), v[o + 4], v[o + 5], orNull(v[o + 6]), orNull(v[o + 7]),
+    keys[rows.device[i]], v[o], v[o + 1], v[o + 2], Number.isNaN(ts) ? null : v[o + 4] - ts, v[o + 5], orNull(v[o + 6]), orNull(v[o + 7]),
     err === 0 ? null : (READ_ERRORS[err - 1] as ReadError),
   );
 }
@@ -95,6 +98,10 @@ export class StoreWriter {
   private readonly upsertInfo: Database.Statement;
   private readonly touch: Database.Statement;
   private readonly insertBatch: (rows: PackedRows, seen: [string, number][]) => number;
+  private readonly addKey: Database.Statement;
+  private readonly findKey: Database.Statement;
+  /** device id -> its number in device_keys (only this connection adds keys) */
+  private readonly keys = new Map<string, number>();
 
   constructor(readonly db: Database.Database) {
     // the writer keeps more pages cached and checkpoints the WAL less often: ~20% faster inserts, bounded
@@ -111,25 +118,44 @@ export class StoreWriter {
     this.touch = db.prepare(
       "INSERT INTO devices (id, last_seen) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET last_seen = max(coalesce(last_seen, 0), excluded.last_seen)",
     );
+    this.addKey = db.prepare("INSERT OR IGNORE INTO device_keys (id) VALUES (?)");
+    this.findKey = db.prepare("SELECT key FROM device_keys WHERE id = ?").pluck();
     this.insertBatch = db.transaction((rows: PackedRows, seen: [string, number][]) => {
       let inserted = 0;
+      const keys = rows.ids.map((id) => this.keyOf(id));
       const params: unknown[] = [];
       for (let i = 0; i < rows.n; i++) {
-        pushRowParams(params, rows, i);
-        if (params.length === ROWS_PER_INSERT * 10) {
+        pushRowParams(params, rows, keys, i);
+        if (params.length === ROWS_PER_INSERT * PARAMS_PER_ROW) {
           inserted += this.insertMany.run(params).changes;
           params.length = 0;
         }
       }
-      for (let p = 0; p < params.length; p += 10) inserted += this.insert.run(params.slice(p, p + 10)).changes;
+      for (let p = 0; p < params.length; p += PARAMS_PER_ROW) inserted += this.insert.run(params.slice(p, p + PARAMS_PER_ROW)).changes;
       for (const [id, at] of seen) this.touch.run(id, at);
       return inserted;
     });
   }
 
+  /** The device's number in device_keys, added on first sight (inside the batch's transaction). */
+  private keyOf(id: string): number {
+    let k = this.keys.get(id);
+    if (k === undefined) {
+      this.addKey.run(id);
+      k = this.findKey.get(id) as number;
+      this.keys.set(id, k);
+    }
+    return k;
+  }
+
   /** Writes one batch in one transaction; returns the rows inserted (duplicates are ignored). */
   writeBatch(rows: PackedRows, seen: [string, number][]): number {
-    return this.insertBatch(rows, seen);
+    try {
+      return this.insertBatch(rows, seen);
+    } catch (e) {
+      this.keys.clear(); // keys added by the rolled-back transaction are gone
+      throw e;
+    }
   }
 
   setStatus(id: string, online: boolean, at: number): void {
@@ -142,6 +168,9 @@ export class StoreWriter {
 
   /** Deletes readings whose time is before `cutoff`; returns how many. */
   deleteBefore(cutoff: number): number {
-    return this.db.prepare("DELETE FROM readings WHERE t < ?").run(cutoff).changes;
+    // per device, so each delete walks the (device, t) index instead of the whole table
+    const del = this.db.prepare("DELETE FROM reading_rows WHERE device = ? AND t < ?");
+    const devices = this.db.prepare("SELECT key FROM device_keys").pluck().all() as number[];
+    return this.db.transaction(() => devices.reduce((n, d) => n + del.run(d, cutoff).changes, 0))();
   }
 }

@@ -38,7 +38,7 @@ describe("WorkerStore (writes on a worker thread)", () => {
     const failed = store.db.prepare("SELECT t, ts, temperature, error FROM readings WHERE boot = 2").get();
     expect(failed).toEqual({ t: T0 + 5, ts: null, temperature: null, error: "timeout" });
     expect(store.devices()).toEqual([{ id: "sim-a", status: "online", statusAt: T0, info: null, infoAt: null, lastSeen: T0 + 9 }]);
-    expect(() => store.db.prepare("DELETE FROM readings").run()).toThrow(/readonly|query_only|attempt to write/i);
+    expect(() => store.db.prepare("DELETE FROM reading_rows").run()).toThrow(/readonly|query_only|attempt to write/i);
     await store.close();
     expect(errors).toEqual([]);
   });

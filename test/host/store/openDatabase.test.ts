@@ -1,0 +1,68 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase, SCHEMA_VERSION, STORE_FILE } from "../../../host/store/openDatabase";
+import { ReadingStore } from "../../../host/store/readingStore";
+import { countReadings, iterateReadings } from "../../../host/store/historyQueries";
+
+const T0 = 1_700_000_000_000;
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A data folder as the previous version (schema 1) left it. */
+function schema1Folder(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-v1-"));
+  dirs.push(dir);
+  const db = new Database(path.join(dir, STORE_FILE));
+  db.exec(`
+    CREATE TABLE readings (device TEXT NOT NULL, boot INTEGER NOT NULL, seq INTEGER NOT NULL, t INTEGER NOT NULL, ts INTEGER,
+      received INTEGER NOT NULL, up INTEGER NOT NULL, temperature REAL, humidity REAL, error TEXT, PRIMARY KEY (device, boot, seq)) WITHOUT ROWID;
+    CREATE INDEX readings_by_time ON readings (device, t);
+    CREATE TABLE devices (id TEXT PRIMARY KEY, status TEXT, status_at INTEGER, info TEXT, info_at INTEGER, last_seen INTEGER);
+    INSERT INTO devices (id, status, status_at) VALUES ('sim-a', 'online', 5);`);
+  const ins = db.prepare("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  ins.run("sim-a", 1, 1, T0, T0, T0 + 40, 1000, 21.5, 40, null);
+  ins.run("sim-a", 1, 2, T0 + 900, null, T0 + 900, 2000, null, null, "timeout");
+  ins.run("sim-b", 3, 1, T0 + 5, T0 + 5, T0 + 6, 10, 19, 55, null);
+  db.close();
+  return dir;
+}
+
+describe("openDatabase", () => {
+  it("upgrades a schema-1 store in place, keeping every reading, and says so", () => {
+    const dir = schema1Folder();
+    const log: string[] = [];
+    const db = openDatabase(dir, (m) => log.push(m));
+    expect(log).toEqual([`espdht: upgrading the store to schema ${SCHEMA_VERSION} (3 readings kept)...`]);
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    expect(countReadings(db)).toBe(3);
+    expect([...iterateReadings(db, "sim-a", T0, T0 + 1000)]).toEqual([
+      { device: "sim-a", boot: 1, seq: 1, t: T0, ts: T0, received: T0 + 40, up: 1000, temperature: 21.5, humidity: 40, error: null },
+      { device: "sim-a", boot: 1, seq: 2, t: T0 + 900, ts: null, received: T0 + 900, up: 2000, temperature: null, humidity: null, error: "timeout" },
+    ]);
+    // de-dup still holds across the upgrade: the same (device, boot, seq) again is ignored
+    const store = new ReadingStore(db);
+    store.add({ v: 1, id: "sim-b", boot: 3, seq: 1, up: 10, ts: T0 + 5, temperature: 99, humidity: 99 }, T0 + 7);
+    store.add({ v: 1, id: "sim-b", boot: 3, seq: 2, up: 20, ts: T0 + 15, temperature: 20, humidity: 50 }, T0 + 17);
+    store.flush();
+    expect([store.inserted, store.duplicatesIgnored]).toEqual([1, 1]);
+    expect(store.devices().map((d) => [d.id, d.status])).toEqual([["sim-a", "online"]]); // the devices table is kept as it was
+    store.close();
+    const again: string[] = [];
+    openDatabase(dir, (m) => again.push(m)).close();
+    expect(again).toEqual([]); // upgraded once
+  });
+
+  it("refuses a store written by a newer version, naming the file", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-v9-"));
+    dirs.push(dir);
+    const db = new Database(path.join(dir, STORE_FILE));
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openDatabase(dir)).toThrow(new RegExp(`${STORE_FILE}: store schema ${SCHEMA_VERSION + 1} is newer`));
+  });
+});
