@@ -88,7 +88,8 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): RunningApp 
     const error = r.error;
     // offset-corrected, in hundredths: what the buffer keeps and the filter compares
     const t = Math.round(((r.temperature as number) + config.tempOffset) * 100);
-    const h = Math.round(((r.humidity as number) + config.humOffset) * 100);
+    // clamped: an offset must not push humidity out of 0..100 %, which hosts reject (NaN stays NaN)
+    const h = Math.round(Math.min(Math.max((r.humidity as number) + config.humOffset, 0), 100) * 100);
     if (!forced && !shouldReport(config, last, now, t, h, error)) return;
     forced = false;
     last = { t, h, error, at: now };

@@ -208,6 +208,17 @@ describe("app: readings", () => {
     expect(s.client.json(`${R}/${ID}/reading`)[0]).toMatchObject({ temperature: 20.25, humidity: 42.5 });
   });
 
+  // the host rejects humidity outside 0..100 %: a calibrated 99 % + 3 must read 100, not vanish as invalid
+  it.each([[99, 3, 100], [1, -3, 0], [50, 3, 53]])("keeps humidity %s with offset %s within 0..100 (%s)", (raw, offset, published) => {
+    const s = start({ config: { humOffset: offset } });
+    s.dht.humidity = raw;
+    s.client.connect();
+    s.clock.advance(2000);
+    const reading = s.client.json(`${R}/${ID}/reading`)[0];
+    expect(reading.humidity).toBe(published);
+    expect(validateReading(reading)).toMatchObject({ ok: true });
+  });
+
   it("publishes failed reads as typed errors, never as values", () => {
     const s = start();
     s.client.connect();
