@@ -12,6 +12,7 @@ import { FaultEvent, FAULT_HELP, FAULT_NAMES } from "../../sim/faults/faults";
 import { readScenario, ScenarioError, validateEvent } from "../../sim/faults/scenario";
 import { readCsvSeries, CsvError } from "../../sim/dht/csvReplay";
 import { startSerialConsole, SerialConsole } from "../../sim/console/serialConsole";
+import { displayUrl } from "../../host/mqtt/connectBroker";
 
 const MAX_CONSOLES = 16;
 
@@ -165,12 +166,12 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
   }
-  log(`espdht sim: ${devices} board${devices > 1 ? "s" : ""} -> ${broker}, topic root ${fleet.root}, firmware ${path.relative(process.cwd(), FIRMWARE_OUT)}`);
+  log(`espdht sim: ${devices} board${devices > 1 ? "s" : ""} -> ${displayUrl(broker)}, topic root ${fleet.root}, firmware ${path.relative(process.cwd(), FIRMWARE_OUT)}`);
   for (let i = 0; i < Math.min(devices, 10); i++) log(`  board ${i}: ${fleet.ids[i]}${consoles[i] ? `  serial console tcp://127.0.0.1:${consoles[i].port}` : ""}`);
   if (devices > 10) log(`  ... and ${devices - 10} more`);
   if (v.verbose) fleet.boards.forEach((b, i) => b.on("console", (t) => (status ? status.log(`[${fleet.ids[i]}] ${t.trimEnd()}`) : log(t.trimEnd()))));
   if (json) {
-    process.stdout.write(JSON.stringify({ event: "start", root: fleet.root, broker, boards: fleet.ids.map((id, i) => ({ index: i, id, console: consoles[i]?.port ?? null })) }) + "\n");
+    process.stdout.write(JSON.stringify({ event: "start", root: fleet.root, broker: displayUrl(broker), boards: fleet.ids.map((id, i) => ({ index: i, id, console: consoles[i]?.port ?? null })) }) + "\n");
   }
   status = startStatusLine(fleet);
   const jsonTimer = json ? setInterval(() => process.stdout.write(JSON.stringify({ event: "status", at: Date.now(), ...fleet.stats() }) + "\n"), 5000) : null;

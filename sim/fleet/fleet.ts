@@ -80,7 +80,7 @@ export function fleetDeviceConfig(o: FleetOptions): Record<string, unknown> {
   if (o.deviceConfig) return o.deviceConfig;
   const b = deviceBroker(o.broker);
   const cfg: Partial<DeviceConfig> = {
-    broker: { host: b.host, port: b.port, tls: b.tls, username: o.username ?? null, password: o.password ?? null },
+    broker: { host: b.host, port: b.port, tls: b.tls, username: b.username ?? o.username ?? null, password: b.password ?? o.password ?? null },
     root: o.root,
     model: o.model,
     pin: o.pin,

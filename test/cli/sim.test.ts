@@ -40,6 +40,32 @@ describe("espdht sim", () => {
     expect(r.stderr).toContain(`${file}: item 1 ("wifi-drop"): seconds must be a number > 0`);
   });
 
+  it("logs the boards in with a broker URL's credentials and never prints the password", async () => {
+    const broker = await startAedes();
+    const logins: [string | undefined, string | undefined][] = [];
+    broker.broker.authenticate = (_client, username, password, done) => {
+      logins.push([username, password?.toString()]);
+      done(null, true);
+    };
+    const { env } = tempHome();
+    const url = broker.url.replace("mqtt://", "mqtt://board:s3cr%21t@");
+    try {
+      const child = spawn(process.execPath, [path.join(REPO, "bin/espdht.js"), "sim", "--broker", url, "--topic-root", "espdht/clicred", "--json"], { cwd: REPO, env: { ...process.env, ...env } });
+      let output = "";
+      child.stdout.on("data", (d) => (output += d));
+      child.stderr.on("data", (d) => (output += d));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      for (let i = 0; i < 300 && logins.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+      expect(logins[0]).toEqual(["board", "s3cr!t"]);
+      expect(output).toContain("mqtt://***@127.0.0.1");
+      expect(output).not.toMatch(/s3cr/);
+    } finally {
+      await broker.stop();
+    }
+  }, 60_000);
+
   it("runs boards that publish, and Ctrl-C powers them off so their wills fire", async () => {
     const broker = await startAedes();
     const { env } = tempHome();

@@ -82,7 +82,15 @@ describe("device config from the user config", () => {
     ["mqtts://h", { host: "h", port: 8883, tls: true }],
     ["mqtt://h:1999", { host: "h", port: 1999, tls: false }],
   ])("broker %s", (url, expected) => {
-    expect(deviceBroker(url)).toEqual(expected);
+    expect(deviceBroker(url)).toEqual({ ...expected, username: null, password: null });
+  });
+
+  // watch and dashboard (MQTT.js) log in with URL credentials: a board given the same URL must too
+  it("gives the board the credentials of a broker URL, over those of the config", () => {
+    expect(deviceBroker("mqtt://me:p%40ss@h:1884")).toEqual({ host: "h", port: 1884, tls: false, username: "me", password: "p@ss" });
+    const user = { ...newUserConfig(), broker: "mqtt://me:p%40ss@h", username: "other", password: "otherpw" };
+    expect(resolveDeviceConfig(deviceConfigFromUser(user)).config.broker).toMatchObject({ username: "me", password: "p@ss" });
+    expect(deviceConfigFromUser({ ...user, broker: "mqtt://h" }).broker).toMatchObject({ username: "other", password: "otherpw" });
   });
 
   it("refuses WebSocket brokers for a board", () => {
