@@ -127,5 +127,7 @@ export function loadOrCreateUserConfig(file = configPath(), log: (m: string) => 
 /** The config for display: secrets masked. */
 export function maskSecrets(c: UserConfig): Record<string, unknown> {
   const mask = (s: string | null | undefined) => (s ? "********" : s ?? null);
-  return { ...c, password: mask(c.password), wifi: c.wifi ? { ssid: c.wifi.ssid, password: mask(c.wifi.password) } : null };
+  // mqtt://user:pass@host: keep the user, hide the password
+  const broker = c.broker.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/, "$1:********@");
+  return { ...c, broker, password: mask(c.password), wifi: c.wifi ? { ssid: c.wifi.ssid, password: mask(c.wifi.password) } : null };
 }

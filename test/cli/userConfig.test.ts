@@ -63,6 +63,13 @@ describe("user config", () => {
     expect(text).not.toContain("wifipass1");
     expect(text).toContain("home");
   });
+
+  // `espdht init` and `espdht config` print this: a password inside the broker URL is a secret too
+  it("masks a password inside the broker URL", () => {
+    const masked = maskSecrets({ ...newUserConfig(), broker: "mqtt://me:hunter22@broker.example:1883" });
+    expect(masked.broker).toBe("mqtt://me:********@broker.example:1883");
+    expect(maskSecrets({ ...newUserConfig(), broker: "mqtt://broker.example" }).broker).toBe("mqtt://broker.example");
+  });
 });
 
 describe("device config from the user config", () => {
