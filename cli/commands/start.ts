@@ -38,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const firmwareFile = await ensureFirmwareBuilt(log);
   const broker = await startEmbeddedBroker({ port: brokerPort });
-  log(`embedded broker on ${broker.url}${broker.port !== brokerPort ? ` (${brokerPort} was taken)` : ""}`);
+  log(`embedded broker on ${broker.url}${brokerPort && broker.port !== brokerPort ? ` (${brokerPort} was taken)` : ""}`);
   const closers: (() => Promise<void>)[] = [() => broker.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((e) => log(`while stopping: ${(e as Error).message}`));
