@@ -25,6 +25,21 @@ function usage(): string {
   return lines.join("\n") + "\n";
 }
 
+/** What to print for a failure nobody handled: its message, never "[object Object]" (workers and libraries throw non-Errors). */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  const message = (e as { message?: unknown } | null)?.message;
+  if (typeof message === "string" && message) return message;
+  if (typeof e === "object" && e !== null) {
+    try {
+      return JSON.stringify(e);
+    } catch {
+      // circular: fall through
+    }
+  }
+  return String(e);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
@@ -50,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`espdht ${name}: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    process.stderr.write(`espdht ${name}: ${errorText(e)}\n`);
+    return 1;
   }
 }
