@@ -7,7 +7,7 @@ import { CONFIG_FILE } from "../../firmware/contract";
 import { buildFirmware, FIRMWARE_OUT } from "../../tools/buildFirmware";
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
 import { DeviceConfigError, deviceConfigFromUser } from "../deviceConfigFromUser";
-import { runEspruinoCli, UploadError, writeBoardFile } from "../flash/espruinoCli";
+import { runEspruinoCli, UploadError, UploadInterrupted, writeBoardFile } from "../flash/espruinoCli";
 import { configPath, loadOrCreateUserConfig } from "../userConfig";
 
 const spec: CommandSpec = {
@@ -79,6 +79,11 @@ export async function run(argv: string[]): Promise<number> {
   const configFile = path.join(dir, CONFIG_FILE);
   fs.writeFileSync(configFile, JSON.stringify(deviceConfig), { mode: 0o600 });
   const progress = setInterval(() => step(dryRun ? "packaging..." : `uploading to ${port}...`), 3000);
+  // Ctrl-C stops the CLI and still reaches `finally`, which removes the config with its secrets
+  const abort = new AbortController();
+  const interrupt = () => abort.abort();
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
   try {
     step(dryRun ? `packaging into ${dryRun}` : `uploading ${built.size} bytes + config to ${port} at ${baud} baud (topic root ${user.root})`);
     await runEspruinoCli({
@@ -90,14 +95,21 @@ export async function run(argv: string[]): Promise<number> {
       storageFiles: { [CONFIG_FILE]: configFile },
       timeoutMs: timeout * 1000,
       onLine: args.values.verbose ? (l) => log(`  | ${l}`) : undefined,
+      signal: abort.signal,
     });
   } catch (e) {
+    if (e instanceof UploadInterrupted) {
+      log("espdht flash: interrupted; the board may hold a partial upload: flash again");
+      return 130;
+    }
     if (e instanceof UploadError) {
       log(`espdht flash: ${args.values.verbose ? e.message.split("\n---")[0] : e.message}`);
       return 1;
     }
     throw e;
   } finally {
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", interrupt);
     clearInterval(progress);
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -30,9 +30,12 @@ export interface UploadRequest {
   storageFiles: Record<string, string>;
   timeoutMs: number;
   onLine?: (line: string) => void;
+  /** aborting stops the CLI (Ctrl-C): the promise rejects with UploadInterrupted */
+  signal?: AbortSignal;
 }
 
 export class UploadError extends Error {}
+export class UploadInterrupted extends UploadError {}
 
 function cliPath(): string {
   return createRequire(import.meta.url).resolve("espruino/bin/espruino-cli.js");
@@ -74,7 +77,7 @@ export function judgeOutput(output: string, dryRun: boolean): string | null {
 
 export function runEspruinoCli(req: UploadRequest): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, cliArgs(req), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_NO_WARNINGS: "1" } });
+    const child = spawn(process.execPath, cliArgs(req), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_NO_WARNINGS: "1" }, signal: req.signal });
     let output = "";
     let partial = "";
     const onData = (d: Buffer) => {
@@ -93,9 +96,13 @@ export function runEspruinoCli(req: UploadRequest): Promise<string> {
       child.kill("SIGKILL");
       reject(new UploadError(`the board did not answer within ${Math.round(req.timeoutMs / 1000)} s (is Espruino flashed on it, and the baud rate 115200?)`));
     }, req.timeoutMs);
-    child.on("error", (e) => { clearTimeout(timer); reject(new UploadError(`could not start the espruino CLI: ${e.message}`)); });
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(req.signal?.aborted ? new UploadInterrupted("interrupted") : new UploadError(`could not start the espruino CLI: ${e.message}`));
+    });
     child.on("exit", () => {
       clearTimeout(timer);
+      if (req.signal?.aborted) return reject(new UploadInterrupted("interrupted"));
       const problem = judgeOutput(output, !!req.dryRunFile);
       if (problem) reject(new UploadError(problem + "\n--- espruino CLI output ---\n" + output.trim()));
       else resolve(output);

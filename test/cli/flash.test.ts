@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { judgeOutput, runEspruinoCli, writeBoardFile } from "../../cli/flash/espruinoCli";
 import { FIRMWARE_OUT } from "../../tools/buildFirmware";
-import { runCliToEnd as runCli, tempUserEnv as tempHome } from "../support/runCli";
+import { runCli as startCli, runCliToEnd as runCli, tempUserEnv as tempHome } from "../support/runCli";
 
 describe("espdht flash", () => {
   it("--dry-run writes exactly what a board receives: the config, then the firmware to .bootcde, then load()", async () => {
@@ -80,6 +80,29 @@ describe("the espruino CLI wrapper", () => {
       silent.close();
     }
   }, 30_000);
+
+  // Ctrl-C used to kill the process before its cleanup: the config with the Wi-Fi password stayed in a temp folder
+  it("Ctrl-C during an upload stops the CLI, removes the temporary config and exits 130", async () => {
+    const { dir, env } = tempHome({ wifi: { ssid: "home", password: "wifipass99" } });
+    const tmp = path.join(dir, "tmp");
+    fs.mkdirSync(tmp);
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const run = startCli(["flash", "--port", `tcp://127.0.0.1:${port}`], { ...env, TMPDIR: tmp });
+      await expect.poll(() => /uploading/.test(run.stderr()), { timeout: 60_000, interval: 200 }).toBe(true);
+      expect(fs.readdirSync(tmp).some((f) => f.startsWith("espdht-flash-"))).toBe(true);
+      const t0 = Date.now();
+      run.child.kill("SIGINT");
+      expect(await run.done).toBe(130);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(run.stderr()).toContain("interrupted");
+      expect(fs.readdirSync(tmp).filter((f) => f.startsWith("espdht-flash-"))).toEqual([]);
+    } finally {
+      silent.close();
+    }
+  }, 90_000);
 
   it.each([
     ["Module foo not found\nUpload Complete", false, /module 'foo'/],
