@@ -1,5 +1,5 @@
 // Store writer micro-benchmark: µs of the writing thread per reading row for batches like the ingest's
-// (20 devices, batches of 2000), on a fresh file store, no MQTT. Run: npx tsx bench/storeWriterBench.ts [--rows N]
+// (20 devices, batches of 8000 like the store's default), on a fresh file store, no MQTT. Run: npx tsx bench/storeWriterBench.ts [--rows N] [--batch N]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,13 +8,18 @@ import { openDatabase } from "../host/store/openDatabase";
 import { RowPacker, StoreWriter } from "../host/store/storeWriter";
 import type { Reading } from "../firmware/contract";
 
-const i = process.argv.indexOf("--rows");
-const rows = i > 0 ? Number(process.argv[i + 1]) : 200_000;
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const rows = arg("rows", 200_000);
+const batch = arg("batch", 8000);
 const devices = Array.from({ length: 20 }, (_, d) => `bench-7-${d % 4}-${d}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-wbench-"));
+const size = (f: string) => (fs.statSync(path.join(dir, f)).size / 1048576).toFixed(1);
 try {
   const writer = new StoreWriter(openDatabase(dir));
-  const packer = new RowPacker(2000);
+  const packer = new RowPacker(batch);
   const t0 = Date.now();
   let busy = 0;
   for (let n = 0; n < rows; n++) {
@@ -29,7 +34,7 @@ try {
       busy += performance.now() - s;
     }
   }
-  process.stdout.write(`store writer: ${((busy * 1000) / rows).toFixed(2)} µs per reading over ${rows.toLocaleString("en")} rows, file ${(fs.statSync(path.join(dir, "espdht.sqlite")).size / 1048576).toFixed(1)} MB\n`);
+  process.stdout.write(`store writer: ${((busy * 1000) / rows).toFixed(2)} µs per reading over ${rows.toLocaleString("en")} rows in batches of ${batch}, file ${size("espdht.sqlite")} MB + WAL ${size("espdht.sqlite-wal")} MB\n`);
   writer.db.close();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

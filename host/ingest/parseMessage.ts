@@ -3,6 +3,7 @@
 import {
   Info,
   parseDeviceTopic,
+  ParsedTopic,
   Reading,
   Reply,
   validateInfo,
@@ -28,6 +29,37 @@ export type ParseResult = DeviceMessage | Rejection;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** Decodes UTF-8, or null when the bytes are not valid UTF-8. */
+function utf8(payload: Uint8Array): string | null {
+  // Buffer's lenient decoder is faster than the fatal one; only text showing a U+FFFD is checked strictly
+  const text = Buffer.isBuffer(payload) ? payload.toString("utf8") : null;
+  if (text !== null && text.indexOf("\uFFFD") < 0) return text;
+  try {
+    return decoder.decode(payload);
+  } catch {
+    return null;
+  }
+}
+
+/** Parsed topics by topic string for one root: devices publish on the same few topics over and over. */
+const TOPIC_CACHE_MAX = 4096;
+let topicCacheRoot = "";
+const topicCache = new Map<string, ParsedTopic | null>();
+
+function parseTopic(root: string, topic: string): ParsedTopic | null {
+  if (root !== topicCacheRoot) {
+    topicCache.clear();
+    topicCacheRoot = root;
+  }
+  let parsed = topicCache.get(topic);
+  if (parsed === undefined) {
+    parsed = parseDeviceTopic(root, topic);
+    if (topicCache.size >= TOPIC_CACHE_MAX) topicCache.clear();
+    topicCache.set(topic, parsed);
+  }
+  return parsed;
+}
+
 function reject(deviceId: string | null, topic: string, reason: string): Rejection {
   return { kind: "rejected", deviceId, topic, reason };
 }
@@ -41,17 +73,13 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 }
 
 export function parseDeviceMessage(root: string, topic: string, payload: Uint8Array): ParseResult {
-  const parsed = parseDeviceTopic(root, topic);
+  const parsed = parseTopic(root, topic);
   if (!parsed) return reject(null, topic, "unknown topic");
   const { deviceId, kind } = parsed;
   if (kind === "cmd") return { kind: "ignored", deviceId };
   if (payload.length > MAX_PAYLOAD_BYTES) return reject(deviceId, topic, `${kind}: payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
-  let text: string;
-  try {
-    text = decoder.decode(payload);
-  } catch {
-    return reject(deviceId, topic, `${kind}: payload is not valid UTF-8`);
-  }
+  const text = utf8(payload);
+  if (text === null) return reject(deviceId, topic, `${kind}: payload is not valid UTF-8`);
   if (kind === "status") {
     const s = validateStatus(text);
     return s.ok ? { kind: "status", deviceId, online: s.value === "online" } : reject(deviceId, topic, `status: ${s.error}`);

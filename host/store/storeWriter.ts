@@ -24,6 +24,17 @@ export function emptyRows(): PackedRows {
   return { n: 0, ids: [], device: new Uint32Array(0), nums: new Float64Array(0), errors: new Uint8Array(0) };
 }
 
+/** rows a fresh batch has room for; it doubles up to the packer's capacity as rows come */
+const FIRST_ROOM = 256;
+
+function withRoom(b: PackedRows, room: number): PackedRows {
+  const r = { n: b.n, ids: b.ids, device: new Uint32Array(room), nums: new Float64Array(room * NUMS_PER_ROW), errors: new Uint8Array(room) };
+  r.device.set(b.device.subarray(0, b.n));
+  r.nums.set(b.nums.subarray(0, b.n * NUMS_PER_ROW));
+  r.errors.set(b.errors.subarray(0, b.n));
+  return r;
+}
+
 export class RowPacker {
   private rows: PackedRows;
   private index = new Map<string, number>();
@@ -32,8 +43,7 @@ export class RowPacker {
   }
   private fresh(): PackedRows {
     this.index = new Map();
-    const c = this.capacity;
-    return { n: 0, ids: [], device: new Uint32Array(c), nums: new Float64Array(c * NUMS_PER_ROW), errors: new Uint8Array(c) };
+    return withRoom(emptyRows(), Math.min(FIRST_ROOM, this.capacity));
   }
   get length(): number {
     return this.rows.n;
@@ -42,6 +52,7 @@ export class RowPacker {
     return this.rows.n >= this.capacity;
   }
   add(r: Reading, receivedAt: number): void {
+    if (this.rows.n === this.rows.device.length) this.rows = withRoom(this.rows, Math.min(this.rows.n * 2, this.capacity));
     const b = this.rows;
     const o = b.n * NUMS_PER_ROW;
     const failed = isFailedReading(r);

@@ -31,6 +31,7 @@ describe("parseDeviceMessage", () => {
     ["id not matching topic", "sim-b/reading", enc(JSON.stringify(good)), "id does not match"],
     ["oversized payload", "sim-a/reading", enc(JSON.stringify({ ...good, pad: "x".repeat(MAX_PAYLOAD_BYTES) })), "exceeds 4096"],
     ["invalid UTF-8", "sim-a/reading", new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), "not valid UTF-8"],
+    ["invalid UTF-8 in a Buffer (as MQTT.js delivers)", "sim-a/reply", Buffer.from([0x7b, 0x22, 0xc3, 0x22, 0x7d]), "not valid UTF-8"],
     ["bad status", "sim-a/status", enc("maybe"), "status must be"],
     ["info without fw", "sim-a/info", enc(JSON.stringify({ ...goodInfo, fw: 3 })), "fw must be a string"],
     ["reply without ok", "sim-a/reply", enc('{"re":"x"}'), "ok must be a boolean"],
@@ -44,6 +45,18 @@ describe("parseDeviceMessage", () => {
     const r = parseDeviceMessage(ROOT, topic, payload);
     expect(r.kind).toBe("rejected");
     if (r.kind === "rejected") expect(r.reason).toContain(reason);
+  });
+
+  it("accepts a real U+FFFD character in a Buffer payload", () => {
+    const r = parseDeviceMessage(ROOT, `${ROOT}/sim-a/reply`, Buffer.from('{"re":"x\uFFFD","ok":true}', "utf8"));
+    expect(r).toMatchObject({ kind: "reply", reply: { re: "x\uFFFD" } });
+  });
+
+  it("parses the same topic under another root afresh (parsed topics are cached per root)", () => {
+    const topic = `${ROOT}/sim-a/reading`;
+    expect(parseDeviceMessage(ROOT, topic, enc(JSON.stringify(good))).kind).toBe("reading");
+    expect(parseDeviceMessage("espdht/other", topic, enc(JSON.stringify(good)))).toMatchObject({ kind: "rejected", reason: "unknown topic" });
+    expect(parseDeviceMessage(ROOT, topic, enc(JSON.stringify(good))).kind).toBe("reading");
   });
 
   it("ignores commands on the cmd topic", () => {
