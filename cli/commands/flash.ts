@@ -58,6 +58,16 @@ export async function run(argv: string[]): Promise<number> {
     if (problem) throw new UsageError(`--port: ${problem}`);
   }
 
+  if (dryRun) {
+    // made private before the CLI fills it (it keeps an existing file's mode): it will hold the passwords
+    try {
+      fs.writeFileSync(dryRun, "", { mode: 0o600 });
+      fs.chmodSync(dryRun, 0o600);
+    } catch (e) {
+      throw new UsageError(`--dry-run: cannot write ${dryRun} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+
   const user = loadOrCreateUserConfig();
   let deviceConfig;
   try {
@@ -112,6 +122,10 @@ export async function run(argv: string[]): Promise<number> {
     process.off("SIGTERM", interrupt);
     clearInterval(progress);
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (dryRun && fs.statSync(dryRun).size === 0) {
+    log(`espdht flash: the espruino CLI wrote nothing to ${dryRun}`);
+    return 1;
   }
   if (dryRun) step(`wrote ${dryRun} (contains your Wi-Fi and broker passwords: keep it private)`);
   else step(`done: the board reboots into the new firmware and publishes under ${user.root}/ (watch with 'espdht watch')`);

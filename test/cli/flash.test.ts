@@ -29,6 +29,17 @@ describe("espdht flash", () => {
     const firmware = fs.readFileSync(FIRMWARE_OUT, "latin1");
     expect(bootLine).toContain(`,0,${Buffer.byteLength(firmware, "latin1")})`);
     expect(r.stderr).toContain("keep it private");
+    // it holds the Wi-Fi password: readable by its owner only
+    expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it("--dry-run into a folder that does not exist fails naming it (it used to report 'wrote' and exit 0)", async () => {
+    const { dir, env } = tempHome();
+    const out = path.join(dir, "no-such-folder", "upload.js");
+    const r = await runCli(["flash", "--dry-run", out], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--dry-run: cannot write ${out}`);
+    expect(r.stderr).not.toContain("wrote");
   });
 
   it("creates the config first when there is none", async () => {
