@@ -40,6 +40,19 @@ export interface Parsed {
   positionals: string[];
 }
 
+/** parseArgs' message, but a value starting with '-' (a negative number) gets one line saying how to pass it. */
+function argumentProblem(message: string, argv: string[], options: OptionSpecs): string {
+  const ambiguous = /^Option '([^']+)' argument is ambiguous/.exec(message);
+  if (!ambiguous) return message.replace(/\.?\s*To specify.*$/s, "");
+  const names = ambiguous[1].split(", ");
+  const value = argv[argv.findIndex((a) => names.includes(a)) + 1];
+  // the long form takes `=value` (a short one would read "=value")
+  const short = /^-(\w)$/.exec(names[names.length - 1]);
+  const long = short ? Object.keys(options).find((k) => options[k].short === short[1]) : null;
+  const flag = long ? `--${long}` : names[names.length - 1];
+  return `${flag}: '${value}' looks like an option; write ${flag}=${value}`;
+}
+
 /** Parses argv; returns null when --help was printed. Throws UsageError naming the bad argument. */
 export function parseCommandArgs(spec: CommandSpec, argv: string[], allowPositionals = false): Parsed | null {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = { help: { type: "boolean", short: "h" } };
@@ -52,7 +65,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[], allowPositio
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, "")}\nRun 'espdht ${spec.name} --help' for usage.`);
+    throw new UsageError(`${argumentProblem((e as Error).message, argv, spec.options)}\nRun 'espdht ${spec.name} --help' for usage.`);
   }
   if (parsed.values.help) {
     process.stdout.write(helpText(spec));
