@@ -1,6 +1,7 @@
 // Every write to the store, on one connection: batches of reading rows (one transaction each, de-duplicated
 // by the primary key), device status/info/last seen, and retention. Used in-thread and by the store worker.
 import type Database from "better-sqlite3";
+import { SeqDedup } from "./seqDedup";
 import { Info, isFailedReading, READ_ERRORS, ReadError, Reading } from "../../firmware/contract";
 
 /** numbers per row in a packed batch: boot, seq, t, ts, received, up, temperature, humidity */
@@ -84,11 +85,12 @@ export class RowPacker {
 
 const orNull = (x: number) => (Number.isNaN(x) ? null : x);
 
-/** parameters per row: device key, boot, seq, t, lag, up, temperature, humidity, error */
+/** parameters per row: device key, t, boot, seq, lag, up, temperature, humidity, error */
 const PARAMS_PER_ROW = 9;
 /** rows per multi-row INSERT: fewer statement runs per batch (well under SQLite's parameter limit) */
 const ROWS_PER_INSERT = 64;
-const INSERT_SQL = "INSERT OR IGNORE INTO reading_rows (device, boot, seq, t, lag, up, temperature, humidity, error) VALUES ";
+// OR IGNORE only as a safety net: SeqDedup already dropped the duplicates
+const INSERT_SQL = "INSERT OR IGNORE INTO reading_rows (device, t, boot, seq, lag, up, temperature, humidity, error) VALUES ";
 const ROW_PARAMS = "(?,?,?,?,?,?,?,?,?)";
 
 function pushRowParams(out: unknown[], rows: PackedRows, keys: number[], i: number): void {
@@ -97,7 +99,7 @@ function pushRowParams(out: unknown[], rows: PackedRows, keys: number[], i: numb
   const err = rows.errors[i];
   const ts = v[o + 3];
   out.push(
-    keys[rows.device[i]], v[o], v[o + 1], v[o + 2], Number.isNaN(ts) ? null : v[o + 4] - ts, v[o + 5], orNull(v[o + 6]), orNull(v[o + 7]),
+    keys[rows.device[i]], v[o + 2], v[o], v[o + 1], Number.isNaN(ts) ? null : v[o + 4] - ts, v[o + 5], orNull(v[o + 6]), orNull(v[o + 7]),
     err === 0 ? null : (READ_ERRORS[err - 1] as ReadError),
   );
 }
@@ -111,6 +113,7 @@ export class StoreWriter {
   private readonly insertBatch: (rows: PackedRows, seen: [string, number][]) => number;
   private readonly addKey: Database.Statement;
   private readonly findKey: Database.Statement;
+  private readonly dedup: SeqDedup;
   /** device id -> its number in device_keys (only this connection adds keys) */
   private readonly keys = new Map<string, number>();
 
@@ -131,11 +134,15 @@ export class StoreWriter {
     );
     this.addKey = db.prepare("INSERT OR IGNORE INTO device_keys (id) VALUES (?)");
     this.findKey = db.prepare("SELECT key FROM device_keys WHERE id = ?").pluck();
+    this.dedup = new SeqDedup(db);
     this.insertBatch = db.transaction((rows: PackedRows, seen: [string, number][]) => {
       let inserted = 0;
       const keys = rows.ids.map((id) => this.keyOf(id));
+      const keep = new Uint8Array(rows.n);
+      this.dedup.select(rows, keys, keep);
       const params: unknown[] = [];
       for (let i = 0; i < rows.n; i++) {
+        if (keep[i] === 0) continue;
         pushRowParams(params, rows, keys, i);
         if (params.length === ROWS_PER_INSERT * PARAMS_PER_ROW) {
           inserted += this.insertMany.run(params).changes;

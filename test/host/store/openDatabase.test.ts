@@ -32,7 +32,43 @@ function schema1Folder(): string {
   return dir;
 }
 
+/** A data folder as schema 2 left it (device keys, rows keyed by (device, boot, seq), a time index). */
+function schema2Folder(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-v2-"));
+  dirs.push(dir);
+  const db = new Database(path.join(dir, STORE_FILE));
+  db.exec(`
+    CREATE TABLE device_keys (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+    CREATE TABLE reading_rows (device INTEGER NOT NULL, boot INTEGER NOT NULL, seq INTEGER NOT NULL, t INTEGER NOT NULL, lag INTEGER,
+      up INTEGER NOT NULL, temperature REAL, humidity REAL, error TEXT, PRIMARY KEY (device, boot, seq)) WITHOUT ROWID;
+    CREATE INDEX reading_rows_by_time ON reading_rows (device, t);
+    CREATE VIEW readings AS SELECT k.id AS device, r.boot, r.seq, r.t, CASE WHEN r.lag IS NULL THEN NULL ELSE r.t END AS ts,
+      r.t + coalesce(r.lag, 0) AS received, r.up, r.temperature, r.humidity, r.error FROM reading_rows r JOIN device_keys k ON k.key = r.device;
+    CREATE TABLE devices (id TEXT PRIMARY KEY, status TEXT, status_at INTEGER, info TEXT, info_at INTEGER, last_seen INTEGER);
+    INSERT INTO device_keys VALUES (1, 'sim-a');
+    PRAGMA user_version = 2;`);
+  const ins = db.prepare("INSERT INTO reading_rows VALUES (1, 1, ?, ?, ?, 10, 20, 50, NULL)");
+  for (const seq of [1, 2, 3, 5]) ins.run(seq, T0 + seq, seq === 5 ? null : 4);
+  db.close();
+  return dir;
+}
+
 describe("openDatabase", () => {
+  it("upgrades a schema-2 store in place, rebuilding the seq ranges from the rows", () => {
+    const log: string[] = [];
+    const db = openDatabase(schema2Folder(), (m) => log.push(m));
+    expect(log).toEqual([`espdht: upgrading the store to schema ${SCHEMA_VERSION} (4 readings kept)...`]);
+    expect(db.prepare("SELECT lo, hi FROM seq_ranges ORDER BY lo").raw().all()).toEqual([[1, 3], [5, 5]]);
+    expect([...iterateReadings(db, "sim-a", T0, T0 + 10)].map((r) => [r.seq, r.ts, r.received])).toEqual([
+      [1, T0 + 1, T0 + 5], [2, T0 + 2, T0 + 6], [3, T0 + 3, T0 + 7], [5, null, T0 + 5],
+    ]);
+    const store = new ReadingStore(db);
+    for (const seq of [3, 4, 5]) store.add({ v: 1, id: "sim-a", boot: 1, seq, up: 1, ts: null, temperature: 1, humidity: 1 }, T0 + 99);
+    store.flush();
+    expect([store.inserted, store.duplicatesIgnored]).toEqual([1, 2]);
+    store.close();
+  });
+
   it("upgrades a schema-1 store in place, keeping every reading, and says so", () => {
     const dir = schema1Folder();
     const log: string[] = [];

@@ -48,6 +48,23 @@ describe("ReadingStore", () => {
     expect(s.inserted).toBe(4);
   });
 
+  it("de-duplicates against an earlier session's rows, with late and out-of-order seqs", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-store-"));
+    const first = new ReadingStore(openDatabase(dir));
+    for (const seq of [1, 2, 3, 4, 6, 7, 8, 9, 10, 20]) first.add(good(seq, T0 + seq, 20, 50), T0);
+    first.close();
+    const second = new ReadingStore(openDatabase(dir));
+    for (const seq of [5, 3, 20, 21, 11, 5]) second.add(good(seq, T0 + seq + 1000, 30, 50), T0 + 5000);
+    second.flush();
+    expect([second.inserted, second.duplicatesIgnored]).toEqual([3, 3]);
+    expect(countReadings(second.db)).toBe(13);
+    expect(second.db.prepare("SELECT lo, hi FROM seq_ranges ORDER BY lo").raw().all()).toEqual([[1, 11], [20, 21]]);
+    // the first stored copy wins
+    expect(second.db.prepare("SELECT t FROM readings WHERE seq = 3").pluck().get()).toBe(T0 + 3);
+    second.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it("times a reading by ts, else by its receive time, and keeps both", () => {
     const s = memStore();
     s.add(good(1, null, 20, 50), T0 + 123);
