@@ -24,22 +24,20 @@ export async function run(argv: string[]): Promise<number> {
   const which = args.positionals[0] ?? "all";
   if (!WHICH.includes(which) || args.positionals.length > 1) throw new UsageError(`expected one of ${WHICH.join(", ")} (got '${args.positionals.join(" ")}')`);
   const seconds = numberOption(args.values, "seconds", 1, 3600)!;
+  // every option is checked before the first (minutes-long) run starts
+  const count = numberOption(args.values, "count", 1000, 10_000_000, true)!;
+  const sustainedRate = numberOption(args.values, "rate", 0, 1_000_000)!;
+  const pageRate = numberOption(args.values, "page-rate", 0, 100_000)!;
+  const steps = String(args.values.steps).split(",").map(Number);
+  if (steps.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--steps: '${args.values.steps}' must be whole numbers like 100,250,500`);
   const log = (m: string) => process.stderr.write(m + "\n");
   if (which === "ingest" || which === "all") {
     const { runIngestBench, formatIngestBench } = await import("../../bench/ingestBench");
     log("espdht bench: ingest (this takes a few minutes)");
-    const r = await runIngestBench({
-      count: numberOption(args.values, "count", 1000, 10_000_000, true)!,
-      sustainedRate: numberOption(args.values, "rate", 0, 1_000_000)!,
-      sustainedSeconds: seconds,
-      pageRate: numberOption(args.values, "page-rate", 0, 100_000)!,
-      log,
-    });
+    const r = await runIngestBench({ count, sustainedRate, sustainedSeconds: seconds, pageRate, log });
     process.stdout.write(formatIngestBench(r) + "\n");
   }
   if (which === "sim" || which === "all") {
-    const steps = String(args.values.steps).split(",").map(Number);
-    if (steps.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--steps: '${args.values.steps}' must be whole numbers like 100,250,500`);
     const { runSimBench, formatSimBench } = await import("../../bench/simBench");
     log("espdht bench: simulator (this takes a few minutes)");
     const r = await runSimBench({ steps, seconds });
