@@ -20,6 +20,12 @@ const spec: CommandSpec = {
   epilog: "Example:\n  espdht dashboard --port 8090",
 };
 
+/** A warning when the page (and its device commands, which need no login) is reachable beyond this machine. */
+export function exposureWarning(host: string): string | null {
+  if (host === "localhost" || host === "::1" || host.startsWith("127.")) return null;
+  return `espdht dashboard: warning: listening on ${host}: anyone who can reach this address can read your devices and send them commands (there is no login); use the default 127.0.0.1 unless this network is yours alone`;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(spec, argv);
   if (!args) return 0;
@@ -41,6 +47,8 @@ export async function run(argv: string[]): Promise<number> {
     commandTimeoutMs: commandTimeout * 1000,
     log,
   });
+  const warning = exposureWarning(String(args.values.host));
+  if (warning) log(warning);
   process.stdout.write(`espdht dashboard: ${dash.url}\n`);
   log("espdht dashboard: Ctrl-C to stop");
   await new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../support/brokers";
+import { exposureWarning } from "../../cli/commands/dashboard";
 import { runCli, tempUserEnv } from "../support/runCli";
 
 const ROOT = "espdht/dashcli";
@@ -64,6 +65,14 @@ describe("espdht dashboard", () => {
     expect(await run.done).toBe(1);
     expect(run.stderr()).toContain("cannot connect to mqtt://127.0.0.1:1");
   });
+
+  // commands from the page need no login: listening beyond loopback deserves a word
+  it.each([["0.0.0.0", true], ["192.168.1.20", true], ["::", true], ["127.0.0.1", false], ["localhost", false], ["::1", false]])(
+    "--host %s warns: %s", (host, warns) => {
+      const warning = exposureWarning(host);
+      if (warns) expect(warning).toContain(`listening on ${host}: anyone who can reach this address`);
+      else expect(warning).toBeNull();
+    });
 
   it("rejects a bad --port with exit 2", async () => {
     const run = runCli(["dashboard", "--port", "99999"], env);
