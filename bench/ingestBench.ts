@@ -85,7 +85,7 @@ async function drainBare(broker: RunningBroker, clientId: string, count: number)
 async function measureIngest(broker: RunningBroker, clientId: string, count: number, dir: string): Promise<PhaseFigures> {
   const store = await WorkerStore.open(dir);
   try {
-    return await measure(count, () => drainIngest(broker, clientId, count, store));
+    return await measure(count, () => drainIngest(broker, clientId, count, store), store);
   } finally {
     await store.close();
   }
@@ -120,16 +120,20 @@ export interface PhaseFigures {
   cpuUsPerReading: number;
   /** main-thread busy time (event-loop utilisation) per reading, µs: what bounds the rate when the CPU is free */
   mainUsPerReading: number;
+  /** store worker busy time per reading, µs (0 for the bare subscriber) */
+  workerUsPerReading: number;
 }
 
 /** Runs one drain, measuring wall time, process CPU and main-thread busy time. */
-async function measure(count: number, drain: () => Promise<number>): Promise<PhaseFigures> {
+async function measure(count: number, drain: () => Promise<number>, store?: WorkerStore): Promise<PhaseFigures> {
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
+  const worker0 = store?.workerUtilization();
   const rate = await drain();
   const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
-  return { rate, cpuUsPerReading: (cpu.user + cpu.system) / count, mainUsPerReading: (elu.active * 1000) / count };
+  const worker = store ? store.workerUtilization(worker0).active : 0;
+  return { rate, cpuUsPerReading: (cpu.user + cpu.system) / count, mainUsPerReading: (elu.active * 1000) / count, workerUsPerReading: (worker * 1000) / count };
 }
 
 export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<IngestBenchResult> {
@@ -161,13 +165,14 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
             ? await measure(total, () => drainBare(broker, clientId, total))
             : await measureIngest(broker, clientId, total, dir);
           (kind === "bare" ? bareRounds : ingestRounds).push(f);
-          log(`  qos ${qos} round ${round + 1} ${kind.padEnd(6)}: ${Math.round(f.rate).toLocaleString("en")} readings/s, main thread ${f.mainUsPerReading.toFixed(2)} µs/reading, process CPU ${f.cpuUsPerReading.toFixed(2)} µs/reading (${total.toLocaleString("en")} queued by ${publishers} publishers in ${pub.ms} ms)`);
+          log(`  qos ${qos} round ${round + 1} ${kind.padEnd(6)}: ${Math.round(f.rate).toLocaleString("en")} readings/s, main thread ${f.mainUsPerReading.toFixed(2)}${kind === "ingest" ? ` + store worker ${f.workerUsPerReading.toFixed(2)}` : ""} µs/reading, process CPU ${f.cpuUsPerReading.toFixed(2)} µs/reading (${total.toLocaleString("en")} queued by ${publishers} publishers in ${pub.ms} ms)`);
         }
       }
       const med = (rs: PhaseFigures[]): PhaseFigures => ({
         rate: median(rs.map((r) => r.rate)),
         cpuUsPerReading: median(rs.map((r) => r.cpuUsPerReading)),
         mainUsPerReading: median(rs.map((r) => r.mainUsPerReading)),
+        workerUsPerReading: median(rs.map((r) => r.workerUsPerReading)),
       });
       const bare = med(bareRounds);
       const ingest = med(ingestRounds);
@@ -219,7 +224,7 @@ export function formatIngestBench(r: IngestBenchResult): string {
   for (const d of r.drain) {
     lines.push(
       `  QoS ${d.qos}: bare JSON.parse subscriber ${n(d.bare.rate)}/s (main ${d.bare.mainUsPerReading.toFixed(2)} µs, CPU ${d.bare.cpuUsPerReading.toFixed(2)} µs per reading)` +
-        `; ingest validate + state + SQLite ${n(d.ingest.rate)}/s (main ${d.ingest.mainUsPerReading.toFixed(2)} µs, CPU ${d.ingest.cpuUsPerReading.toFixed(2)} µs)` +
+        `; ingest validate + state + SQLite ${n(d.ingest.rate)}/s (main ${d.ingest.mainUsPerReading.toFixed(2)} µs, store worker ${d.ingest.workerUsPerReading.toFixed(2)} µs, CPU ${d.ingest.cpuUsPerReading.toFixed(2)} µs)` +
         `; ratio ${d.ratio.toFixed(2)} by rate, ${d.mainThreadRatio.toFixed(2)} by main-thread time`,
     );
   }

@@ -44,7 +44,11 @@ export interface DeviceView {
   rejected: RejectionLog;
 }
 
-export type ReadingVerdict = { accepted: true; duplicate: boolean; gap: number; restart: boolean };
+export type ReadingVerdict = Readonly<{ accepted: true; duplicate: boolean; gap: number; restart: boolean }>;
+
+/** the two common verdicts, shared: no object per reading */
+const IN_ORDER: ReadingVerdict = Object.freeze({ accepted: true, duplicate: false, gap: 0, restart: false });
+const DUPLICATE: ReadingVerdict = Object.freeze({ accepted: true, duplicate: true, gap: 0, restart: false });
 
 export type ApplyOutcome =
   | { kind: "reading"; device: DeviceView; reading: Reading; verdict: ReadingVerdict }
@@ -100,25 +104,28 @@ class SeqWindow {
     this.bits.fill(0);
     this.max = -1;
   }
-  /** returns "new", "duplicate", "late" (fills a gap) or "old" (too old to tell) plus the gap opened */
-  add(seq: number): { kind: "new" | "duplicate" | "late" | "old"; gap: number } {
+  /** the gap the last add() of a "new" seq opened */
+  gap = 0;
+  /** returns "new", "duplicate", "late" (fills a gap) or "old" (too old to tell); `gap` holds the gap opened */
+  add(seq: number): "new" | "duplicate" | "late" | "old" {
+    this.gap = 0;
     if (this.max < 0) {
       this.max = seq;
       this.bits[seq % SEQ_WINDOW] = 1;
-      return { kind: "new", gap: 0 };
+      return "new";
     }
     if (seq > this.max) {
-      const gap = seq - this.max - 1;
+      this.gap = seq - this.max - 1;
       if (seq - this.max >= SEQ_WINDOW) this.bits.fill(0);
       else for (let s = this.max + 1; s < seq; s++) this.bits[s % SEQ_WINDOW] = 0;
       this.bits[seq % SEQ_WINDOW] = 1;
       this.max = seq;
-      return { kind: "new", gap };
+      return "new";
     }
-    if (this.max - seq >= SEQ_WINDOW) return { kind: "old", gap: 0 };
-    if (this.bits[seq % SEQ_WINDOW]) return { kind: "duplicate", gap: 0 };
+    if (this.max - seq >= SEQ_WINDOW) return "old";
+    if (this.bits[seq % SEQ_WINDOW]) return "duplicate";
     this.bits[seq % SEQ_WINDOW] = 1;
-    return { kind: "late", gap: 0 };
+    return "late";
   }
 }
 
@@ -215,22 +222,24 @@ export class FleetState {
     const bootChange = this.noteBoot(rec, r.boot, false);
     if (bootChange === "earlier") {
       v.late++;
-      return this.count(v, r, now, { accepted: true, duplicate: false, gap: 0, restart: false }, false);
+      return this.count(v, r, now, IN_ORDER, false);
     }
     const seen = rec.window.add(r.seq);
-    if (seen.kind === "duplicate") {
+    const gap = rec.window.gap;
+    if (seen === "duplicate") {
       v.duplicates++;
-      return { accepted: true, duplicate: true, gap: 0, restart: false };
+      return DUPLICATE;
     }
-    if (seen.kind === "late") {
+    if (seen === "late") {
       v.late++;
       if (v.gaps > 0) v.gaps--;
     }
-    if (seen.kind === "old") v.late++;
-    v.gaps += seen.gap;
-    const newest = seen.kind === "new";
+    if (seen === "old") v.late++;
+    v.gaps += gap;
+    const newest = seen === "new";
     if (newest) v.seq = r.seq;
-    return this.count(v, r, now, { accepted: true, duplicate: false, gap: seen.gap, restart: bootChange === "restart" }, newest);
+    const verdict = gap === 0 && bootChange !== "restart" ? IN_ORDER : { accepted: true as const, duplicate: false, gap, restart: bootChange === "restart" };
+    return this.count(v, r, now, verdict, newest);
   }
 
   private count(v: DeviceView, r: Reading, now: number, verdict: ReadingVerdict, newest: boolean): ReadingVerdict {

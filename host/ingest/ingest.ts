@@ -73,7 +73,8 @@ export class IngestPipeline {
         this.accepted++;
         this.store?.add(out.reading, now);
         if (!retained) this.store?.noteSeen(out.device.id, now);
-        this.emit({ kind: "reading", device: out.device, reading: out.reading, receivedAt: now });
+        // no event object per reading when nobody listens (the store-only ingest at full rate)
+        if (this.listeners.length > 0) this.emit({ kind: "reading", device: out.device, reading: out.reading, receivedAt: now });
         break;
       case "status":
         this.store?.setStatus(out.device.id, out.device.online === true, now);

@@ -23,10 +23,11 @@ export class SeqDedup {
   }
 
   /**
-   * Marks in `keep` the rows whose (device, boot, seq) is not stored yet (the first of repeats within the
-   * batch) and records their seqs as stored. `keys` maps the batch's device index to the device key.
+   * The rows whose (device, boot, seq) is not stored yet (the first of repeats within the batch), device by
+   * device (consecutive inserts then land on the same pages), and records their seqs as stored. `keys` maps
+   * the batch's device index to the device key.
    */
-  select(rows: PackedRows, keys: number[], keep: Uint8Array): void {
+  select(rows: PackedRows, keys: number[]): number[] {
     const groups = new Map<number, Map<number, number[]>>();
     for (let i = 0; i < rows.n; i++) {
       const d = rows.device[i];
@@ -37,10 +38,12 @@ export class SeqDedup {
       if (idx) idx.push(i);
       else byBoot.set(boot, [i]);
     }
+    const keep: number[] = [];
     for (const [d, byBoot] of groups) for (const [boot, idx] of byBoot) this.selectGroup(rows, keys[d], boot, idx, keep);
+    return keep;
   }
 
-  private selectGroup(rows: PackedRows, key: number, boot: number, idx: number[], keep: Uint8Array): void {
+  private selectGroup(rows: PackedRows, key: number, boot: number, idx: number[], keep: number[]): void {
     let min = Infinity;
     let max = -Infinity;
     for (const i of idx) {
@@ -54,7 +57,7 @@ export class SeqDedup {
       const seq = rows.nums[i * NUMS_PER_ROW + 1];
       if (covers(ranges, seq) || added.has(seq)) continue;
       added.add(seq);
-      keep[i] = 1;
+      keep.push(i);
     }
     if (added.size === 0) return;
     for (const [lo] of ranges) this.drop.run(key, boot, lo);

@@ -138,11 +138,8 @@ export class StoreWriter {
     this.insertBatch = db.transaction((rows: PackedRows, seen: [string, number][]) => {
       let inserted = 0;
       const keys = rows.ids.map((id) => this.keyOf(id));
-      const keep = new Uint8Array(rows.n);
-      this.dedup.select(rows, keys, keep);
       const params: unknown[] = [];
-      for (let i = 0; i < rows.n; i++) {
-        if (keep[i] === 0) continue;
+      for (const i of this.dedup.select(rows, keys)) {
         pushRowParams(params, rows, keys, i);
         if (params.length === ROWS_PER_INSERT * PARAMS_PER_ROW) {
           inserted += this.insertMany.run(params).changes;

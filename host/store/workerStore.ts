@@ -1,6 +1,7 @@
 // A store whose writes run on a worker thread (its own SQLite connection), so the MQTT thread only
 // validates and queues: SQLite inserts cost several µs per row, more than MQTT.js's own work per message.
 // Queries read through a second connection on this thread (WAL lets readers and the writer overlap).
+import type { EventLoopUtilization } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 import type { Info } from "../../firmware/contract";
 import { openDatabase } from "./openDatabase";
@@ -36,6 +37,11 @@ export class WorkerStore extends BatchingStore {
     await store.settle();
     if (store.dead) throw store.dead;
     return store;
+  }
+
+  /** The worker's event-loop utilisation (busy vs idle time), for benchmarks: pass an earlier value to get the delta. */
+  workerUtilization(since?: EventLoopUtilization): EventLoopUtilization {
+    return this.worker.performance.eventLoopUtilization(since);
   }
 
   private post(m: StoreRequest): void {
