@@ -109,7 +109,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     throw new Error(`cannot listen on ${host}:${opts.port}: ${(e as Error).message}`);
   }
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
-  if (isLoopback(host)) ctx.allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  // the address listened on is allowed too (127.0.0.2 is loopback as well)
+  if (isLoopback(host)) ctx.allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, new URL(url).host]);
   return {
     url,
     port,

@@ -53,6 +53,20 @@ describe("espdht dashboard", () => {
     expect(await run.done).toBe(0);
   });
 
+  // the Host allowlist (DNS-rebinding guard) named only 127.0.0.1, localhost and [::1]: every request got a 403
+  it("serves the page on another loopback address the user chose (--host 127.0.0.2)", async () => {
+    const run = runCli(["dashboard", "--host", "127.0.0.2", "--port", "0"], env);
+    try {
+      await until(() => /http:\/\/127\.0\.0\.2:\d+\//.test(run.stdout()), 30_000, "the URL");
+      const url = /http:\/\/127\.0\.0\.2:\d+\//.exec(run.stdout())![0];
+      expect((await fetch(url)).status).toBe(200);
+      expect((await fetch(new URL("/api/state", url))).status).toBe(200);
+    } finally {
+      run.child.kill("SIGINT");
+    }
+    expect(await run.done).toBe(0);
+  });
+
   it("fails clearly when a port the user chose is taken", async () => {
     const taken = (blocker?.address() as net.AddressInfo | undefined)?.port ?? 8080;
     const run = runCli(["dashboard", "--port", String(taken)], env);
