@@ -35,6 +35,8 @@ export function buildValidCommand(req: CommandRequest, id = newCommandId()): Com
   if (req.target !== GROUP_SEGMENT && !isValidDeviceId(req.target)) {
     throw new CommandError(`'${req.target}' is not a device id (letters, digits, - and _, up to 64) nor '${GROUP_SEGMENT}'`);
   }
+  const keys = Object.keys(req.set ?? {});
+  if (req.op !== "set" && keys.length) throw new CommandError(`'${req.op}' takes no settings (got ${keys.join(", ")}); did you mean 'set'?`);
   const wire = { ...(req.set ?? {}), id, op: req.op };
   const v = validateCommand(wire);
   if (!v.ok) throw new CommandError(v.error);

@@ -51,4 +51,10 @@ describe("command building", () => {
     expect(() => buildValidCommand({ target: "a/b", op: "read" })).toThrow(/not a device id/);
     expect(() => parseSettingArgs(["=3"])).toThrow(/not key=value/);
   });
+
+  // 'espdht send dev read interval=30' (meant: set) sent a plain read and the setting vanished unnoticed
+  it("refuses settings with an op other than set, naming them", () => {
+    expect(() => buildValidCommand({ target: "sim-a", op: "read", set: { interval: 30 } })).toThrow("'read' takes no settings (got interval); did you mean 'set'?");
+    expect(buildValidCommand({ target: "sim-a", op: "ping", set: {} }, "x3")).toEqual({ id: "x3", op: "ping" });
+  });
 });
