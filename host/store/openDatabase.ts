@@ -65,7 +65,7 @@ const tableExists = (db: Database.Database, name: string) =>
   db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 
 /**
- * Upgrades an older store in one transaction, keeping every reading: schema 1 (text device ids in a
+ * Upgrades an older store (inside the caller's transaction), keeping every reading: schema 1 (text device ids in a
  * `readings` table) or schema 2 (reading_rows keyed by (device, boot, seq) with a time index).
  */
 function migrate(db: Database.Database, version: number, log: (m: string) => void): void {
@@ -77,26 +77,24 @@ function migrate(db: Database.Database, version: number, log: (m: string) => voi
   }
   const { n } = db.prepare(`SELECT count(*) AS n FROM ${v1 ? "readings" : "reading_rows"}`).get() as { n: number };
   log(`espdht: upgrading the store to schema ${SCHEMA_VERSION} (${n.toLocaleString("en")} readings kept)...`);
-  db.transaction(() => {
-    if (v1) db.exec("ALTER TABLE readings RENAME TO readings_v1;");
-    if (v2) db.exec("DROP VIEW IF EXISTS readings; ALTER TABLE reading_rows RENAME TO reading_rows_v2; DROP INDEX IF EXISTS reading_rows_by_time;");
-    db.exec(SCHEMA);
-    if (v1) {
-      db.exec(`
-        INSERT OR IGNORE INTO device_keys (id) SELECT DISTINCT device FROM readings_v1;
-        INSERT OR IGNORE INTO reading_rows (device, t, boot, seq, lag, up, temperature, humidity, error)
-          SELECT k.key, o.t, o.boot, o.seq, CASE WHEN o.ts IS NULL THEN NULL ELSE o.received - o.t END, o.up, o.temperature, o.humidity, o.error
-            FROM readings_v1 o JOIN device_keys k ON k.id = o.device;
-        DROP TABLE readings_v1;`);
-    }
-    if (v2) {
-      db.exec(`
-        INSERT OR IGNORE INTO reading_rows (device, t, boot, seq, lag, up, temperature, humidity, error)
-          SELECT device, t, boot, seq, lag, up, temperature, humidity, error FROM reading_rows_v2;
-        DROP TABLE reading_rows_v2;`);
-    }
-    db.exec(RANGES_FROM_ROWS);
-  })();
+  if (v1) db.exec("ALTER TABLE readings RENAME TO readings_v1;");
+  if (v2) db.exec("DROP VIEW IF EXISTS readings; ALTER TABLE reading_rows RENAME TO reading_rows_v2; DROP INDEX IF EXISTS reading_rows_by_time;");
+  db.exec(SCHEMA);
+  if (v1) {
+    db.exec(`
+      INSERT OR IGNORE INTO device_keys (id) SELECT DISTINCT device FROM readings_v1;
+      INSERT OR IGNORE INTO reading_rows (device, t, boot, seq, lag, up, temperature, humidity, error)
+        SELECT k.key, o.t, o.boot, o.seq, CASE WHEN o.ts IS NULL THEN NULL ELSE o.received - o.t END, o.up, o.temperature, o.humidity, o.error
+          FROM readings_v1 o JOIN device_keys k ON k.id = o.device;
+      DROP TABLE readings_v1;`);
+  }
+  if (v2) {
+    db.exec(`
+      INSERT OR IGNORE INTO reading_rows (device, t, boot, seq, lag, up, temperature, humidity, error)
+        SELECT device, t, boot, seq, lag, up, temperature, humidity, error FROM reading_rows_v2;
+      DROP TABLE reading_rows_v2;`);
+  }
+  db.exec(RANGES_FROM_ROWS);
 }
 
 /** `dir` is the data folder; ":memory:" opens a throwaway store for tests. */
@@ -111,13 +109,22 @@ export function openDatabase(dir: string, log: (m: string) => void = (m) => proc
   // WAL + NORMAL survives app crashes; only a power cut may lose the last committed batch
   db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
-  const version = db.pragma("user_version", { simple: true }) as number;
-  if (version < SCHEMA_VERSION) {
-    migrate(db, version, log);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  } else if (version > SCHEMA_VERSION) {
-    db.close();
-    throw new Error(`${file}: store schema ${version} is newer than this espdht understands (${SCHEMA_VERSION}); update espdht`);
+  const readVersion = () => db.pragma("user_version", { simple: true }) as number;
+  if (readVersion() !== SCHEMA_VERSION) {
+    try {
+      // one IMMEDIATE transaction: another process opening the same old store waits, then finds it upgraded
+      db.transaction(() => {
+        const version = readVersion();
+        if (version > SCHEMA_VERSION) throw new Error(`${file}: store schema ${version} is newer than this espdht understands (${SCHEMA_VERSION}); update espdht`);
+        if (version < SCHEMA_VERSION) {
+          migrate(db, version, log);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }
+      }).immediate();
+    } catch (e) {
+      db.close();
+      throw e;
+    }
   }
   return db;
 }
