@@ -112,26 +112,23 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
 
   /** E.reboot() / ESP32.reboot(): dark for a moment, then a cold boot that runs the saved code. */
   reboot(): void {
-    this.teardown(true);
-    this.state = "rebooting";
-    this.clearPendingBoot();
-    this.pendingBoot = setTimeout(() => {
-      this.pendingBoot = null;
-      this.clock.reset();
-      this.boot("reboot", false);
-    }, this.spec.rebootMs ?? 600);
+    this.powerCycle("reboot", this.spec.rebootMs ?? 600);
   }
 
   /** ESP32.deepSleep(us): off for that long, then a full boot. */
   deepSleep(us: number): void {
+    this.powerCycle("deepsleep", Math.max(0, us / 1000));
+  }
+
+  private powerCycle(reason: "reboot" | "deepsleep", darkMs: number): void {
     this.teardown(true);
     this.state = "rebooting";
     this.clearPendingBoot();
     this.pendingBoot = setTimeout(() => {
       this.pendingBoot = null;
       this.clock.reset();
-      this.boot("deepsleep", false);
-    }, Math.max(0, us / 1000));
+      this.boot(reason, false);
+    }, darkMs);
   }
 
   /** Console `reset()`: a fresh interpreter without the saved code (runs after the current code). */

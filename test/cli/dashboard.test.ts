@@ -5,20 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../support/brokers";
 import { exposureWarning } from "../../cli/commands/dashboard";
 import { runCli, tempUserEnv } from "../support/runCli";
+import { until } from "../support/until";
 
 const ROOT = "espdht/dashcli";
 let broker: RunningBroker;
 let env: NodeJS.ProcessEnv;
 let dir: string;
 let blocker: net.Server | null = null;
-
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > deadline ? reject(new Error(`timed out: ${what}`)) : setTimeout(tick, 50));
-    tick();
-  });
-}
 
 beforeAll(async () => {
   broker = await startMosquitto();

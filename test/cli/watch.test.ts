@@ -7,6 +7,7 @@ import { runCli, tempUserEnv } from "../support/runCli";
 import { FleetState } from "../../host/ingest/deviceState";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
 import { formatAge, renderWatchTable } from "../../host/terminal/watchTable";
+import { until } from "../support/until";
 
 const ROOT = "espdht/watchtest";
 let broker: RunningBroker;
@@ -16,13 +17,6 @@ let dev: MqttClient;
 
 function reading(seq: number) {
   return JSON.stringify({ v: 1, id: "sim-w1", boot: 3, seq, up: seq * 2000, ts: null, temperature: 21.25, humidity: 44.5 });
-}
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > deadline ? reject(new Error(`timed out: ${what}`)) : setTimeout(tick, 25));
-    tick();
-  });
 }
 
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import { dashboardClientId } from "../../../host/ingest/dashboardClientId";
 import { openDatabase } from "../../../host/store/openDatabase";
 import { ReadingStore } from "../../../host/store/readingStore";
 import { countReadings } from "../../../host/store/historyQueries";
+import { until } from "../../support/until";
 
 const ROOT = "espdht/itest";
 let broker: RunningBroker;
@@ -37,17 +38,6 @@ async function device(id: string, will = true): Promise<MqttClient> {
 }
 function reading(id: string, seq: number, boot = 1) {
   return JSON.stringify({ v: 1, id, boot, seq, up: seq * 2000, ts: Date.now(), temperature: 20 + seq / 100, humidity: 45 });
-}
-function until(cond: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (cond()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
 }
 
 describe("MqttIngest against Mosquitto", () => {

@@ -14,6 +14,7 @@ import { WorkerStore } from "../../../host/store/workerStore";
 import { countReadings } from "../../../host/store/historyQueries";
 import { ReplyWaiter } from "../../../host/commands/replyWaiter";
 import { sendCommand } from "../../../host/commands/sendCommand";
+import { until } from "../../support/until";
 
 const ROOT = "espdht/e2e";
 let broker: RunningBroker;
@@ -22,14 +23,6 @@ let ingest: MqttIngest;
 let store: WorkerStore;
 let commander: MqttClient;
 let dir: string;
-
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (cond() ? resolve() : Date.now() > deadline ? reject(new Error(`timed out: ${what}`)) : setTimeout(tick, 50));
-    tick();
-  });
-}
 
 beforeAll(async () => {
   broker = await startMosquitto();
