@@ -1,7 +1,7 @@
 // MQTT 3.1.1 packet shapes and the encoder (packet -> bytes). The decoder lives in decoder.ts.
 // The device builds its few packets from frame() and connectPacket() directly; encode() (every packet type,
 // for tests and Node tools) is made of the same pieces, so the fixtures check the device's bytes too.
-import type { Will } from "./types";
+import type { MqttClientOptions } from "./types";
 import { utf8Encode } from "./utf8";
 
 export const enum PacketType {
@@ -9,14 +9,9 @@ export const enum PacketType {
   Subscribe, Suback, Unsubscribe, Unsuback, Pingreq, Pingresp, Disconnect,
 }
 
-export interface ConnectPacket {
+/** CONNECT carries the session options of the client. */
+export interface ConnectPacket extends Pick<MqttClientOptions, "clientId" | "clean" | "keepalive" | "username" | "password" | "will"> {
   type: PacketType.Connect;
-  clientId: string;
-  clean: boolean;
-  keepalive: number;
-  username?: string | null;
-  password?: string | null;
-  will?: Will | null;
 }
 /** Fields that only the client reads end in `_`: the build shortens those names in the artifact. */
 export interface ConnackPacket {
