@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { ESPRUINO_BUILTIN_MODULES } from "./espruinoPlatform";
 import { checkBundleText, checkSource, formatViolations, Violation } from "./espruinoSyntaxCheck";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -12,11 +13,6 @@ export const FIRMWARE_OUT = path.join(REPO_ROOT, "dist", "firmware.js");
 export const FIRMWARE_DEBUG_OUT = path.join(REPO_ROOT, "dist", "firmware.debug.js");
 /** Minified bundle budget (issue 3): at most 12 KB; the aim is 8 KB. */
 export const SIZE_BUDGET_BYTES = 12 * 1024;
-
-/** Modules compiled into the ESP32 Espruino build (ESPRUINO.md section 8): resolved on the device, never bundled. */
-export const ESPRUINO_BUILTIN_MODULES = [
-  "Wifi", "ESP32", "net", "dgram", "http", "tls", "crypto", "TelnetServer", "Storage", "Flash", "fs", "neopixel", "heatshrink",
-];
 
 /** Syntax esbuild must reject instead of lowering into something Espruino cannot run (ESPRUINO.md section 2). */
 const UNSUPPORTED: Record<string, boolean> = {

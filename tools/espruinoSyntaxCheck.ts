@@ -1,6 +1,7 @@
-// Fails the firmware build on syntax and APIs the Espruino interpreter cannot run (ESPRUINO.md section 1),
+// Fails the firmware build on syntax and APIs the Espruino interpreter cannot run (docs/espruino.md),
 // checked over the TypeScript source AST and, for what esbuild may inject, over the bundle text.
 import ts from "typescript";
+import { ESPRUINO_GLOBALS, MISSING_GLOBALS, MISSING_PROTOTYPE_METHODS, MISSING_STATIC_MEMBERS } from "./espruinoPlatform";
 
 export interface Violation {
   file: string;
@@ -15,21 +16,12 @@ const RESERVED = new Set(
     "package protected interface private public null true false").split(" "),
 );
 
-/** Globals Espruino does not have. */
-const MISSING_GLOBALS = new Set(["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Proxy", "BigInt", "Reflect"]);
-
-/** `Object.member` pairs Espruino lacks, and method names it lacks on any object. */
-const MISSING_MEMBERS = new Set([
-  "Array.from", "Array.of", "Math.trunc", "Math.sign", "Number.isInteger", "Number.isFinite", "Number.isNaN", "Object.freeze",
-  "Object.fromEntries", "Promise.race", "Promise.allSettled", "Promise.any", "String.raw",
-]);
-const MISSING_METHODS = new Set(["finally", "flat", "flatMap"]);
-
+const MISSING_GLOBAL_NAMES = new Set(MISSING_GLOBALS);
+const MISSING_MEMBERS = new Set(MISSING_STATIC_MEMBERS);
+/** method names checked on any object: the type is unknown to a syntax check */
+const MISSING_METHODS = new Set(MISSING_PROTOTYPE_METHODS.map((m) => m.slice(m.lastIndexOf(".") + 1)));
 /** Espruino globals: only the Espruino HAL and the entry may name them (DESIGN.md: one place). */
-const ESPRUINO_GLOBALS = new Set([
-  "require", "E", "getTime", "setTime", "setWatch", "clearWatch", "pinMode", "digitalWrite", "digitalRead", "getSerial",
-  "process", "ESP32", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "load", "reset", "save",
-]);
+const ESPRUINO_GLOBAL_NAMES = new Set(ESPRUINO_GLOBALS);
 
 /** Bundle text that means esbuild injected a helper Espruino cannot run, or the bundle has module glue. */
 export const FORBIDDEN_BUNDLE_TEXT: [RegExp, string][] = [
@@ -166,8 +158,8 @@ function checkIdentifier(id: ts.Identifier, report: Report, opts: CheckOptions):
   if (!isReference(id)) return;
   const p = id.parent;
   const isDeclName = (ts.isVariableDeclaration(p) || ts.isFunctionDeclaration(p) || ts.isClassDeclaration(p) || ts.isParameter(p)) && p.name === id;
-  if (MISSING_GLOBALS.has(id.text) && !isDeclName) report(id, "missing-global", id.text + " does not exist on Espruino");
-  if (!opts.mayUseEspruinoGlobals && ESPRUINO_GLOBALS.has(id.text) && !isDeclName && !ts.isShorthandPropertyAssignment(p)) {
+  if (MISSING_GLOBAL_NAMES.has(id.text) && !isDeclName) report(id, "missing-global", id.text + " does not exist on Espruino");
+  if (!opts.mayUseEspruinoGlobals && ESPRUINO_GLOBAL_NAMES.has(id.text) && !isDeclName && !ts.isShorthandPropertyAssignment(p)) {
     report(id, "espruino-global", id.text + " is an Espruino global: only firmware/hal/espruino.ts and firmware/main.ts may name it (use the HAL)");
   }
 }

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
-import { ESPRUINO_BUILTIN_MODULES } from "../../tools/buildFirmware";
+import { ESPRUINO_BUILTIN_MODULES } from "../../tools/espruinoPlatform";
 
 /**
  * Writes the local board description the CLI needs to package offline: the ESP32 build's built-in modules,
@@ -53,7 +53,7 @@ export function cliArgs(req: UploadRequest): string[] {
 
 /** Known failure lines of the CLI, mapped to what the user should hear. */
 const FAILURES: [RegExp, (m: RegExpMatchArray) => string][] = [
-  [/Module (\S+) not found/, (m) => `packaging failed: module '${m[1]}' is not built into the ESP32 firmware (ESPRUINO_BUILTIN_MODULES in tools/buildFirmware.ts)`],
+  [/Module (\S+) not found/, (m) => `packaging failed: module '${m[1]}' is not built into the ESP32 firmware (ESPRUINO_BUILTIN_MODULES in tools/espruinoPlatform.ts)`],
   [/Unable to connect/, () => "could not connect to the board"],
   [/ECONNREFUSED/, () => "connection refused: nothing listens there (is the board or 'espdht sim --console' running?)"],
   [/EHOSTUNREACH|ETIMEDOUT|ENOTFOUND/, () => "the board's address cannot be reached"],

@@ -1,17 +1,10 @@
 // The vm context a board's code runs in: only Espruino's globals. Builtins the Espruino interpreter lacks
-// (ESPRUINO.md section 1) are removed, so firmware that leans on them fails here as it would on the device.
+// (tools/espruinoPlatform.ts) are removed, so firmware that leans on them fails here as it would on the device.
 import vm from "node:vm";
-
-/** Globals and members Espruino 2v29 does not have. */
-const MISSING_ON_ESPRUINO = [
-  "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry", "Symbol", "Proxy", "Reflect", "BigInt",
-  "BigInt64Array", "BigUint64Array", "Intl", "WebAssembly", "SharedArrayBuffer", "Atomics", "AggregateError",
-  "Array.from", "Math.trunc", "Number.isInteger", "Object.freeze", "Array.prototype.flat", "Array.prototype.flatMap",
-  "Promise.prototype.finally", "Promise.race", "Promise.allSettled", "Promise.any",
-];
+import { missingOnEspruino } from "../../tools/espruinoPlatform";
 
 const PRELUDE = `(function (nowMs, random) {
-  ${MISSING_ON_ESPRUINO.map((n) => `delete ${n.includes(".") ? n : "globalThis." + n};`).join(" ")}
+  ${missingOnEspruino().map((n) => `delete ${n.includes(".") ? n : "globalThis." + n};`).join(" ")}
   var RealDate = Date;
   class EspruinoDate extends RealDate {
     constructor(a, b, c, d, e, f, g) {

@@ -1,6 +1,7 @@
 // `require()` on the virtual ESP32: the built-in modules the firmware may use, each wrapped so an
 // unemulated member throws, naming it. Built-ins we do not emulate and unknown modules throw too.
 import { createHash } from "node:crypto";
+import { ESPRUINO_BUILTIN_MODULES } from "../../tools/espruinoPlatform";
 import { flattenToBytes } from "./eightBit";
 import { notEmulated, strict } from "./notEmulated";
 import { netModule, NetworkHost, tlsModule } from "./network";
@@ -8,9 +9,6 @@ import type { Realm } from "./realm";
 import { realmBytes } from "./realm";
 import { storageModule, VirtualFlash } from "./storage";
 import type { WifiRadio } from "./wifi";
-
-/** Modules compiled into the ESP32 Espruino build (ESPRUINO.md section 8). */
-export const ESP32_BUILTIN_MODULES = ["Wifi", "ESP32", "net", "dgram", "http", "tls", "crypto", "TelnetServer", "Storage", "Flash", "fs", "neopixel", "heatshrink"];
 
 export interface ModuleHost {
   radio: WifiRadio;
@@ -77,7 +75,7 @@ export function createRequire(host: ModuleHost): (name: unknown) => unknown {
     if (cache[n]) return cache[n];
     const factory = make[n];
     if (!factory) {
-      if (ESP32_BUILTIN_MODULES.indexOf(n) >= 0) notEmulated(`require("${n}")`);
+      if (ESPRUINO_BUILTIN_MODULES.indexOf(n) >= 0) notEmulated(`require("${n}")`);
       notEmulated(`require("${n}")`, "not a built-in module of the ESP32 build");
     }
     cache[n] = strict(n, factory());

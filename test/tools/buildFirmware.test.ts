@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as esbuild from "esbuild";
-import { esbuildOptions, ESPRUINO_BUILTIN_MODULES, MANGLED_PROPS, mangledNamesUsedAsStrings } from "../../tools/buildFirmware";
+import { esbuildOptions, MANGLED_PROPS, mangledNamesUsedAsStrings } from "../../tools/buildFirmware";
+import { ESPRUINO_BUILTIN_MODULES } from "../../tools/espruinoPlatform";
 import { checkBundleText } from "../../tools/espruinoSyntaxCheck";
 
 /** Bundles a fixture with the device build's esbuild options. */
