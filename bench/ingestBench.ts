@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import mqtt from "mqtt";
-import { startMosquitto, RunningBroker } from "../test/support/brokers";
+import { startMosquitto, LocalMosquitto } from "../host/broker/mosquitto";
 import { MqttIngest } from "../host/ingest/ingest";
 import { WorkerStore } from "../host/store/workerStore";
 import { everyDeviceFilter } from "../firmware/contract";
@@ -57,14 +57,14 @@ const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
 const rss = () => process.memoryUsage().rss;
 
 /** Establishes a persistent session for `clientId` (so the broker queues for it), then disconnects. */
-async function primeSession(broker: RunningBroker, clientId: string): Promise<void> {
+async function primeSession(broker: LocalMosquitto, clientId: string): Promise<void> {
   const c = await mqtt.connectAsync(broker.url, { clientId, clean: false, reconnectPeriod: 0 });
   await c.subscribeAsync(everyDeviceFilter(ROOT, "reading"), { qos: 1 });
   await c.endAsync();
 }
 
 /** Bare subscriber: resumes the session and only JSON-parses until `count` messages arrived. */
-async function drainBare(broker: RunningBroker, clientId: string, count: number): Promise<number> {
+async function drainBare(broker: LocalMosquitto, clientId: string, count: number): Promise<number> {
   let n = 0;
   // timed from before the connect, like the ingest
   const started = performance.now();
@@ -82,7 +82,7 @@ async function drainBare(broker: RunningBroker, clientId: string, count: number)
 }
 
 /** Opens the store (not timed: a dashboard opens it once), then measures the drain. */
-async function measureIngest(broker: RunningBroker, clientId: string, count: number, dir: string): Promise<PhaseFigures> {
+async function measureIngest(broker: LocalMosquitto, clientId: string, count: number, dir: string): Promise<PhaseFigures> {
   const store = await WorkerStore.open(dir);
   try {
     return await measure(count, () => drainIngest(broker, clientId, count, store), store);
@@ -92,7 +92,7 @@ async function measureIngest(broker: RunningBroker, clientId: string, count: num
 }
 
 /** Our ingest (validation, fleet state, SQLite store on its worker): resumes the session until `count` are stored. */
-async function drainIngest(broker: RunningBroker, clientId: string, count: number, store: WorkerStore): Promise<number> {
+async function drainIngest(broker: LocalMosquitto, clientId: string, count: number, store: WorkerStore): Promise<number> {
   const started = performance.now();
   const ingest = await MqttIngest.start({ broker: { url: broker.url, username: null, password: null, ca: null }, root: ROOT, clientId, clean: false, store, log: () => {} });
   await new Promise<void>((resolve) => {
@@ -213,7 +213,7 @@ export async function runIngestBench(opts: IngestBenchOptions = {}): Promise<Ing
     const page = (opts.pageRate ?? 0) > 0 ? await runPageBench({ rate: opts.pageRate, log }) : null;
     return { count: total, drain, sustained, rssBeforeMb: mb(rssBefore), rssAfterMb: mb(rssAfter), page };
   } finally {
-    await broker.stop();
+    await broker.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { startMosquitto } from "../test/support/brokers";
+import { startMosquitto } from "../host/broker/mosquitto";
 import { startDashboard } from "../host/dashboard/startDashboard";
 import { publishReadings } from "./ingestPublisherProcess";
 
@@ -104,7 +104,7 @@ export async function runPageBench(opts: PageBenchOptions = {}): Promise<PageBen
   } finally {
     await browser.close();
     await dash.close();
-    await broker.stop();
+    await broker.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
-import { startAedes, startMosquitto, RunningBroker } from "../test/support/brokers";
+import { startEmbeddedBroker } from "../host/broker/embeddedBroker";
+import { startMosquitto } from "../host/broker/mosquitto";
 import { FIRMWARE_OUT } from "../tools/buildFirmware";
 import { startFleet } from "../sim/fleet/fleet";
 
@@ -19,7 +20,7 @@ export interface SimBenchOptions {
   warmup?: number;
   /** the firmware bundle (default dist/firmware.js), copied once so every step runs the same bytes */
   firmwareFile?: string;
-  /** mosquitto runs in its own process (default); aedes shares this one */
+  /** mosquitto runs in its own process (default); aedes (the embedded broker) shares this one */
   broker?: "mosquitto" | "aedes";
   log?: (m: string) => void;
 }
@@ -84,9 +85,9 @@ interface StepSettings {
   firmwareFile: string;
 }
 
-async function runStep(broker: RunningBroker, boards: number, o: StepSettings, baseline: number, log: (m: string) => void): Promise<SimStepFigures> {
+async function runStep(brokerUrl: string, boards: number, o: StepSettings, baseline: number, log: (m: string) => void): Promise<SimStepFigures> {
   const fleet = await startFleet({
-    broker: broker.url, root: `espdht/bench-${boards}`, devices: boards, interval: INTERVAL_S, model: "dht22", pin: 4,
+    broker: brokerUrl, root: `espdht/bench-${boards}`, devices: boards, interval: INTERVAL_S, model: "dht22", pin: 4,
     seed: `bench-${boards}`, dataDir: null, firmwareFile: o.firmwareFile, log,
   });
   const lastAt = new Array<number>(boards).fill(0);
@@ -172,7 +173,7 @@ export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchR
   const o: StepSettings = { seconds: opts.seconds ?? 20, warmup: opts.warmup ?? 8, firmwareFile };
   const steps = opts.steps ?? [100, 250, 500, 1000];
   const kind = opts.broker ?? "mosquitto";
-  const broker = kind === "aedes" ? await startAedes() : await startMosquitto(["max_inflight_messages 20"]);
+  const broker = kind === "aedes" ? await startEmbeddedBroker({ port: 0 }) : await startMosquitto(["max_inflight_messages 20"]);
   // warm the code paths (compiled firmware, modules) with one board, so the baseline holds what every run needs
   const warm = await startFleet({ broker: broker.url, root: "espdht/bench-warm", devices: 1, interval: INTERVAL_S, model: "dht22", pin: 4, seed: "warm", dataDir: null, firmwareFile, log });
   await sleep(3000);
@@ -183,14 +184,14 @@ export async function runSimBench(opts: SimBenchOptions = {}): Promise<SimBenchR
   try {
     for (const n of steps) {
       log(`  ${n} boards ...`);
-      const f = await runStep(broker, n, o, baseline, log);
+      const f = await runStep(broker.url, n, o, baseline, log);
       results.push(f);
       log(`  ${n} boards: ${f.keptUp ? "kept up" : "FELL BEHIND"}; on-time ${f.onTimeRatio}, lateness p99 ${f.latenessP99Ms} ms, loop lag p99 ${f.loopLagP99Ms} ms, RSS ${f.rssMb} MB, CPU ${f.cpuPercent}%, GC ${f.gcMs} ms (max pause ${f.gcMaxPauseMs} ms), load ${f.loadAverage}`);
       await settleMemory();
       if (!f.keptUp && n !== steps[steps.length - 1]) log("  (continuing to show how it degrades)");
     }
   } finally {
-    await broker.stop();
+    await broker.close();
     fs.rmSync(snapshotDir, { recursive: true, force: true });
   }
   return { broker: kind, baselineRssMb: mb(baseline), steps: results };

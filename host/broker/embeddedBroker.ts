@@ -1,4 +1,5 @@
-// The all-local demo's broker: aedes in-process on loopback, on 1883 or, when that is taken, a free port.
+// The in-process broker: aedes on loopback, on 1883 or, when that is taken, a free port (port 0: a free one).
+// The all-local demo (`npm start`) runs on it, and so do the benchmarks and tests that want a broker in this process.
 import net from "node:net";
 import { Aedes } from "aedes";
 
@@ -6,6 +7,8 @@ export interface EmbeddedBroker {
   host: string;
   port: number;
   url: string;
+  /** the aedes instance, for hooks such as authenticate */
+  aedes: Aedes;
   /** clients currently connected */
   clients(): number;
   close(): Promise<void>;
@@ -41,6 +44,7 @@ export async function startEmbeddedBroker(opts: { host?: string; port?: number }
     host,
     port,
     url: `mqtt://${host}:${port}`,
+    aedes: broker,
     clients: () => broker.connectedClients,
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();

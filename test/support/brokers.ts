@@ -1,11 +1,10 @@
-// Real brokers for integration tests, on loopback only: Mosquitto (spawned with a generated config on a
-// free port) and aedes (in-process). A missing Mosquitto FAILS the test: nothing is skipped silently.
-import { spawn, ChildProcess } from "node:child_process";
-import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { Aedes } from "aedes";
+// Real brokers for integration tests, on loopback only: the product's own Mosquitto launcher and embedded
+// aedes broker, with the `stop()` the tests call. A missing Mosquitto FAILS the test: nothing is skipped silently.
+import type { Aedes } from "aedes";
+import { startEmbeddedBroker } from "../../host/broker/embeddedBroker";
+import { startMosquitto as startLocalMosquitto } from "../../host/broker/mosquitto";
+
+export { freePort } from "../../host/broker/mosquitto";
 
 export interface RunningBroker {
   host: string;
@@ -14,93 +13,16 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export function mosquittoBinary(): string {
-  for (const p of ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]) if (fs.existsSync(p)) return p;
-  throw new Error("mosquitto is not installed (apt-get install -y mosquitto): the integration tests need a real broker");
-}
-
-function waitForPort(port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      if (child.exitCode !== null) return reject(new Error(`mosquitto exited with code ${child.exitCode}`));
-      const s = net.connect(port, "127.0.0.1");
-      s.once("connect", () => { s.destroy(); resolve(); });
-      s.once("error", () => {
-        s.destroy();
-        if (Date.now() > deadline) reject(new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`));
-        else setTimeout(attempt, 50);
-      });
-    };
-    attempt();
-  });
-}
-
-/** Starts Mosquitto 2 on a free loopback port; retries on another port when the chosen one is taken. */
+/** Mosquitto 2 on a free loopback port, `extraConfig` lines appended to its generated config. */
 export async function startMosquitto(extraConfig: string[] = []): Promise<RunningBroker> {
-  const bin = mosquittoBinary();
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-mosq-"));
-    const conf = path.join(dir, "mosquitto.conf");
-    fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence false", "log_dest stderr", "log_type error", "max_queued_messages 100000", ...extraConfig, ""].join("\n"));
-    const child = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr!.on("data", (d) => { stderr += d; });
-    try {
-      await waitForPort(port, 15_000, child);
-      return {
-        host: "127.0.0.1",
-        port,
-        url: `mqtt://127.0.0.1:${port}`,
-        stop: () => new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          child.once("exit", () => { fs.rmSync(dir, { recursive: true, force: true }); resolve(); });
-          child.kill("SIGTERM");
-        }),
-      };
-    } catch (e) {
-      lastError = new Error(`${(e as Error).message}: ${stderr.trim()}`);
-      child.kill("SIGKILL");
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  throw lastError;
+  const b = await startLocalMosquitto(extraConfig);
+  return { host: b.host, port: b.port, url: b.url, stop: () => b.close() };
 }
 
-/** Starts aedes in-process on a free loopback port. */
+/** The embedded aedes broker on a free loopback port; `broker` is the aedes instance (for hooks). */
 export async function startAedes(): Promise<RunningBroker & { broker: Aedes }> {
-  const broker = await Aedes.createBroker();
-  const server = net.createServer(broker.handle as (s: net.Socket) => void);
-  const port: number = await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
-  });
-  const sockets = new Set<net.Socket>();
-  server.on("connection", (s) => { sockets.add(s); s.on("close", () => sockets.delete(s)); });
-  return {
-    host: "127.0.0.1",
-    port,
-    url: `mqtt://127.0.0.1:${port}`,
-    broker,
-    stop: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => broker.close(() => resolve()));
-    }),
-  };
+  const b = await startEmbeddedBroker({ port: 0 });
+  return { host: b.host, port: b.port, url: b.url, broker: b.aedes, stop: () => b.close() };
 }
 
 /** Both real brokers, for suites that run the same cases against each. */
