@@ -8,6 +8,7 @@ import path from "node:path";
 import { freePort, startMosquitto, RunningBroker } from "../../support/brokers";
 import { FIRMWARE_OUT } from "../../../tools/buildFirmware";
 import { startFleet } from "../../../sim/fleet/fleet";
+import { until } from "../../support/until";
 import { record, Recorder } from "./subscriber";
 
 describe("virtual boards over TLS (Mosquitto with a self-signed certificate)", () => {
@@ -49,8 +50,7 @@ describe("virtual boards over TLS (Mosquitto with a self-signed certificate)", (
     const printed: string[] = [];
     fleet.boards[0].on("console", (t) => printed.push(t));
     try {
-      await new Promise((r) => setTimeout(r, 4000));
-      expect(printed.join("")).toContain("SSL handshake failed");
+      await until(() => printed.join("").includes("SSL handshake failed"), 20_000, "the firmware logging the refused handshake");
       expect(fleet.boards[0].wire.readings).toBe(0);
     } finally {
       await fleet.stop();
