@@ -7,8 +7,8 @@ import { CONFIG_FILE } from "../../../firmware/contract/deviceConfig";
 import { validateInfo, validateReading, validateReply } from "../../../firmware/contract/payloads";
 import type { Clock, Hal, TimerHandle } from "../../../firmware/hal/hal";
 import { MqttClient } from "../../../firmware/mqtt/client";
-import { NodeClock } from "../../../sim/nodeHal/nodeClock";
-import { nodeSocketFactory } from "../../../sim/nodeHal/nodeSockets";
+import { NodeClock } from "../../support/nodeHal/nodeClock";
+import { nodeSocketFactory } from "../../support/nodeHal/nodeSockets";
 import { BROKERS, RunningBroker } from "../../support/brokers";
 import { boardFunctions, FakeBoard, FakeDht, FakeWifi, MemoryStore } from "./fakeHal";
 

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Socket, SocketFactory } from "../../../firmware/hal/hal";
 import { MqttClient } from "../../../firmware/mqtt/client";
 import type { IncomingMessage, MqttClientOptions } from "../../../firmware/mqtt/types";
-import { NodeClock } from "../../../sim/nodeHal/nodeClock";
-import { nodeSocketFactory } from "../../../sim/nodeHal/nodeSockets";
+import { NodeClock } from "../../support/nodeHal/nodeClock";
+import { nodeSocketFactory } from "../../support/nodeHal/nodeSockets";
 import { BROKERS, RunningBroker } from "../../support/brokers";
 
 async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -1,6 +1,6 @@
 // The HAL Clock over Node's monotonic time and timers.
 import { performance } from "node:perf_hooks";
-import type { Clock, TimerHandle } from "../../firmware/hal/hal";
+import type { Clock, TimerHandle } from "../../../firmware/hal/hal";
 
 export class NodeClock implements Clock {
   private readonly origin: number;

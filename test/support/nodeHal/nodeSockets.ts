@@ -1,11 +1,11 @@
-// The HAL SocketFactory over node:net and node:tls, so the device MQTT client runs unchanged in Node
-// (tests against real brokers, and the simulator). Buffers become Uint8Array at this edge.
+// The HAL SocketFactory over node:net and node:tls, so tests run the device MQTT client unchanged against
+// real brokers. Buffers become Uint8Array at this edge.
 import net from "node:net";
 import tls from "node:tls";
-import type { Socket, SocketFactory, SocketHandlers, SocketTarget } from "../../firmware/hal/hal";
+import type { Socket, SocketFactory, SocketHandlers, SocketTarget } from "../../../firmware/hal/hal";
 
 export interface NodeSocketOptions {
-  /** verify the TLS server certificate (default true; the real device never does, see ESPRUINO.md section 4) */
+  /** verify the TLS server certificate (default true; the real device never does: Espruino's TLS does not check certificates) */
   rejectUnauthorized?: boolean;
   /** extra CA certificates for TLS (PEM) */
   ca?: string | Buffer | Array<string | Buffer>;

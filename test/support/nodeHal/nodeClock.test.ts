@@ -1,6 +1,6 @@
 // The real Clock adapter: monotonic ms, timers that fire and can be cancelled (short real waits: this is the clock itself).
 import { describe, expect, it } from "vitest";
-import { NodeClock } from "../../../sim/nodeHal/nodeClock";
+import { NodeClock } from "./nodeClock";
 
 describe("NodeClock", () => {
   it("counts ms from its creation and never goes back", () => {

@@ -7,8 +7,8 @@ import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SocketHandlers, SocketTarget } from "../../../firmware/hal/hal";
-import { nodeSocketFactory } from "../../../sim/nodeHal/nodeSockets";
-import { freePort } from "../../support/brokers";
+import { nodeSocketFactory } from "./nodeSockets";
+import { freePort } from "../brokers";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // a self-signed certificate for 127.0.0.1 / localhost, valid until 2126, made for these tests only
