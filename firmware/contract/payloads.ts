@@ -29,8 +29,8 @@ export type Reading = GoodReading | FailedReading;
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** A failed result: shared by the validators and the DHT decoder. */
-export function fail<Err extends string>(error: Err): { ok: false; error: Err } {
+/** A failed result (returned, never thrown): shared by the validators and the DHT decoder. */
+export function invalid<Err extends string>(error: Err): { ok: false; error: Err } {
   return { ok: false, error };
 }
 /** The error for a payload that is not a JSON object: "<what> is not a JSON object". */
@@ -58,25 +58,25 @@ export function buildFailedReading(base: ReadingBase, error: ReadError): FailedR
 }
 
 export function validateReading(x: unknown): Validation<Reading> {
-  if (!isObject(x)) return fail("reading" + NOT_OBJECT);
-  if (x.v !== PAYLOAD_VERSION) return fail("v must be " + PAYLOAD_VERSION);
-  if (!isValidDeviceId(x.id)) return fail("id is not a valid device id");
-  if (!isCount(x.boot)) return fail("boot must be a non-negative integer");
-  if (!isCount(x.seq)) return fail("seq must be a non-negative integer");
-  if (!isCount(x.up)) return fail("up must be a non-negative integer (ms)");
-  if (x.ts !== null && !(isCount(x.ts) && x.ts > 0)) return fail("ts must be null or Unix ms");
+  if (!isObject(x)) return invalid("reading" + NOT_OBJECT);
+  if (x.v !== PAYLOAD_VERSION) return invalid("v must be " + PAYLOAD_VERSION);
+  if (!isValidDeviceId(x.id)) return invalid("id is not a valid device id");
+  if (!isCount(x.boot)) return invalid("boot must be a non-negative integer");
+  if (!isCount(x.seq)) return invalid("seq must be a non-negative integer");
+  if (!isCount(x.up)) return invalid("up must be a non-negative integer (ms)");
+  if (x.ts !== null && !(isCount(x.ts) && x.ts > 0)) return invalid("ts must be null or Unix ms");
   const hasError = x.error !== undefined;
   const hasT = x.temperature !== undefined;
   const hasH = x.humidity !== undefined;
   if (hasError) {
-    if (READ_ERRORS.indexOf(x.error as ReadError) < 0) return fail("error must be one of " + READ_ERRORS.join("|"));
-    if (hasT || hasH) return fail("a failed reading must not carry values");
+    if (READ_ERRORS.indexOf(x.error as ReadError) < 0) return invalid("error must be one of " + READ_ERRORS.join("|"));
+    if (hasT || hasH) return invalid("a failed reading must not carry values");
     return { ok: true, value: buildFailedReading(x as unknown as ReadingBase, x.error as ReadError) };
   }
-  if (!isNum(x.temperature)) return fail("temperature must be a finite number");
-  if (!isNum(x.humidity)) return fail("humidity must be a finite number");
-  if (x.temperature < TEMPERATURE_LIMITS.min || x.temperature > TEMPERATURE_LIMITS.max) return fail("temperature out of range");
-  if (x.humidity < HUMIDITY_LIMITS.min || x.humidity > HUMIDITY_LIMITS.max) return fail("humidity out of range");
+  if (!isNum(x.temperature)) return invalid("temperature must be a finite number");
+  if (!isNum(x.humidity)) return invalid("humidity must be a finite number");
+  if (x.temperature < TEMPERATURE_LIMITS.min || x.temperature > TEMPERATURE_LIMITS.max) return invalid("temperature out of range");
+  if (x.humidity < HUMIDITY_LIMITS.min || x.humidity > HUMIDITY_LIMITS.max) return invalid("humidity out of range");
   return { ok: true, value: buildReading(x as unknown as ReadingBase, x.temperature, x.humidity) };
 }
 
@@ -109,19 +109,19 @@ export interface Info {
 }
 
 export function validateInfo(x: unknown): Validation<Info> {
-  if (!isObject(x)) return fail("info" + NOT_OBJECT);
-  if (x.v !== PAYLOAD_VERSION) return fail("v must be " + PAYLOAD_VERSION);
-  if (!isValidDeviceId(x.id)) return fail("id is not a valid device id");
-  if (typeof x.fw !== "string") return fail("fw must be a string");
-  if (SENSOR_MODELS.indexOf(x.model as SensorModel) < 0) return fail("model must be dht22 or dht11");
-  if (!isCount(x.pin)) return fail("pin must be a non-negative integer");
-  if (!isNum(x.interval) || x.interval < 2) return fail("interval must be a number of seconds >= 2");
-  if (x.ip !== null && typeof x.ip !== "string") return fail("ip must be a string or null");
-  if (!isCount(x.boot)) return fail("boot must be a non-negative integer");
-  if (typeof x.root !== "string") return fail("root must be a string");
-  if (!(x.caps instanceof Array)) return fail("caps must be an array");
-  if (!isCount(x.dropped)) return fail("dropped must be a non-negative integer");
-  if (x.configError !== null && typeof x.configError !== "string") return fail("configError must be a string or null");
+  if (!isObject(x)) return invalid("info" + NOT_OBJECT);
+  if (x.v !== PAYLOAD_VERSION) return invalid("v must be " + PAYLOAD_VERSION);
+  if (!isValidDeviceId(x.id)) return invalid("id is not a valid device id");
+  if (typeof x.fw !== "string") return invalid("fw must be a string");
+  if (SENSOR_MODELS.indexOf(x.model as SensorModel) < 0) return invalid("model must be dht22 or dht11");
+  if (!isCount(x.pin)) return invalid("pin must be a non-negative integer");
+  if (!isNum(x.interval) || x.interval < 2) return invalid("interval must be a number of seconds >= 2");
+  if (x.ip !== null && typeof x.ip !== "string") return invalid("ip must be a string or null");
+  if (!isCount(x.boot)) return invalid("boot must be a non-negative integer");
+  if (typeof x.root !== "string") return invalid("root must be a string");
+  if (!(x.caps instanceof Array)) return invalid("caps must be an array");
+  if (!isCount(x.dropped)) return invalid("dropped must be a non-negative integer");
+  if (x.configError !== null && typeof x.configError !== "string") return invalid("configError must be a string or null");
   return { ok: true, value: x as unknown as Info };
 }
 
@@ -177,9 +177,9 @@ export const MAX_COMMAND_ID = 64;
 
 /** Validates a command; on failure returns the id too (when one could be read) so the reply can name it. */
 export function validateCommand(x: unknown): Validation<Command> & { id?: string } {
-  if (!isObject(x)) return fail("command" + NOT_OBJECT);
+  if (!isObject(x)) return invalid("command" + NOT_OBJECT);
   const id = x.id;
-  if (typeof id !== "string" || !id || id.length > MAX_COMMAND_ID) return fail("id must be a string of 1..64 chars");
+  if (typeof id !== "string" || !id || id.length > MAX_COMMAND_ID) return invalid("id must be a string of 1..64 chars");
   const op = x.op as Capability;
   let error: string | null = COMMAND_OPS.indexOf(op) < 0 ? "unknown op '" + x.op + "' (expected " + COMMAND_OPS.join("|") + ")" : null;
   const set: Partial<Settings> = {};
@@ -213,10 +213,10 @@ export interface Reply {
 }
 
 export function validateReply(x: unknown): Validation<Reply> {
-  if (!isObject(x)) return fail("reply" + NOT_OBJECT);
-  if (x.re !== null && typeof x.re !== "string") return fail("re must be a string or null");
-  if (typeof x.ok !== "boolean") return fail("ok must be a boolean");
-  if (x.ok === false && typeof x.error !== "string") return fail("a failed reply must carry an error string");
+  if (!isObject(x)) return invalid("reply" + NOT_OBJECT);
+  if (x.re !== null && typeof x.re !== "string") return invalid("re must be a string or null");
+  if (typeof x.ok !== "boolean") return invalid("ok must be a boolean");
+  if (x.ok === false && typeof x.error !== "string") return invalid("a failed reply must carry an error string");
   return { ok: true, value: x as unknown as Reply };
 }
 
@@ -224,5 +224,5 @@ export const STATUS_ONLINE = "online";
 export const STATUS_OFFLINE = "offline";
 export function validateStatus(text: string): Validation<"online" | "offline"> {
   if (text === STATUS_ONLINE || text === STATUS_OFFLINE) return { ok: true, value: text };
-  return fail("status must be 'online' or 'offline'");
+  return invalid("status must be 'online' or 'offline'");
 }

@@ -1,5 +1,5 @@
 // Decodes the HIGH times of a DHT22/DHT11 edge train into values or a typed error (ESPRUINO.md section 3).
-import { fail, ReadError, SensorModel } from "../contract/payloads";
+import { invalid, ReadError, SensorModel } from "../contract/payloads";
 
 export type DhtResult = { ok: true; temperature: number; humidity: number } | { ok: false; error: ReadError };
 
@@ -17,11 +17,11 @@ export const FRAME_BITS = 40;
  */
 
 export function decodeDhtFrame(highUs: ArrayLike<number>, count: number, model: SensorModel): DhtResult {
-  if (count < FRAME_BITS) return fail("timeout");
+  if (count < FRAME_BITS) return invalid("timeout");
   // bytes fill from undefined (undefined << 1 is 0)
   const b: number[] = [];
   for (let i = 0; i < FRAME_BITS; i++) b[i >> 3] = (b[i >> 3] << 1) | +(highUs[(count - FRAME_BITS + i) % highUs.length] > ONE_THRESHOLD_US);
-  if (((b[0] + b[1] + b[2] + b[3]) & 255) !== b[4]) return fail("checksum");
+  if (((b[0] + b[1] + b[2] + b[3]) & 255) !== b[4]) return invalid("checksum");
   const dht11 = model === "dht11";
   const humidity = (dht11 ? b[0] * 10 + b[1] : (b[0] << 8) | b[1]) / 10;
   const raw = (b[2] << 8) | b[3];
@@ -31,6 +31,6 @@ export function decodeDhtFrame(highUs: ArrayLike<number>, count: number, model: 
     if (temperature < -40) temperature = (raw - 65536) / 10;
   }
   return humidity > 100 || temperature < (dht11 ? 0 : -40) || temperature > (dht11 ? 60 : 80)
-    ? fail("range")
+    ? invalid("range")
     : { ok: true, temperature, humidity };
 }

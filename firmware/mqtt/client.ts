@@ -1,10 +1,11 @@
 // The device's MQTT 3.1.1 client: one connection at a time over a HAL socket, reconnecting with backoff,
 // QoS 1 in flight with retransmission, a small bounded queue while offline. Written for Espruino (see ESPRUINO.md).
 // Sized for a 12 KB firmware: state lives in constructor locals (the minifier shortens locals; property names only
-// when they end in `_`), packets are built as bytes once (a queued publish is its encoded packet), numbers stand for
-// packet types. Topics and filters are not checked here: the app builds them from a validated root.
+// when they end in `_`), packets are built as bytes once (a queued publish is its encoded packet). Packet types and
+// flags are codec.ts's const enums, which the build inlines as numbers. Topics and filters are not checked here: the
+// app builds them from a validated root.
 import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "../hal/hal";
-import { connectPacket, frame } from "./codec";
+import { connectPacket, frame, HeaderFlag, PacketType } from "./codec";
 import { createDecoder } from "./decoder";
 import { parseFromBroker, UNEXPECTED } from "./parseFromBroker";
 import type { DeviceMqttClient, IncomingMessage, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
@@ -12,7 +13,7 @@ import { utf8Encode } from "./utf8";
 
 /** the fields of the broker's packets the client reads (which exist depends on the type) */
 interface Received {
-  type: number;
+  type: PacketType;
   id: number;
   returnCode_: number;
   sessionPresent_: boolean;
@@ -20,14 +21,14 @@ interface Received {
   granted_: number[];
 }
 
-/**
- * A publish on its way: the encoded packet, its packet id (0: QoS 0; given at publish(), so it is also the token
- * onPublished reports) and whether it is in flight (sent, awaiting PUBACK).
- */
+/** A publish on its way. */
 interface Outgoing {
-  b: Uint8Array;
-  i: number;
-  s?: boolean;
+  /** the encoded PUBLISH, sent as is (again with DUP set after a reconnect) */
+  packet_: Uint8Array;
+  /** its packet id, 0 for QoS 0; given at publish(), so it is also the token onPublished reports */
+  id_: number;
+  /** sent and awaiting PUBACK */
+  inFlight_?: boolean;
 }
 
 export class MqttClient implements DeviceMqttClient {
@@ -89,7 +90,7 @@ export class MqttClient implements DeviceMqttClient {
 
     const nextId = () => {
       do lastId = (lastId % 65535) + 1;
-      while (pending[lastId] || out.some((m) => m.i == lastId)); // pending holds filters: never empty strings in practice
+      while (pending[lastId] || out.some((m) => m.id_ == lastId)); // pending holds filters: never empty strings in practice
       return lastId;
     };
 
@@ -97,7 +98,13 @@ export class MqttClient implements DeviceMqttClient {
     const sendSub = (filter: string, qos: number) => {
       const id = nextId();
       pending[id] = filter;
-      send(frame(qos < 0 ? 162 : 130, [[id >> 8, id], filter, qos < 0 ? [] : [qos]]));
+      send(
+        frame(qos < 0 ? (PacketType.Unsubscribe << 4) | HeaderFlag.Required : (PacketType.Subscribe << 4) | HeaderFlag.Required, [
+          [id >> 8, id],
+          filter,
+          qos < 0 ? [] : [qos],
+        ]),
+      );
     };
 
     /**
@@ -107,18 +114,18 @@ export class MqttClient implements DeviceMqttClient {
     const flush = (again?: boolean) => {
       for (let i = 0; up && i < out.length; i++) {
         const m = out[i];
-        if (m.s) {
+        if (m.inFlight_) {
           if (again) {
-            m.b[0] |= 8;
-            send(m.b);
+            m.packet_[0] |= HeaderFlag.Dup;
+            send(m.packet_);
           }
-        } else if (!m.i) {
+        } else if (!m.id_) {
           out.splice(i--, 1);
-          send(m.b);
+          send(m.packet_);
         } else if (flying < maxInflight) {
           flying++;
-          m.s = true;
-          send(m.b);
+          m.inFlight_ = true;
+          send(m.packet_);
         } else break;
       }
     };
@@ -157,7 +164,7 @@ export class MqttClient implements DeviceMqttClient {
       if (!keepaliveMs) arm();
       else if (idle < keepaliveMs) arm(keepaliveMs - idle, keepalive);
       else {
-        send(frame(192, []));
+        send(frame(PacketType.Pingreq << 4, []));
         pinging = true;
         arm(replyTimeoutMs, timeout);
       }
@@ -167,8 +174,8 @@ export class MqttClient implements DeviceMqttClient {
       const t = p.type;
       const id = p.id;
       // CONNACK first and only once
-      if ((t != 2) == !up) protocolError(UNEXPECTED + t);
-      else if (t == 2) {
+      if ((t != PacketType.Connack) == !up) protocolError(UNEXPECTED + t);
+      else if (t == PacketType.Connack) {
         if (p.returnCode_) drop("connack: refused, code " + p.returnCode_);
         else {
           self.connected = up = true;
@@ -179,23 +186,25 @@ export class MqttClient implements DeviceMqttClient {
           keepalive();
           events.onConnect && events.onConnect(p.sessionPresent_);
         }
-      } else if (t == 3 || t == 6) {
+      } else if (t == PacketType.Publish || t == PacketType.Pubrel) {
         // the packet itself is the message: topic, payload, qos, retain, dup (and type, id). Incoming QoS 2 is
         // acknowledged (PUBREC, then PUBCOMP for PUBREL) but not deduplicated: the app subscribes at QoS 1
-        if (t == 3) events.onMessage && events.onMessage(p as unknown as IncomingMessage);
-        const q = t == 3 ? p.qos : 4;
-        if (q) send(frame(q * 16 + 48, [[id >> 8, id]])); // PUBACK (0x40), PUBREC (0x50) or PUBCOMP (0x70)
-      } else if (t == 4) {
+        if (t == PacketType.Publish) events.onMessage && events.onMessage(p as unknown as IncomingMessage);
+        // QoS 1 -> PUBACK, QoS 2 -> PUBREC, PUBREL -> PUBCOMP; QoS 0 gets no answer
+        const answer = t == PacketType.Pubrel ? PacketType.Pubcomp : p.qos && (p.qos == 1 ? PacketType.Puback : PacketType.Pubrec);
+        if (answer) send(frame(answer << 4, [[id >> 8, id]]));
+      } else if (t == PacketType.Puback) {
         for (let i = 0; i < out.length; i++)
-          if (out[i].i == id && out[i].s) {
+          if (out[i].id_ == id && out[i].inFlight_) {
             flying--;
-            events.onPublished && events.onPublished(out.splice(i, 1)[0].i);
+            events.onPublished && events.onPublished(out.splice(i, 1)[0].id_);
             return flush();
           }
-      } else if (t == 9 || t == 11) {
+      } else if (t == PacketType.Suback || t == PacketType.Unsuback) {
         const filter = pending[id];
         delete pending[id];
-        if (t == 9 && p.granted_[0] == 128) events.onError && events.onError("refused: " + filter);
+        // 0x80: the broker refused the subscription
+        if (t == PacketType.Suback && p.granted_[0] == 128) events.onError && events.onError("refused: " + filter);
       } else if (pinging) {
         // PINGRESP (parseFromBroker lets no other type through)
         pinging = false;
@@ -255,13 +264,13 @@ export class MqttClient implements DeviceMqttClient {
     self.stop = (graceful) => {
       running = false;
       if (!sock) return arm();
-      if (graceful && up) send(frame(224, []));
+      if (graceful && up) send(frame(PacketType.Disconnect << 4, []));
       drop("stopped");
     };
 
     self.publish = (topic, payload, qos, retain) => {
       const id = qos && nextId();
-      const m: Outgoing = { b: frame(48 | (qos << 1) | (retain ? 1 : 0), [topic, qos ? [id >> 8, id] : [], typeof payload == "string" ? utf8Encode(payload) : payload]), i: id };
+      const m: Outgoing = { packet_: frame((PacketType.Publish << 4) | (qos << 1) | (retain ? HeaderFlag.Retain : 0), [topic, qos ? [id >> 8, id] : [], typeof payload == "string" ? utf8Encode(payload) : payload]), id_: id };
       out.push(m);
       flush();
       // the oldest queued publish goes when too many wait (the in-flight ones come first in `out`)

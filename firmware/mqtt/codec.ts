@@ -4,9 +4,23 @@
 import type { MqttClientOptions } from "./types";
 import { utf8Encode } from "./utf8";
 
+/** The packet type: the high 4 bits of a packet's first byte (const enums: the build inlines the numbers). */
 export const enum PacketType {
   Connect = 1, Connack, Publish, Puback, Pubrec, Pubrel, Pubcomp,
   Subscribe, Suback, Unsubscribe, Unsuback, Pingreq, Pingresp, Disconnect,
+}
+
+/**
+ * The low 4 bits of a packet's first byte: PUBLISH's retain and dup (its QoS sits in bits 1-2), and the fixed
+ * 0010 that SUBSCRIBE, UNSUBSCRIBE and PUBREL must carry.
+ */
+export const enum HeaderFlag {
+  Retain = 1, Required = 2, Dup = 8,
+}
+
+/** CONNECT's flags byte (the will's QoS sits in bits 3-4). */
+export const enum ConnectFlag {
+  Clean = 2, Will = 4, WillRetain = 32, Password = 64, Username = 128,
 }
 
 /** CONNECT carries the session options of the client. */
@@ -94,13 +108,21 @@ export function connectPacket(c: Omit<ConnectPacket, "type">): Uint8Array {
   const pass = c.password;
   const parts: Part[] = [
     "MQTT",
-    [4, (c.clean ? 2 : 0) | (w ? 4 | (w.qos << 3) | (w.retain ? 32 : 0) : 0) | (pass != null ? 64 : 0) | (user != null ? 128 : 0), c.keepalive >> 8, c.keepalive],
+    [
+      4,
+      (c.clean ? ConnectFlag.Clean : 0) |
+        (w ? ConnectFlag.Will | (w.qos << 3) | (w.retain ? ConnectFlag.WillRetain : 0) : 0) |
+        (pass != null ? ConnectFlag.Password : 0) |
+        (user != null ? ConnectFlag.Username : 0),
+      c.keepalive >> 8,
+      c.keepalive,
+    ],
     c.clientId,
   ];
   if (w) parts.push(w.topic, w.payload);
   if (user != null) parts.push(user);
   if (pass != null) parts.push(pass);
-  return frame(16, parts);
+  return frame(PacketType.Connect << 4, parts);
 }
 
 /** a packet of just a packet id (PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK) */
@@ -110,19 +132,19 @@ export const idPacket = (h: number, id: number) => frame(h, [[id >> 8, id]]);
 export function encode(p: Packet): Uint8Array {
   const t = p.type;
   if (t == PacketType.Connect) return connectPacket(p);
-  if (t == PacketType.Connack) return frame(32, [[p.sessionPresent_ ? 1 : 0, p.returnCode_]]);
+  if (t == PacketType.Connack) return frame(PacketType.Connack << 4, [[p.sessionPresent_ ? 1 : 0, p.returnCode_]]);
   if (t == PacketType.Publish) {
     const id = p.id as number;
-    return frame(48 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), [p.topic, p.qos ? [id >> 8, id] : [], p.payload]);
+    return frame((PacketType.Publish << 4) | (p.dup ? HeaderFlag.Dup : 0) | (p.qos << 1) | (p.retain ? HeaderFlag.Retain : 0), [p.topic, p.qos ? [id >> 8, id] : [], p.payload]);
   }
   if (t == PacketType.Subscribe || t == PacketType.Unsubscribe) {
     const parts: Part[] = [[p.id >> 8, p.id]];
     if (t == PacketType.Subscribe) for (let i = 0; i < p.subs.length; i++) parts.push(p.subs[i].filter, [p.subs[i].qos]);
     else for (let i = 0; i < p.filters.length; i++) parts.push(p.filters[i]);
-    return frame((t << 4) | 2, parts);
+    return frame((t << 4) | HeaderFlag.Required, parts);
   }
-  if (t == PacketType.Suback) return frame(144, [[p.id >> 8, p.id], p.granted_]);
+  if (t == PacketType.Suback) return frame(PacketType.Suback << 4, [[p.id >> 8, p.id], p.granted_]);
   if (t == PacketType.Pingreq || t == PacketType.Pingresp || t == PacketType.Disconnect) return frame(t << 4, []);
-  // the id-only acks; PUBREL has the reserved flags 0010
-  return idPacket((t << 4) | (t == PacketType.Pubrel ? 2 : 0), (p as AckPacket).id);
+  // the id-only acks; PUBREL carries the required flags
+  return idPacket((t << 4) | (t == PacketType.Pubrel ? HeaderFlag.Required : 0), (p as AckPacket).id);
 }

@@ -2,7 +2,7 @@
 // and then onPacket. Malformed input becomes one onError call, after which all input is ignored (the client
 // closes the connection and starts a new decoder with the next one).
 // Memory is bounded: at most one packet body, and only when the whole packet fits maxPacketSize.
-import type { Packet } from "./codec";
+import { HeaderFlag, Packet, PacketType } from "./codec";
 
 /** parses one packet body given its first header byte; throws a string naming what is wrong */
 export type BodyParser = (header: number, body: Uint8Array) => Packet;
@@ -52,10 +52,15 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
           const type = x >> 4;
           header = x;
           remaining = lengthBytes = 0;
-          // PUBLISH: any flags but QoS 3; PUBREL (6), SUBSCRIBE (8), UNSUBSCRIBE (10): 0010 (bits of 0xA80 >> 6);
-          // the reserved flags of the other types are not checked
+          // PUBLISH: any flags but QoS 3; PUBREL, SUBSCRIBE, UNSUBSCRIBE: exactly the required 0010 (a bit mask
+          // of the three types, folded to one number by the build); the reserved flags of the other types are not checked
           if (!(type % 15)) fail("unknown type " + type); // 0 and 15 are reserved
-          else if (type == 3 ? (x & 6) == 6 : (0xa80 >> type) & 2 && (x & 15) != 2) fail("bad flags in type " + type);
+          else if (
+            type == PacketType.Publish
+              ? (x & 6) == 6
+              : (((1 << PacketType.Pubrel) | (1 << PacketType.Subscribe) | (1 << PacketType.Unsubscribe)) >> type) & 1 && (x & 15) != HeaderFlag.Required
+          )
+            fail("bad flags in type " + type);
         } else {
           // remaining length: 7 bits per byte, low groups first, at most 4 bytes
           remaining += (x & 127) << (7 * lengthBytes++);

@@ -1,6 +1,6 @@
 // Bounds-checked reading of one packet body for the Node-side parseToBroker (the device's parseFromBroker reads
 // inline); every problem throws a string that the decoder turns into a protocol error.
-import { fail } from "./parseFromBroker";
+import { throwMalformed } from "./parseFromBroker";
 import { utf8Decode } from "./utf8";
 
 export interface Reader {
@@ -18,7 +18,7 @@ export interface Reader {
 export function reader(b: Uint8Array): Reader {
   let pos = 0;
   const take = (n: number) => {
-    if ((pos += n) > b.length) fail("truncated");
+    if ((pos += n) > b.length) throwMalformed("truncated");
     return b.subarray(pos - n, pos);
   };
   const u16 = () => {
@@ -28,10 +28,10 @@ export function reader(b: Uint8Array): Reader {
   return {
     u8: () => take(1)[0],
     u16,
-    id: () => u16() || fail("packet id 0"),
+    id: () => u16() || throwMalformed("packet id 0"),
     str: () => {
       const s = utf8Decode(take(u16()));
-      return s == null ? fail("bad UTF-8") : s;
+      return s == null ? throwMalformed("bad UTF-8") : s;
     },
     rest: () => take(b.length - pos),
     more: () => pos < b.length,
