@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { openDatabase } from "../host/store/openDatabase";
-import { RowPacker, StoreWriter } from "../host/store/storeWriter";
+import { RowPacker } from "../host/store/rowFormat";
+import { StoreWriter } from "../host/store/storeWriter";
 import type { Reading } from "../firmware/contract";
 
 function arg(name: string, fallback: number): number {

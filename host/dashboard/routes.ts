@@ -7,7 +7,7 @@ import type { ReplyWaiter } from "../commands/replyWaiter";
 import type { DeviceView, FleetState } from "../ingest/deviceState";
 import { csvLines } from "../store/csvExport";
 import { querySeries } from "../store/historyQueries";
-import type { HistoryStore } from "../store/readingStore";
+import type { HistoryStore } from "../store/historyStore";
 import type { PageAssets } from "./buildPage";
 import { BadRequest, onlyParams, pointsParam, timeRange } from "./queryParams";
 import type { SseHub } from "./sseHub";

@@ -5,7 +5,7 @@ import { ReplyWaiter } from "../commands/replyWaiter";
 import { dashboardClientId } from "../ingest/dashboardClientId";
 import { MqttIngest } from "../ingest/ingest";
 import { BrokerSettings, displayUrl } from "../mqtt/connectBroker";
-import type { HistoryStore } from "../store/readingStore";
+import type { HistoryStore } from "../store/historyStore";
 import { WorkerStore } from "../store/workerStore";
 import { buildPage } from "./buildPage";
 import { LiveBatcher } from "./liveBatcher";

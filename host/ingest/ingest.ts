@@ -3,7 +3,7 @@
 import type { MqttClient } from "mqtt";
 import { everyDeviceFilter, Reading, Reply } from "../../firmware/contract";
 import { BrokerSettings, connectBroker } from "../mqtt/connectBroker";
-import type { HistoryStore } from "../store/readingStore";
+import type { HistoryStore } from "../store/historyStore";
 import { ApplyOutcome, DeviceView, FleetState } from "./deviceState";
 import { parseDeviceMessage } from "./parseMessage";
 

@@ -1,6 +1,7 @@
 // History queries: a device's readings over a range, downsampled in SQL to at most `points` buckets
-// (min/avg/max per bucket) so a week of 10 s readings draws fast.
+// (min/avg/max per bucket) so a week of 10 s readings draws fast; raw readings page by page; the devices table.
 import type Database from "better-sqlite3";
+import type { Info } from "../../firmware/contract";
 
 export interface Series {
   from: number;
@@ -92,4 +93,28 @@ export function countReadings(db: Database.Database, device?: string): number {
     ? db.prepare("SELECT count(*) AS n FROM reading_rows").get()
     : db.prepare(`SELECT count(*) AS n FROM reading_rows WHERE device = (${DEVICE_KEY})`).get(device)) as { n: number };
   return row.n;
+}
+
+export interface StoredDevice {
+  id: string;
+  status: "online" | "offline" | null;
+  statusAt: number | null;
+  info: Info | null;
+  infoAt: number | null;
+  lastSeen: number | null;
+}
+
+/** Every device the store has status, info or a last-seen time for, by id. */
+export function storedDevices(db: Database.Database): StoredDevice[] {
+  const rows = db.prepare("SELECT id, status, status_at, info, info_at, last_seen FROM devices ORDER BY id").all() as {
+    id: string; status: string | null; status_at: number | null; info: string | null; info_at: number | null; last_seen: number | null;
+  }[];
+  return rows.map((r) => ({
+    id: r.id,
+    status: r.status === "online" || r.status === "offline" ? r.status : null,
+    statusAt: r.status_at,
+    info: r.info ? (JSON.parse(r.info) as Info) : null,
+    infoAt: r.info_at,
+    lastSeen: r.last_seen,
+  }));
 }

@@ -2,7 +2,7 @@
 // there; runs inside the batch's transaction, one small range lookup per device and boot in the batch.
 import type Database from "better-sqlite3";
 import { covers, Interval, withSeqs } from "./seqRanges";
-import { NUMS_PER_ROW, PackedRows } from "./storeWriter";
+import { NUMS_PER_ROW, PackedRows, ROW } from "./rowFormat";
 
 export class SeqDedup {
   private readonly load: Database.Statement;
@@ -31,7 +31,7 @@ export class SeqDedup {
     const groups = new Map<number, Map<number, number[]>>();
     for (let i = 0; i < rows.n; i++) {
       const d = rows.device[i];
-      const boot = rows.nums[i * NUMS_PER_ROW];
+      const boot = rows.nums[i * NUMS_PER_ROW + ROW.boot];
       let byBoot = groups.get(d);
       if (!byBoot) groups.set(d, (byBoot = new Map()));
       const idx = byBoot.get(boot);
@@ -47,14 +47,14 @@ export class SeqDedup {
     let min = Infinity;
     let max = -Infinity;
     for (const i of idx) {
-      const seq = rows.nums[i * NUMS_PER_ROW + 1];
+      const seq = rows.nums[i * NUMS_PER_ROW + ROW.seq];
       if (seq < min) min = seq;
       if (seq > max) max = seq;
     }
     const ranges = this.load.all({ d: key, b: boot, from: min - 1, to: max + 1 }) as Interval[];
     const added = new Set<number>();
     for (const i of idx) {
-      const seq = rows.nums[i * NUMS_PER_ROW + 1];
+      const seq = rows.nums[i * NUMS_PER_ROW + ROW.seq];
       if (covers(ranges, seq) || added.has(seq)) continue;
       added.add(seq);
       keep.push(i);

@@ -1,87 +1,9 @@
 // Every write to the store, on one connection: batches of reading rows (one transaction each, de-duplicated
-// by the primary key), device status/info/last seen, and retention. Used in-thread and by the store worker.
+// by the primary key), device status/info/last seen, and retention. Runs on the store worker's thread.
 import type Database from "better-sqlite3";
+import { Info, READ_ERRORS, ReadError } from "../../firmware/contract";
+import { NUMS_PER_ROW, PackedRows, ROW } from "./rowFormat";
 import { SeqDedup } from "./seqDedup";
-import { Info, isFailedReading, READ_ERRORS, ReadError, Reading } from "../../firmware/contract";
-
-/** numbers per row in a packed batch: boot, seq, t, ts, received, up, temperature, humidity */
-export const NUMS_PER_ROW = 8;
-
-/**
- * Reading rows packed for cheap hand-over between threads: numbers in one Float64Array (NaN = SQL NULL),
- * device ids once per batch with an index per row, read errors as codes (0 = none).
- */
-export interface PackedRows {
-  n: number;
-  /** distinct device ids of this batch */
-  ids: string[];
-  /** per row: index into ids */
-  device: Uint32Array;
-  nums: Float64Array;
-  errors: Uint8Array;
-}
-
-export function emptyRows(): PackedRows {
-  return { n: 0, ids: [], device: new Uint32Array(0), nums: new Float64Array(0), errors: new Uint8Array(0) };
-}
-
-/** rows a fresh batch has room for; it doubles up to the packer's capacity as rows come */
-const FIRST_ROOM = 256;
-
-function withRoom(b: PackedRows, room: number): PackedRows {
-  const r = { n: b.n, ids: b.ids, device: new Uint32Array(room), nums: new Float64Array(room * NUMS_PER_ROW), errors: new Uint8Array(room) };
-  r.device.set(b.device.subarray(0, b.n));
-  r.nums.set(b.nums.subarray(0, b.n * NUMS_PER_ROW));
-  r.errors.set(b.errors.subarray(0, b.n));
-  return r;
-}
-
-export class RowPacker {
-  private rows: PackedRows;
-  private index = new Map<string, number>();
-  constructor(private readonly capacity: number) {
-    this.rows = this.fresh();
-  }
-  private fresh(): PackedRows {
-    this.index = new Map();
-    return withRoom(emptyRows(), Math.min(FIRST_ROOM, this.capacity));
-  }
-  get length(): number {
-    return this.rows.n;
-  }
-  get full(): boolean {
-    return this.rows.n >= this.capacity;
-  }
-  add(r: Reading, receivedAt: number): void {
-    if (this.rows.n === this.rows.device.length) this.rows = withRoom(this.rows, Math.min(this.rows.n * 2, this.capacity));
-    const b = this.rows;
-    const o = b.n * NUMS_PER_ROW;
-    const failed = isFailedReading(r);
-    let d = this.index.get(r.id);
-    if (d === undefined) {
-      d = b.ids.length;
-      b.ids.push(r.id);
-      this.index.set(r.id, d);
-    }
-    b.device[b.n] = d;
-    b.nums[o] = r.boot;
-    b.nums[o + 1] = r.seq;
-    b.nums[o + 2] = r.ts ?? receivedAt;
-    b.nums[o + 3] = r.ts ?? NaN;
-    b.nums[o + 4] = receivedAt;
-    b.nums[o + 5] = r.up;
-    b.nums[o + 6] = failed ? NaN : r.temperature;
-    b.nums[o + 7] = failed ? NaN : r.humidity;
-    b.errors[b.n] = failed ? READ_ERRORS.indexOf(r.error) + 1 : 0;
-    b.n++;
-  }
-  /** Hands out the packed rows and starts a new batch. */
-  take(): PackedRows {
-    const b = this.rows;
-    this.rows = this.fresh();
-    return b;
-  }
-}
 
 const orNull = (x: number) => (Number.isNaN(x) ? null : x);
 
@@ -97,9 +19,10 @@ function pushRowParams(out: unknown[], rows: PackedRows, keys: number[], i: numb
   const v = rows.nums;
   const o = i * NUMS_PER_ROW;
   const err = rows.errors[i];
-  const ts = v[o + 3];
+  const ts = v[o + ROW.ts];
   out.push(
-    keys[rows.device[i]], v[o + 2], v[o], v[o + 1], Number.isNaN(ts) ? null : v[o + 4] - ts, v[o + 5], orNull(v[o + 6]), orNull(v[o + 7]),
+    keys[rows.device[i]], v[o + ROW.t], v[o + ROW.boot], v[o + ROW.seq], Number.isNaN(ts) ? null : v[o + ROW.received] - ts, v[o + ROW.up],
+    orNull(v[o + ROW.temperature]), orNull(v[o + ROW.humidity]),
     err === 0 ? null : (READ_ERRORS[err - 1] as ReadError),
   );
 }

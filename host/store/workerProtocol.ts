@@ -1,6 +1,6 @@
 // Messages between WorkerStore (main thread) and storeWorker.ts (the writing thread).
 import type { Info } from "../../firmware/contract";
-import type { PackedRows } from "./storeWriter";
+import type { PackedRows } from "./rowFormat";
 
 export type StoreRequest =
   | { kind: "batch"; serial: number; rows: PackedRows; seen: [string, number][] }

@@ -1,36 +1,71 @@
-// A store whose writes run on a worker thread (its own SQLite connection), so the MQTT thread only
-// validates and queues: SQLite inserts cost several µs per row, more than MQTT.js's own work per message.
-// Queries read through a second connection on this thread (WAL lets readers and the writer overlap).
+// The reading history: readings are queued (writeQueue.ts) and written in batches, one transaction each,
+// de-duplicated on (device, boot, seq), plus device status/info/last seen and retention. The writes run on a
+// worker thread (its own SQLite connection), so the MQTT thread only validates and queues: SQLite inserts cost
+// several µs per row, more than MQTT.js's own work per message. Queries read through a second connection on
+// this thread (WAL lets readers and the writer overlap).
+import type Database from "better-sqlite3";
 import type { EventLoopUtilization } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
-import type { Info } from "../../firmware/contract";
+import type { Info, Reading } from "../../firmware/contract";
+import { StoredDevice, storedDevices } from "./historyQueries";
+import type { HistoryStore } from "./historyStore";
 import { openDatabase } from "./openDatabase";
-import { BatchingStore, ReadingStoreOptions } from "./readingStore";
-import type { PackedRows } from "./storeWriter";
+import type { PackedRows } from "./rowFormat";
 import { startTsWorker } from "./tsWorker";
 import type { StoreRequest, StoreResponse } from "./workerProtocol";
+import { WriteQueue } from "./writeQueue";
 
-export class WorkerStore extends BatchingStore {
+export interface StoreOptions {
+  /** flush when this many rows are queued */
+  batchRows?: number;
+  /** flush queued rows at least this often */
+  flushMs?: number;
+  /** keep readings this many days (0 = forever) */
+  retentionDays?: number;
+  /** how often retention runs */
+  retentionEveryMs?: number;
+  now?: () => number;
+  onError?: (e: Error) => void;
+}
+
+export class WorkerStore implements HistoryStore {
+  readonly db: Database.Database;
+  inserted = 0;
+  duplicatesIgnored = 0;
+  private readonly queue: WriteQueue;
+  private readonly retentionDays: number;
+  private readonly now: () => number;
+  private readonly onError: (e: Error) => void;
+  private retentionTimer: NodeJS.Timeout | null = null;
   private serial = 0;
   private waiting = new Map<number, () => void>();
   private closed: Promise<void> | null = null;
   private dead: Error | null = null;
 
-  private constructor(dir: string, opts: ReadingStoreOptions, private readonly worker: Worker) {
-    super(openDatabase(dir), opts);
+  private constructor(dir: string, opts: StoreOptions, private readonly worker: Worker) {
+    this.db = openDatabase(dir);
     this.db.pragma("query_only = true");
+    // 8000-row batches rewrite fewer partly filled pages per commit than 2000: ~25% less writer CPU per row
+    this.queue = new WriteQueue(opts.batchRows ?? 8000, opts.flushMs ?? 200, (rows, seen) => this.commit(rows, seen));
+    this.retentionDays = opts.retentionDays ?? 0;
+    this.now = opts.now ?? Date.now;
+    this.onError = opts.onError ?? (() => {});
     worker.on("message", (m: StoreResponse) => this.onResponse(m));
     worker.on("error", (e) => {
       this.dead = e;
-      this.opts.onError?.(new Error(`store worker failed: ${e.message}`));
+      this.onError(new Error(`store worker failed: ${e.message}`));
       for (const w of this.waiting.values()) w();
       this.waiting.clear();
     });
-    this.startRetention();
+    if (this.retentionDays > 0) {
+      this.runRetention();
+      this.retentionTimer = setInterval(() => this.runRetention(), opts.retentionEveryMs ?? 3_600_000);
+      this.retentionTimer.unref();
+    }
   }
 
   /** Opens the store in `dir` and waits until its worker is ready. */
-  static async open(dir: string, opts: ReadingStoreOptions = {}): Promise<WorkerStore> {
+  static async open(dir: string, opts: StoreOptions = {}): Promise<WorkerStore> {
     openDatabase(dir).close(); // create the file and schema before two connections race for it
     const worker = startTsWorker(new URL("./storeWorker.ts", import.meta.url), { dir });
     const store = new WorkerStore(dir, opts, worker);
@@ -44,33 +79,16 @@ export class WorkerStore extends BatchingStore {
     return this.worker.performance.eventLoopUtilization(since);
   }
 
-  private post(m: StoreRequest): void {
-    if (this.dead) {
-      this.opts.onError?.(new Error(`store worker is down: ${this.dead.message}`));
-      return;
-    }
-    this.worker.postMessage(m, m.kind === "batch" ? [m.rows.nums.buffer as ArrayBuffer, m.rows.errors.buffer as ArrayBuffer, m.rows.device.buffer as ArrayBuffer] : []);
+  add(r: Reading, receivedAt: number): void {
+    this.queue.add(r, receivedAt);
   }
 
-  private onResponse(m: StoreResponse): void {
-    if (m.kind === "ack") {
-      this.inserted += m.inserted;
-      this.duplicatesIgnored += m.rows - m.inserted;
-      const w = this.waiting.get(m.serial);
-      this.waiting.delete(m.serial);
-      w?.();
-    } else if (m.kind === "error") {
-      this.opts.onError?.(new Error(`store: ${m.message}`));
-      if (m.serial !== undefined) {
-        const w = this.waiting.get(m.serial);
-        this.waiting.delete(m.serial);
-        w?.();
-      }
-    }
+  noteSeen(id: string, at: number): void {
+    this.queue.noteSeen(id, at);
   }
 
-  protected commit(rows: PackedRows, seen: [string, number][]): void {
-    this.post({ kind: "batch", serial: ++this.serial, rows, seen });
+  flush(): void {
+    this.queue.flush();
   }
 
   setStatus(id: string, online: boolean, at: number): void {
@@ -81,8 +99,8 @@ export class WorkerStore extends BatchingStore {
     this.post({ kind: "info", id, info, at });
   }
 
-  protected runRetention(): void {
-    this.post({ kind: "retention", cutoff: this.retentionCutoff() });
+  devices(): StoredDevice[] {
+    return storedDevices(this.db);
   }
 
   settle(): Promise<void> {
@@ -98,7 +116,8 @@ export class WorkerStore extends BatchingStore {
   close(): Promise<void> {
     if (!this.closed) {
       this.flush();
-      this.stopTimers();
+      if (this.retentionTimer) clearInterval(this.retentionTimer);
+      this.retentionTimer = null;
       this.closed = new Promise<void>((resolve) => {
         if (this.dead) return resolve();
         this.worker.once("exit", () => resolve());
@@ -108,5 +127,38 @@ export class WorkerStore extends BatchingStore {
       });
     }
     return this.closed;
+  }
+
+  private commit(rows: PackedRows, seen: [string, number][]): void {
+    this.post({ kind: "batch", serial: ++this.serial, rows, seen });
+  }
+
+  private runRetention(): void {
+    this.post({ kind: "retention", cutoff: this.now() - this.retentionDays * 86_400_000 });
+  }
+
+  private post(m: StoreRequest): void {
+    if (this.dead) {
+      this.onError(new Error(`store worker is down: ${this.dead.message}`));
+      return;
+    }
+    this.worker.postMessage(m, m.kind === "batch" ? [m.rows.nums.buffer as ArrayBuffer, m.rows.errors.buffer as ArrayBuffer, m.rows.device.buffer as ArrayBuffer] : []);
+  }
+
+  private onResponse(m: StoreResponse): void {
+    if (m.kind === "ack") {
+      this.inserted += m.inserted;
+      this.duplicatesIgnored += m.rows - m.inserted;
+      const w = this.waiting.get(m.serial);
+      this.waiting.delete(m.serial);
+      w?.();
+    } else if (m.kind === "error") {
+      this.onError(new Error(`store: ${m.message}`));
+      if (m.serial !== undefined) {
+        const w = this.waiting.get(m.serial);
+        this.waiting.delete(m.serial);
+        w?.();
+      }
+    }
   }
 }

@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { MqttIngest, IngestEvent } from "../../../host/ingest/ingest";
 import { dashboardClientId } from "../../../host/ingest/dashboardClientId";
-import { openDatabase } from "../../../host/store/openDatabase";
-import { ReadingStore } from "../../../host/store/readingStore";
+import { WorkerStore } from "../../../host/store/workerStore";
 import { countReadings } from "../../../host/store/historyQueries";
 import { until } from "../../support/until";
 
@@ -42,7 +41,7 @@ function reading(id: string, seq: number, boot = 1) {
 
 describe("MqttIngest against Mosquitto", () => {
   it("stores valid readings, tracks status and info, rejects bad payloads and keeps going", async () => {
-    const store = new ReadingStore(openDatabase(path.join(dataDir, "a")), { flushMs: 50 });
+    const store = await WorkerStore.open(path.join(dataDir, "a"), { flushMs: 50 });
     const ingest = await MqttIngest.start({ broker: settings(), root: ROOT, clientId: "espdht-dash-test-a", clean: true, store });
     const events: IngestEvent[] = [];
     ingest.on((e) => events.push(e));
@@ -58,7 +57,7 @@ describe("MqttIngest against Mosquitto", () => {
     await dev.publishAsync(`${ROOT}/sim-one/reading`, reading("sim-one", 50), { qos: 1 }); // duplicate
 
     await until(() => ingest.accepted === 50 && ingest.duplicates === 1, 10_000, "50 readings");
-    store.flush();
+    await store.settle();
     expect(countReadings(store.db, "sim-one")).toBe(50);
     const d = ingest.fleet.get("sim-one")!;
     expect(d).toMatchObject({ online: true, boot: 1, seq: 50, gaps: 0, duplicates: 1, readings: 50, info: { ip: "10.0.0.2" } });
@@ -70,9 +69,10 @@ describe("MqttIngest against Mosquitto", () => {
     // the will fires when the device's socket dies without DISCONNECT
     (dev as unknown as { stream: { destroy(): void } }).stream.destroy();
     await until(() => ingest.fleet.get("sim-one")!.online === false, 10_000, "the will");
+    await store.settle();
     expect(store.devices()[0].status).toBe("offline");
     await ingest.close();
-    store.close();
+    await store.close();
     dev.end(true);
   });
 
@@ -80,25 +80,25 @@ describe("MqttIngest against Mosquitto", () => {
     const dir = path.join(dataDir, "b");
     const clientId = dashboardClientId(dir);
     expect(dashboardClientId(dir)).toBe(clientId); // kept in the data folder
-    let store = new ReadingStore(openDatabase(dir), { flushMs: 50 });
+    let store = await WorkerStore.open(dir, { flushMs: 50 });
     let ingest = await MqttIngest.start({ broker: settings(), root: ROOT, clientId, clean: false, store });
     const dev = await device("sim-two", false);
     await dev.publishAsync(`${ROOT}/sim-two/reading`, reading("sim-two", 1), { qos: 1 });
     await until(() => ingest.accepted === 1, 10_000, "the first reading");
     await ingest.close();
-    store.close();
+    await store.close();
 
     // the dashboard is down: the device keeps publishing
     for (let seq = 2; seq <= 21; seq++) await dev.publishAsync(`${ROOT}/sim-two/reading`, reading("sim-two", seq), { qos: 1 });
 
-    store = new ReadingStore(openDatabase(dir), { flushMs: 50 });
+    store = await WorkerStore.open(dir, { flushMs: 50 });
     ingest = await MqttIngest.start({ broker: settings(), root: ROOT, clientId, clean: false, store });
     await until(() => ingest.accepted === 20, 10_000, "the readings queued by the broker");
-    store.flush();
+    await store.settle();
     expect(countReadings(store.db, "sim-two")).toBe(21);
     expect(ingest.fleet.get("sim-two")).toMatchObject({ seq: 21, gaps: 0 });
     await ingest.close();
-    store.close();
+    await store.close();
     await dev.endAsync();
   });
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, SCHEMA_VERSION, STORE_FILE } from "../../../host/store/openDatabase";
-import { ReadingStore } from "../../../host/store/readingStore";
+import { WorkerStore } from "../../../host/store/workerStore";
 import { countReadings, iterateReadings } from "../../../host/store/historyQueries";
 
 const T0 = 1_700_000_000_000;
@@ -54,22 +54,33 @@ function schema2Folder(): string {
 }
 
 describe("openDatabase", () => {
-  it("upgrades a schema-2 store in place, rebuilding the seq ranges from the rows", () => {
+  it("opens a WAL database in the data folder", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-store-"));
+    dirs.push(dir);
+    const db = openDatabase(dir);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    db.close();
+    expect(fs.existsSync(path.join(dir, STORE_FILE))).toBe(true);
+  });
+
+  it("upgrades a schema-2 store in place, rebuilding the seq ranges from the rows", async () => {
     const log: string[] = [];
-    const db = openDatabase(schema2Folder(), (m) => log.push(m));
+    const dir = schema2Folder();
+    const db = openDatabase(dir, (m) => log.push(m));
     expect(log).toEqual([`espdht: upgrading the store to schema ${SCHEMA_VERSION} (4 readings kept)...`]);
     expect(db.prepare("SELECT lo, hi FROM seq_ranges ORDER BY lo").raw().all()).toEqual([[1, 3], [5, 5]]);
     expect([...iterateReadings(db, "sim-a", T0, T0 + 10)].map((r) => [r.seq, r.ts, r.received])).toEqual([
       [1, T0 + 1, T0 + 5], [2, T0 + 2, T0 + 6], [3, T0 + 3, T0 + 7], [5, null, T0 + 5],
     ]);
-    const store = new ReadingStore(db);
+    db.close();
+    const store = await WorkerStore.open(dir);
     for (const seq of [3, 4, 5]) store.add({ v: 1, id: "sim-a", boot: 1, seq, up: 1, ts: null, temperature: 1, humidity: 1 }, T0 + 99);
-    store.flush();
+    await store.settle();
     expect([store.inserted, store.duplicatesIgnored]).toEqual([1, 2]);
-    store.close();
+    await store.close();
   });
 
-  it("upgrades a schema-1 store in place, keeping every reading, and says so", () => {
+  it("upgrades a schema-1 store in place, keeping every reading, and says so", async () => {
     const dir = schema1Folder();
     const log: string[] = [];
     const db = openDatabase(dir, (m) => log.push(m));
@@ -81,13 +92,14 @@ describe("openDatabase", () => {
       { device: "sim-a", boot: 1, seq: 2, t: T0 + 900, ts: null, received: T0 + 900, up: 2000, temperature: null, humidity: null, error: "timeout" },
     ]);
     // de-dup still holds across the upgrade: the same (device, boot, seq) again is ignored
-    const store = new ReadingStore(db);
+    db.close();
+    const store = await WorkerStore.open(dir);
     store.add({ v: 1, id: "sim-b", boot: 3, seq: 1, up: 10, ts: T0 + 5, temperature: 99, humidity: 99 }, T0 + 7);
     store.add({ v: 1, id: "sim-b", boot: 3, seq: 2, up: 20, ts: T0 + 15, temperature: 20, humidity: 50 }, T0 + 17);
-    store.flush();
+    await store.settle();
     expect([store.inserted, store.duplicatesIgnored]).toEqual([1, 1]);
     expect(store.devices().map((d) => [d.id, d.status])).toEqual([["sim-a", "online"]]); // the devices table is kept as it was
-    store.close();
+    await store.close();
     const again: string[] = [];
     openDatabase(dir, (m) => again.push(m)).close();
     expect(again).toEqual([]); // upgraded once
