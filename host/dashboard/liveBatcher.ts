@@ -1,22 +1,9 @@
 // Collects ingest events and hands them out in batches at a fixed cadence (SSE pushes one batch per tick,
 // never one message per reading). Bounded: at most MAX_POINTS_PER_BATCH points per device per batch.
 import { isFailedReading } from "../../firmware/contract";
-import type { DeviceView, RejectionLog } from "../ingest/deviceState";
 import type { IngestEvent } from "../ingest/ingest";
-
-/** [time ms, temperature, humidity] (null values for a failed read) */
-export type LivePoint = [number, number | null, number | null];
-
-export interface LiveBatch {
-  now: number;
-  /** devices that changed since the last batch */
-  devices: DeviceView[];
-  /** new points per device since the last batch, oldest first */
-  points: Record<string, LivePoint[]>;
-  /** present when unattributed rejections changed */
-  unattributed?: RejectionLog;
-  connected?: boolean;
-}
+import type { LiveBatch, LivePoint } from "../view/dashboardData";
+import type { DeviceView, RejectionLog } from "../view/deviceView";
 
 export const MAX_POINTS_PER_BATCH = 500;
 

@@ -1,14 +1,9 @@
 // Validation of the dashboard API's query parameters: every bad value is a 400 naming the parameter.
 import { MAX_POINTS } from "../store/historyQueries";
+import { RANGES } from "../view/dashboardData";
 
 export class BadRequest extends Error {}
 
-export const RANGES: Record<string, number> = {
-  "15m": 15 * 60_000,
-  "1h": 3_600_000,
-  "24h": 86_400_000,
-  "7d": 7 * 86_400_000,
-};
 /** longest span a from/to query may cover */
 export const MAX_SPAN_MS = 400 * 86_400_000;
 

@@ -4,10 +4,12 @@ import { isValidDeviceId } from "../../firmware/contract";
 import type { MqttClient } from "mqtt";
 import { CommandError, sendCommand } from "../commands/sendCommand";
 import type { ReplyWaiter } from "../commands/replyWaiter";
-import type { DeviceView, FleetState } from "../ingest/deviceState";
+import type { FleetState } from "../ingest/deviceState";
 import { csvLines } from "../store/csvExport";
 import { querySeries } from "../store/historyQueries";
 import type { HistoryStore } from "../store/historyStore";
+import type { DashboardState } from "../view/dashboardData";
+import type { DeviceView } from "../view/deviceView";
 import type { PageAssets } from "./buildPage";
 import { BadRequest, onlyParams, pointsParam, timeRange } from "./queryParams";
 import type { SseHub } from "./sseHub";
@@ -59,7 +61,7 @@ export function allDevices(ctx: DashboardContext): DeviceView[] {
   return live.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export function stateSnapshot(ctx: DashboardContext) {
+export function stateSnapshot(ctx: DashboardContext): DashboardState {
   return {
     now: ctx.now(),
     root: ctx.root,

@@ -1,48 +1,8 @@
 // Per-device state built from validated messages: online/offline, last reading, last seen, boot, seq gaps,
 // duplicates, restarts, read errors and rejected messages. Pure (time is passed in) and bounded in memory.
-import { Info, isFailedReading, READ_ERRORS, ReadError, Reading, Reply } from "../../firmware/contract";
+import { isFailedReading, READ_ERRORS, ReadError, Reading, Reply } from "../../firmware/contract";
+import type { DeviceView, RejectionLog } from "../view/deviceView";
 import { ParseResult } from "./parseMessage";
-
-export interface RecentRejection {
-  at: number;
-  topic: string;
-  reason: string;
-}
-
-export interface RejectionLog {
-  total: number;
-  /** count per reason; at most MAX_REASONS distinct reasons, the rest under "other" */
-  byReason: Record<string, number>;
-  /** newest last, at most MAX_RECENT_REJECTIONS */
-  recent: RecentRejection[];
-}
-
-/** Plain, JSON-ready view of one device (what watch, the API and SSE show). */
-export interface DeviceView {
-  id: string;
-  /** null until a status message arrived */
-  online: boolean | null;
-  statusAt: number | null;
-  info: Info | null;
-  /** receive time of the last live (non-retained) message from the device */
-  lastSeen: number | null;
-  lastReading: Reading | null;
-  lastReadingAt: number | null;
-  /** last reading that carried values */
-  lastGood: { t: number; temperature: number; humidity: number } | null;
-  boot: number | null;
-  /** highest seq seen in the current boot */
-  seq: number | null;
-  readings: number;
-  /** seqs missing so far in the current and past boots (late arrivals fill them back) */
-  gaps: number;
-  duplicates: number;
-  /** readings that arrived after a later seq (or from an earlier boot) */
-  late: number;
-  restarts: number;
-  errors: Record<ReadError, number>;
-  rejected: RejectionLog;
-}
 
 export type ReadingVerdict = Readonly<{ accepted: true; duplicate: boolean; gap: number; restart: boolean }>;
 
@@ -62,18 +22,6 @@ export const MAX_REASONS = 32;
 export const MAX_TOPIC_CHARS = 200;
 /** seqs remembered per device to tell duplicates from late arrivals */
 const SEQ_WINDOW = 1024;
-
-export type Health = "online" | "offline" | "stale" | "unknown";
-
-/** online but silent for three intervals (at least 30 s) is stale. */
-export function deviceHealth(d: DeviceView, now: number): Health {
-  if (d.online === false) return "offline";
-  const interval = d.info ? d.info.interval : 10;
-  const staleAfter = Math.max(30_000, 3 * interval * 1000);
-  if (d.lastSeen !== null && now - d.lastSeen > staleAfter) return "stale";
-  if (d.online === true) return "online";
-  return d.lastSeen !== null ? "online" : "unknown";
-}
 
 function newRejectionLog(): RejectionLog {
   return { total: 0, byReason: {}, recent: [] };

@@ -4,7 +4,8 @@ import type { MqttClient } from "mqtt";
 import { everyDeviceFilter, Reading, Reply } from "../../firmware/contract";
 import { BrokerSettings, connectBroker } from "../mqtt/connectBroker";
 import type { HistoryStore } from "../store/historyStore";
-import { ApplyOutcome, DeviceView, FleetState } from "./deviceState";
+import type { DeviceView } from "../view/deviceView";
+import { ApplyOutcome, FleetState } from "./deviceState";
 import { parseDeviceMessage } from "./parseMessage";
 
 export const INGEST_KINDS = ["status", "info", "reading", "reply"] as const;

@@ -2,24 +2,7 @@
 // (min/avg/max per bucket) so a week of 10 s readings draws fast; raw readings page by page; the devices table.
 import type Database from "better-sqlite3";
 import type { Info } from "../../firmware/contract";
-
-export interface Series {
-  from: number;
-  to: number;
-  /** bucket width in ms (1 when every reading is its own point) */
-  bucketMs: number;
-  /** bucket start times (ms), ascending */
-  t: number[];
-  count: number[];
-  tempMin: (number | null)[];
-  tempAvg: (number | null)[];
-  tempMax: (number | null)[];
-  humMin: (number | null)[];
-  humAvg: (number | null)[];
-  humMax: (number | null)[];
-  /** failed reads in the bucket */
-  errors: number[];
-}
+import type { Series } from "../view/dashboardData";
 
 export const MAX_POINTS = 5000;
 

@@ -1,10 +1,10 @@
 // The rows of `espdht watch`: one line per device, as plain text (colour is added by the caller).
-import { DeviceView, deviceHealth, Health } from "../ingest/deviceState";
+import { DeviceView, deviceHealth, Health } from "../view/deviceView";
 
 export const WATCH_HEADER = ["DEVICE", "STATUS", "TEMP °C", "HUM %", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED"];
 
-/** "3s", "4m", "2h", "5d"; "-" when never. */
-export function formatAge(ms: number | null): string {
+/** "3s", "4m", "2h", "5d"; "-" when never (the table's narrow AGE column; the page says "3 s ago"). */
+export function formatAgeShort(ms: number | null): string {
   if (ms === null) return "-";
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 120) return `${s}s`;
@@ -25,7 +25,7 @@ export function watchRow(d: DeviceView, now: number): { cells: string[]; health:
       health,
       lastFailed ? `(${lastFailed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "-",
       lastFailed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "-",
-      formatAge(d.lastSeen === null ? null : now - d.lastSeen),
+      formatAgeShort(d.lastSeen === null ? null : now - d.lastSeen),
       d.seq === null ? "-" : `${d.boot}:${d.seq}`,
       String(d.gaps),
       String(d.duplicates),

@@ -6,7 +6,7 @@ import { startMosquitto, RunningBroker } from "../support/brokers";
 import { runCli, tempUserEnv } from "../support/runCli";
 import { FleetState } from "../../host/ingest/deviceState";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
-import { formatAge, renderWatchTable } from "../../host/terminal/watchTable";
+import { formatAgeShort, renderWatchTable } from "../../host/terminal/watchTable";
 import { until } from "../support/until";
 
 const ROOT = "espdht/watchtest";
@@ -79,6 +79,6 @@ describe("watch table", () => {
   });
 
   it("formats ages", () => {
-    expect([formatAge(null), formatAge(3000), formatAge(300_000), formatAge(3 * 3_600_000), formatAge(3 * 86_400_000)]).toEqual(["-", "3s", "5m", "3h", "3d"]);
+    expect([formatAgeShort(null), formatAgeShort(3000), formatAgeShort(300_000), formatAgeShort(3 * 3_600_000), formatAgeShort(3 * 86_400_000)]).toEqual(["-", "3s", "5m", "3h", "3d"]);
   });
 });

@@ -1,6 +1,6 @@
 // Calls to the dashboard server's JSON API.
 import type { Reply } from "../../../firmware/contract";
-import type { Series } from "../../store/historyQueries";
+import type { Series } from "../../view/dashboardData";
 
 export async function fetchSeries(id: string, range: string, points: number): Promise<Series> {
   const res = await fetch(`/api/devices/${encodeURIComponent(id)}/series?range=${encodeURIComponent(range)}&points=${points}`);

@@ -1,7 +1,7 @@
 // Temperature and humidity charts (uPlot): avg line with min/max, fed from the store and live points,
 // capped in length so the page's memory stays bounded.
 import uPlot from "uplot";
-import type { Series } from "../../store/historyQueries";
+import type { Series } from "../../view/dashboardData";
 
 /** points kept per series on the page */
 export const MAX_PAGE_POINTS = 4000;

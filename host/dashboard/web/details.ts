@@ -1,6 +1,6 @@
 // Per-device details: info, health counters and recent rejected messages, all rendered as text.
-import { deviceHealth, DeviceView, RejectionLog } from "../../ingest/deviceState";
-import { byId, clear, el, fillList, formatAge, formatTime } from "./dom";
+import { deviceHealth, DeviceView, RejectionLog } from "../../view/deviceView";
+import { byId, clear, el, fillList, formatAgeLong, formatTime } from "./dom";
 
 function show(v: unknown): string {
   if (v === null || v === undefined) return "–";
@@ -22,7 +22,7 @@ export function renderDetails(d: DeviceView, now: number): void {
   const errs = d.errors;
   fillList(byId("stats"), [
     ["status", d.online === null ? "unknown" : d.online ? "online" : "offline"],
-    ["last seen", formatAge(d.lastSeen === null ? null : now - d.lastSeen)],
+    ["last seen", formatAgeLong(d.lastSeen === null ? null : now - d.lastSeen)],
     ["boot", show(d.boot)], ["last seq", show(d.seq)], ["readings", String(d.readings)],
     ["seq gaps", String(d.gaps)], ["duplicates", String(d.duplicates)], ["late", String(d.late)], ["restarts", String(d.restarts)],
     ["read errors", `checksum ${errs.checksum}, timeout ${errs.timeout}, range ${errs.range}`],

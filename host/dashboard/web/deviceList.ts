@@ -1,6 +1,6 @@
 // The device list: one row per device with a status badge, last values and last-seen age.
-import { deviceHealth, DeviceView } from "../../ingest/deviceState";
-import { byId, el, formatAge } from "./dom";
+import { deviceHealth, DeviceView } from "../../view/deviceView";
+import { byId, el, formatAgeLong } from "./dom";
 
 interface Row {
   tr: HTMLTableRowElement;
@@ -28,7 +28,7 @@ export class DeviceList {
       const failed = d.lastReading && "error" in d.lastReading ? d.lastReading.error : null;
       row.temp.textContent = failed ? `(${failed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "–";
       row.hum.textContent = failed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "–";
-      row.seen.textContent = formatAge(d.lastSeen === null ? null : now - d.lastSeen);
+      row.seen.textContent = formatAgeLong(d.lastSeen === null ? null : now - d.lastSeen);
       row.tr.classList.toggle("selected", d.id === selected);
     });
   }

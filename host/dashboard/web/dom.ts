@@ -27,7 +27,8 @@ export function fillList(dl: HTMLElement, pairs: [string, string][]): void {
   }
 }
 
-export function formatAge(ms: number | null): string {
+/** "3 s ago", "5 min ago", "2 h ago", "4 d ago"; "never" (watch's narrow column uses formatAgeShort). */
+export function formatAgeLong(ms: number | null): string {
   if (ms === null) return "never";
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 90) return `${s} s ago`;

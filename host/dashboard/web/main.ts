@@ -1,27 +1,17 @@
 // The dashboard page: live state over SSE (batched by the server), drawn at a fixed cadence (never once
 // per message), history from the store, commands with their replies.
-import type { DeviceView, RejectionLog } from "../../ingest/deviceState";
-import type { LiveBatch } from "../liveBatcher";
+import { DashboardState, LiveBatch, RANGES as RANGE_MS } from "../../view/dashboardData";
+import type { DeviceView, RejectionLog } from "../../view/deviceView";
 import { csvUrl, fetchSeries, postCommand } from "./api";
 import { Chart, ChartData, chartDataFromSeries } from "./charts";
 import { DeviceList } from "./deviceList";
 import { renderDetails, renderUnattributed } from "./details";
 import { byId } from "./dom";
-import { RANGES as RANGE_MS } from "../queryParams";
 
 const RENDER_MS = 250;
 const HISTORY_POINTS = 1200;
 /** non-live ranges are re-fetched (downsampled) this often */
 const REFETCH_MS = 60_000;
-
-interface StateMessage {
-  now: number;
-  root: string;
-  broker: string;
-  connected: boolean;
-  devices: DeviceView[];
-  unattributed: RejectionLog;
-}
 
 const devices = new Map<string, DeviceView>();
 let unattributed: RejectionLog = { total: 0, byReason: {}, recent: [] };
@@ -69,7 +59,7 @@ async function loadHistory(): Promise<void> {
   }
 }
 
-function applyState(m: StateMessage): void {
+function applyState(m: DashboardState): void {
   clockOffset = m.now - Date.now();
   byId("root").textContent = `${m.root} on ${m.broker}`;
   setConnection(m.connected);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BadRequest, RANGES, timeRange } from "../../../host/dashboard/queryParams";
+import { BadRequest, timeRange } from "../../../host/dashboard/queryParams";
+import { RANGES } from "../../../host/view/dashboardData";
 
 const NOW = 1_700_000_000_000;
 const q = (s: string) => new URLSearchParams(s);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deviceHealth, FleetState, MAX_RECENT_REJECTIONS } from "../../../host/ingest/deviceState";
+import { FleetState, MAX_RECENT_REJECTIONS } from "../../../host/ingest/deviceState";
+import { deviceHealth } from "../../../host/view/deviceView";
 import { parseDeviceMessage } from "../../../host/ingest/parseMessage";
 import { Reading } from "../../../firmware/contract";
 

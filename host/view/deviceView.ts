@@ -1,0 +1,56 @@
+// How one device looks to the views (watch, the dashboard server and its page): plain JSON-ready data and
+// its health. Shared with the browser, so it imports nothing server-side (no node:*, no SQLite, no MQTT).
+import type { Info, ReadError, Reading } from "../../firmware/contract";
+
+export interface RecentRejection {
+  at: number;
+  topic: string;
+  reason: string;
+}
+
+export interface RejectionLog {
+  total: number;
+  /** count per reason; at most MAX_REASONS distinct reasons, the rest under "other" */
+  byReason: Record<string, number>;
+  /** newest last, at most MAX_RECENT_REJECTIONS */
+  recent: RecentRejection[];
+}
+
+/** Plain, JSON-ready view of one device (what watch, the API and SSE show). */
+export interface DeviceView {
+  id: string;
+  /** null until a status message arrived */
+  online: boolean | null;
+  statusAt: number | null;
+  info: Info | null;
+  /** receive time of the last live (non-retained) message from the device */
+  lastSeen: number | null;
+  lastReading: Reading | null;
+  lastReadingAt: number | null;
+  /** last reading that carried values */
+  lastGood: { t: number; temperature: number; humidity: number } | null;
+  boot: number | null;
+  /** highest seq seen in the current boot */
+  seq: number | null;
+  readings: number;
+  /** seqs missing so far in the current and past boots (late arrivals fill them back) */
+  gaps: number;
+  duplicates: number;
+  /** readings that arrived after a later seq (or from an earlier boot) */
+  late: number;
+  restarts: number;
+  errors: Record<ReadError, number>;
+  rejected: RejectionLog;
+}
+
+export type Health = "online" | "offline" | "stale" | "unknown";
+
+/** online but silent for three intervals (at least 30 s) is stale. */
+export function deviceHealth(d: DeviceView, now: number): Health {
+  if (d.online === false) return "offline";
+  const interval = d.info ? d.info.interval : 10;
+  const staleAfter = Math.max(30_000, 3 * interval * 1000);
+  if (d.lastSeen !== null && now - d.lastSeen > staleAfter) return "stale";
+  if (d.online === true) return "online";
+  return d.lastSeen !== null ? "online" : "unknown";
+}
