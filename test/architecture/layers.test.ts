@@ -15,7 +15,7 @@ describe("the checker itself", () => {
     ["host/a.ts", ["host/b.ts", "cli/main.ts"]],
     ["host/b.ts", ["host/a.ts", "firmware/x.ts"]],
     ["firmware/x.ts", []],
-    ["cli/main.ts", ["host/a.ts"]],
+    ["cli/main.ts", []],
     ["bench/b.ts", ["test/support/brokers.ts"]],
   ]);
   it("finds a cycle", () => expect(importCycles(g)).toEqual([["host/a.ts", "host/b.ts"]]));
