@@ -11,8 +11,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const FIRMWARE_ENTRY = path.join(REPO_ROOT, "firmware", "main.ts");
 export const FIRMWARE_OUT = path.join(REPO_ROOT, "dist", "firmware.js");
 export const FIRMWARE_DEBUG_OUT = path.join(REPO_ROOT, "dist", "firmware.debug.js");
-/** Minified bundle budget (issue 3): at most 12 KB; the aim is 8 KB. */
-export const SIZE_BUDGET_BYTES = 12 * 1024;
+/** Minified bundle budget: at most 13 KB (12 KB until issue 9 split the app into parts); the aim is 8 KB. */
+export const SIZE_BUDGET_BYTES = 13 * 1024;
 
 /** Syntax esbuild must reject instead of lowering into something Espruino cannot run (ESPRUINO.md section 2). */
 const UNSUPPORTED: Record<string, boolean> = {

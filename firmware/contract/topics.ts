@@ -8,7 +8,12 @@ export type DeviceTopicKind = "status" | "info" | "reading" | "cmd" | "reply";
 const KINDS: DeviceTopicKind[] = ["status", "info", "reading", "cmd", "reply"];
 
 export function deviceTopic(root: string, deviceId: string, kind: DeviceTopicKind): string {
-  return root + "/" + deviceId + "/" + kind;
+  return deviceTopicPrefix(root, deviceId) + kind;
+}
+
+/** `R/D/`: each of the device's topics is this prefix and its kind (the device builds its topics from it). */
+export function deviceTopicPrefix(root: string, deviceId: string): string {
+  return root + "/" + deviceId + "/";
 }
 
 export function groupCommandTopic(root: string): string {

@@ -17,6 +17,7 @@
 //   E.reboot() (esp_restart() on the ESP32)
 //   console.log(string)
 //   E.on("init", fn), E.on("kill", fn)           (firmware/main.ts)
+import { deviceIdFromSerial } from "./deviceId";
 import { Hal, UNIX_2020_S } from "./hal";
 
 export function createEspruinoHal(): Hal {
@@ -61,7 +62,7 @@ export function createEspruinoHal(): Hal {
     storage_: require("Storage"),
     wifi_: require("Wifi"),
     telnet_: require("TelnetServer"),
-    serial_: getSerial,
+    deviceId_: () => deviceIdFromSerial(getSerial()),
     reboot_: E.reboot,
     memory_: process.memory,
     log_: console.log,

@@ -15,6 +15,9 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** ms since boot as a whole number, as readings and `ping` report it. */
+export const uptimeMs = (clock: Clock) => Math.round(clock.now());
+
 export interface SocketHandlers {
   onConnect(): void;
   /** bytes as they arrive, in arbitrary chunks */
@@ -84,8 +87,8 @@ export interface Hal extends Pins {
   storage_: KeyValueStore;
   wifi_: Wifi;
   telnet_: Telnet;
-  /** getSerial(): the eFuse MAC, used for the device id */
-  serial_(): string;
+  /** the device id (topic level and MQTT client id); on Espruino derived from getSerial() */
+  deviceId_(): string;
   reboot_(): void;
   /** process.memory(): JsVars free/total */
   memory_(): { free: number; total: number };

@@ -1,9 +1,10 @@
 // The device's MQTT 3.1.1 client: one connection at a time over a HAL socket, reconnecting with backoff,
 // QoS 1 in flight with retransmission, a small bounded queue while offline. Written for Espruino (see ESPRUINO.md).
-// Sized for a 12 KB firmware: state lives in constructor locals (the minifier shortens locals; property names only
-// when they end in `_`), packets are built as bytes once (a queued publish is its encoded packet). Packet types and
-// flags are codec.ts's const enums, which the build inlines as numbers. Topics and filters are not checked here: the
-// app builds them from a validated root.
+// One file over 150 lines on purpose: its state is constructor locals shared by every handler, which split across
+// modules would become properties (a bigger bundle, more JsVars); the minifier shortens locals, and property names
+// only when they end in `_`. Packets are built as bytes once (a queued publish is its encoded packet); packet types
+// and flags are codec.ts's const enums, which the build inlines as numbers. Topics and filters are not checked here:
+// the app builds them from a validated root.
 import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "../hal/hal";
 import { connectPacket, frame, HeaderFlag, PacketType } from "./codec";
 import { createDecoder } from "./decoder";

@@ -5,7 +5,7 @@ import { ID, R, start } from "./harness";
 import { MemoryStore } from "./fakeHal";
 
 describe("app: boot", () => {
-  it("derives the device id from the MAC and connects with clean=false, a retained QoS 1 will and the config's broker", () => {
+  it("takes the device id from the HAL and connects with clean=false, a retained QoS 1 will and the config's broker", () => {
     const s = start({ config: { broker: { host: "broker.local", port: 1884, username: "u", password: "p" }, keepalive: 45 } });
     expect(s.app.id).toBe(ID);
     expect(s.client.target).toEqual({ host: "broker.local", port: 1884, tls: false });
@@ -15,12 +15,6 @@ describe("app: boot", () => {
     });
     expect(s.client.subscriptions).toEqual([`${R}/${ID}/cmd`, `${R}/all/cmd`]);
     expect(s.client.started).toBe(true);
-  });
-
-  it("uses a simulated board's serial (sim-...) as its id", async () => {
-    const { deviceIdFor } = await import("../../../firmware/app/app");
-    expect(deviceIdFor("sim-0a1b2c")).toBe("sim-0a1b2c");
-    expect(deviceIdFor("30aea40b-1c2d")).toBe("esp32-30aea40b1c2d");
   });
 
   it("counts boots in Storage and reports the count in info", () => {

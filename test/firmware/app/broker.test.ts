@@ -68,7 +68,7 @@ for (const b of BROKERS) {
       dht.temperature = -3.2;
       dht.humidity = 55.5;
       const sockets = nodeSocketFactory();
-      const hal: Hal = Object.assign(dht.pins(), boardFunctions(new FakeBoard("30aea40b-1c2d")), {
+      const hal: Hal = Object.assign(dht.pins(), boardFunctions(new FakeBoard()), {
         clock_: clock, time_: () => Date.now() / 1000, sockets_: sockets, storage_: storage, wifi_: new FakeWifi(), random_: Math.random,
       });
       let client: MqttClient | null = null;

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { SETTINGS_FILE } from "../../../firmware/contract/deviceConfig";
 import { validateReply } from "../../../firmware/contract/payloads";
-import { RESTART_FILE } from "../../../firmware/app/app";
-import { ID, R, start, Started } from "./harness";
+import { listenForCommands, RESTART_FILE } from "../../../firmware/app/commands";
+import type { Publishing } from "../../../firmware/app/publishing";
+import type { Sensing } from "../../../firmware/app/sensing";
+import { bootFake, ID, R, start, Started } from "./harness";
 import { MemoryStore } from "./fakeHal";
+import { FakeMqttClient } from "./fakeMqttClient";
 
 const CMD = `${R}/${ID}/cmd`;
 const GROUP = `${R}/all/cmd`;
@@ -167,5 +170,56 @@ describe("commands", () => {
     s.client.drop();
     s.client.deliver(CMD, JSON.stringify({ id: "q", op: "ping" }));
     expect(s.client.on(REPLY)[0].queued).toBe(true);
+  });
+});
+
+describe("listenForCommands (the part alone, with sensing and publishing stubbed)", () => {
+  function commands(config: object = {}) {
+    const s = bootFake(config);
+    const client = new FakeMqttClient({ host: "b", port: 1883, tls: false }, { clientId: ID, clean: false, keepalive: 30 }, {});
+    const calls: string[] = [];
+    const published: [string, object][] = [];
+    const sensing: Sensing = {
+      start_: () => calls.push("start"),
+      reschedule_: () => calls.push("reschedule"),
+      readNow_: (done) => { calls.push("readNow"); done({ seq: 7, up: 5000, ts: null, temperature: 20, humidity: 50 }); },
+    };
+    const publishing: Publishing = {
+      announce_: () => calls.push("announce"),
+      flush_: () => calls.push("flush"),
+      info_: () => calls.push("info"),
+      publish_: (kind, payload) => { published.push([kind, payload]); },
+    };
+    const onMessage = listenForCommands(s.hal, s.device, client, sensing, publishing);
+    const deliver = (topic: string, command: object) => onMessage({ topic, payload: new TextEncoder().encode(JSON.stringify(command)), qos: 1, retain: false, dup: false });
+    return { ...s, client, calls, published, deliver };
+  }
+
+  it("subscribes to the device's and the group's command topics", () => {
+    expect(commands().client.subscriptions).toEqual([CMD, GROUP]);
+  });
+
+  it("read asks sensing for a reading now and replies with its payload", () => {
+    const c = commands();
+    c.deliver(CMD, { id: "r", op: "read" });
+    expect(c.calls).toEqual(["readNow"]);
+    expect(c.published).toEqual([["reply", { re: "r", ok: true, reading: { v: 1, id: ID, boot: 1, seq: 7, up: 5000, ts: null, temperature: 20, humidity: 50 } }]]);
+  });
+
+  it("set changes the config, saves the settings, restarts the interval timer and republishes info before replying", () => {
+    const c = commands();
+    c.deliver(GROUP, { id: "s", op: "set", interval: 30 });
+    expect(c.device.config.interval).toBe(30);
+    expect(JSON.parse(c.storage.files[SETTINGS_FILE]).interval).toBe(30);
+    expect(c.calls).toEqual(["reschedule", "info"]);
+    expect(c.published[0][1]).toMatchObject({ re: "s", ok: true, settings: { interval: 30 } });
+  });
+
+  it("ping replies with the uptime; other topics are ignored", () => {
+    const c = commands();
+    c.clock.advance(1234.4);
+    c.deliver(`${R}/${ID}/reply`, { id: "n", op: "ping" });
+    c.deliver(CMD, { id: "p", op: "ping" });
+    expect(c.published).toEqual([["reply", { re: "p", ok: true, up: 1234 }]]);
   });
 });

@@ -72,13 +72,13 @@ export class FakeWifi implements Wifi {
   setSNTP(server: string, zone: string): void { this.sntp.push([server, zone]); }
 }
 
-/** What the board-level functions (getSerial, E.reboot, TelnetServer, console.log) saw. */
+/** What the board-level functions (E.reboot, TelnetServer, console.log) saw, and the id the board reports. */
 export class FakeBoard {
   restarts = 0;
   /** TelnetServer.setOptions modes */
   telnet: string[] = [];
   logs: string[] = [];
-  constructor(public mac = "30aea40b-1c2d") {}
+  constructor(public deviceId = "esp32-30aea40b1c2d") {}
 }
 
 export interface FakeBoardSet {
@@ -96,7 +96,7 @@ export interface FakeBoardSet {
 export function boardFunctions(board: FakeBoard) {
   return {
     telnet_: { setOptions: (o: { mode: string }) => { board.telnet.push(o.mode); } },
-    serial_: () => board.mac,
+    deviceId_: () => board.deviceId,
     reboot_: () => { board.restarts++; },
     memory_: () => ({ free: 9000, usage: 3000, total: 12000 }),
     log_: (m: string) => { board.logs.push(m); },

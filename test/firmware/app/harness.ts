@@ -1,6 +1,7 @@
-// Starts the app on a fake board with a fake MQTT client.
+// Starts the app on a fake board with a fake MQTT client; or boots just the Device, to test one part alone.
 import { CONFIG_FILE } from "../../../firmware/contract/deviceConfig";
-import { startApp, RunningApp } from "../../../firmware/app/app";
+import { startApp } from "../../../firmware/app/app";
+import { bootDevice, Device } from "../../../firmware/app/device";
 import { FakeMqttClient } from "./fakeMqttClient";
 import { fakeHal, FakeBoardSet, MemoryStore } from "./fakeHal";
 
@@ -8,7 +9,7 @@ export const ID = "esp32-30aea40b1c2d";
 export const R = "espdht/unconfigured";
 
 export interface Started extends FakeBoardSet {
-  app: RunningApp;
+  app: Device;
   client: FakeMqttClient;
   topic(kind: string): string;
 }
@@ -20,4 +21,11 @@ export function start(opts: { config?: unknown; storage?: MemoryStore; clockStar
   const app = startApp(set.hal, (target, options, events) => (client = new FakeMqttClient(target, options, events)));
   const root = app.config.root;
   return { ...set, app, client: client!, topic: (kind) => root + "/" + app.id + "/" + kind };
+}
+
+/** A fake board with its config file written and the Device booted from it (what startApp does first). */
+export function bootFake(config?: unknown): FakeBoardSet & { device: Device } {
+  const set = fakeHal();
+  if (config !== undefined) set.storage.files[CONFIG_FILE] = JSON.stringify(config);
+  return { ...set, device: bootDevice(set.hal) };
 }

@@ -1,0 +1,56 @@
+// The link to the broker: the MQTT session the client keeps, and Wi-Fi: join, retry with a growing delay (5 s to
+// 60 s), rejoin after a drop; once joined, SNTP and the client. Without credentials the board joins with those
+// saved on it (Wifi.save()): follow its events, and go on at once (the link may be up).
+import type { DeviceConfig } from "../contract/deviceConfig";
+import { STATUS_OFFLINE } from "../contract/payloads";
+import type { Hal, SocketTarget, TimerHandle } from "../hal/hal";
+import type { DeviceMqttClient, MqttClientOptions } from "../mqtt/types";
+import type { Device } from "./device";
+
+/** The broker's address (its credentials go in the session options). */
+export function brokerTarget(config: DeviceConfig): SocketTarget {
+  const broker = config.broker;
+  return { host: broker.host, port: broker.port, tls: broker.tls };
+}
+
+/** A persistent session (clean off) under the device id, the retained `offline` will, the broker's credentials. */
+export function sessionOptions(device: Device): MqttClientOptions {
+  return Object.assign(
+    <MqttClientOptions>{ clientId: device.id, clean: false, keepalive: device.config.keepalive, will: { topic: device.topic_("status"), payload: STATUS_OFFLINE, qos: 1, retain: true } },
+    // the broker's username and password (its host, port and tls ride along unused)
+    device.config.broker,
+  );
+}
+
+/** Joins Wi-Fi now and keeps the link up for good: each time it is up, SNTP and the client are (re)started. */
+export function keepLinkUp(hal: Hal, config: DeviceConfig, client: DeviceMqttClient): void {
+  const clock = hal.clock_;
+  const wifi = hal.wifi_;
+  const cred = config.wifi;
+  // ms before the next join: 5 s after a connect, doubling up to 60 s
+  let delay = 5000;
+  let wifiTimer: TimerHandle;
+  const online = () => {
+    wifi.setSNTP(config.ntpServer, "UTC0");
+    // a no-op while the client is already started (connected or waiting to reconnect)
+    client.start();
+  };
+  const retry = (why: unknown) => {
+    hal.log_("wifi: " + why);
+    if (wifiTimer || !cred) return;
+    wifiTimer = clock.setTimeout(join, delay);
+    delay = Math.min(delay * 2, 60000);
+  };
+  const join = () => {
+    wifiTimer = 0;
+    // the credentials are the options ({password}; Wifi ignores the extra ssid)
+    if (cred) wifi.connect(cred.ssid, cred, (err) => { if (err) retry(err); });
+    else online();
+  };
+  wifi.on("connected", () => {
+    delay = 5000;
+    online();
+  });
+  wifi.on("disconnected", () => retry("disconnected"));
+  join();
+}

@@ -1,0 +1,76 @@
+// Publishing, the second half of the one-way flow: reading buffer -> MQTT client, oldest first, while the client
+// has in-flight room (it retransmits those). On every connect: status `online`, the retained info and, when
+// enabled, Home Assistant discovery, before the buffered readings.
+import { COMMAND_OPS, Info, Reading, STATUS_ONLINE } from "../contract/payloads";
+import type { DeviceTopicKind } from "../contract/topics";
+import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
+import { Hal, uptimeMs } from "../hal/hal";
+import type { DeviceMqttClient } from "../mqtt/types";
+import type { Device } from "./device";
+import type { BufferedReading, ReadingBuffer } from "./readingBuffer";
+
+/** Home Assistant discovery (off by default), one retained sensor config per quantity: [name, unit]; the quantity
+ * (device class, reading field) is the lower-cased name. Abbreviated keys (HA accepts them) keep payloads small. */
+const SENSORS = [["Temperature", "\u00b0C"], ["Humidity", "%"]];
+
+export interface Publishing {
+  /** on every connect: online, info, discovery, then the buffered readings */
+  announce_(): void;
+  /** hands buffered readings to the client while it is connected and has in-flight room */
+  flush_(): void;
+  /** publishes the retained info (on connect, and after `set`) */
+  info_(): void;
+  /** publishes a JSON payload on the device's `kind` topic at QoS 1 */
+  publish_(kind: DeviceTopicKind, payload: object, retain?: boolean): void;
+}
+
+/** The reading payload: the device's identity, then the stored reading (keys in contract order: v, id, boot, seq, up, ts, values or error). */
+export function readingPayload(device: Device, r: BufferedReading): Reading {
+  return Object.assign({ v: PAYLOAD_VERSION, id: device.id, boot: device.boot }, r) as Reading;
+}
+
+export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, client: DeviceMqttClient): Publishing {
+  const id = device.id;
+  const config = device.config;
+  const statusTopic = device.topic_("status");
+
+  const publish = (kind: DeviceTopicKind, payload: object, retain?: boolean) => client.publish(device.topic_(kind), JSON.stringify(payload), 1, !!retain);
+
+  const info = () => {
+    const mem = hal.memory_();
+    publish("info", <Info>{
+      v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
+      // published only while connected, so the link has an address
+      ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(),
+      configError: device.configError, mem: { free: mem.free, total: mem.total },
+    }, true);
+  };
+
+  const flush = () => {
+    let r: BufferedReading | null;
+    while (client.connected && client.inflightRoom() && (r = buffer.shift_(uptimeMs(hal.clock_)))) publish("reading", readingPayload(device, r));
+  };
+
+  return {
+    announce_() {
+      client.publish(statusTopic, STATUS_ONLINE, 1, true);
+      info();
+      if (config.homeAssistant) {
+        SENSORS.forEach((sensor) => {
+          const name = sensor[0];
+          const q = name.toLowerCase();
+          const uniq = id + "_" + q;
+          client.publish("homeassistant/sensor/" + uniq + "/config", JSON.stringify({
+            name, uniq_id: uniq, dev_cla: q, stat_cla: "measurement", unit_of_meas: sensor[1], stat_t: device.topic_("reading"),
+            val_tpl: "{{value_json." + q + "}}", avty_t: statusTopic,
+            dev: { ids: [id], name: id, mf: "espdht", mdl: config.model, sw: FIRMWARE_VERSION },
+          }), 1, true);
+        });
+      }
+      flush();
+    },
+    flush_: flush,
+    info_: info,
+    publish_: publish,
+  };
+}
