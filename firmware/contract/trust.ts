@@ -1,0 +1,128 @@
+// The signing scheme shared by device and host (docs/trust.md): HMAC-SHA256 over the topic and the JSON text
+// before a fixed 42-byte tail `,"sig":"<32 hex>"}`. Byte-based and Espruino-safe: the device passes
+// require("crypto").SHA256, the host node:crypto's.
+
+/** SHA-256 of some bytes: Espruino's crypto.SHA256 returns an ArrayBuffer. */
+export type Sha256 = (data: Uint8Array) => ArrayBuffer | Uint8Array;
+
+/** A key is 32 bytes, 64 hex characters in files. */
+export const KEY_BYTES = 32;
+/** Signatures are HMAC-SHA256 truncated to 128 bits, as 32 lower-case hex characters. */
+export const SIG_HEX_LENGTH = 32;
+/** `,"sig":"` starts the tail; the tail is it, the signature and `"}`. */
+export const SIG_FIELD = ',"sig":"';
+export const SIG_TAIL_LENGTH = SIG_FIELD.length + SIG_HEX_LENGTH + 2;
+
+/** A command expires this long after it was sent, unless the sender says otherwise. */
+export const COMMAND_EXPIRY_S = 300;
+/** The host rejects a reading whose ts is further ahead of its own clock than this. */
+export const MAX_FUTURE_TS_MS = 5 * 60 * 1000;
+/** Command payloads above this are read past without being buffered. */
+export const MAX_COMMAND_BYTES = 1024;
+/** `restart` is refused this long after boot, so a redelivered one cannot loop the board. */
+export const RESTART_GRACE_S = 60;
+
+const BLOCK = 64;
+
+/** HMAC-SHA256 (RFC 2104). */
+export function hmacSha256(sha256: Sha256, key: Uint8Array, message: Uint8Array): Uint8Array {
+  const k = key.length > BLOCK ? new Uint8Array(sha256(key)) : key;
+  const inner = new Uint8Array(BLOCK + message.length);
+  const outer = new Uint8Array(BLOCK + 32);
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i < k.length ? k[i] : 0;
+    inner[i] = b ^ 0x36;
+    outer[i] = b ^ 0x5c;
+  }
+  inner.set(message, BLOCK);
+  outer.set(new Uint8Array(sha256(inner)), BLOCK);
+  return new Uint8Array(sha256(outer));
+}
+
+const HEX = "0123456789abcdef";
+
+/** Lower-case hex of the first `count` bytes (all by default). */
+export function toHex(bytes: Uint8Array, count?: number): string {
+  const n = count === undefined ? bytes.length : count;
+  let s = "";
+  for (let i = 0; i < n; i++) s += HEX.charAt(bytes[i] >> 4) + HEX.charAt(bytes[i] & 15);
+  return s;
+}
+
+/** Hex (either case) to bytes; null when it is not an even run of hex digits of `length` bytes (when given). */
+export function fromHex(hex: unknown, length?: number): Uint8Array | null {
+  if (typeof hex !== "string" || hex.length % 2 || (length !== undefined && hex.length !== length * 2)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = HEX.indexOf(hex.charAt(2 * i).toLowerCase());
+    const lo = HEX.indexOf(hex.charAt(2 * i + 1).toLowerCase());
+    if (hi < 0 || lo < 0) return null;
+    out[i] = hi * 16 + lo;
+  }
+  return out;
+}
+
+/** What is MACed: the topic, a newline, the body (the payload without its signature tail). */
+export function signingInput(topic: Uint8Array, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(topic.length + 1 + body.length);
+  out.set(topic, 0);
+  out[topic.length] = 10;
+  out.set(body, topic.length + 1);
+  return out;
+}
+
+/** The 32-hex signature of `body` published on `topic`. */
+export function signatureOf(sha256: Sha256, key: Uint8Array, topic: Uint8Array, body: Uint8Array): string {
+  return toHex(hmacSha256(sha256, key, signingInput(topic, body)), SIG_HEX_LENGTH / 2);
+}
+
+/** The tail that closes a signed JSON object whose body is its text without the final `}`. */
+export function signatureTail(sig: string): string {
+  return SIG_FIELD + sig + '"}';
+}
+
+/** Splits a payload into body and signature when it ends with a well-formed tail, else null (unsigned). */
+export function splitSigned(payload: Uint8Array): { body: Uint8Array; sig: string } | null {
+  const start = payload.length - SIG_TAIL_LENGTH;
+  if (start < 1) return null;
+  for (let i = 0; i < SIG_FIELD.length; i++) if (payload[start + i] !== SIG_FIELD.charCodeAt(i)) return null;
+  if (payload[payload.length - 2] !== 34 || payload[payload.length - 1] !== 125) return null;
+  let sig = "";
+  for (let i = start + SIG_FIELD.length; i < payload.length - 2; i++) {
+    const c = String.fromCharCode(payload[i]);
+    if (HEX.indexOf(c) < 0) return null;
+    sig += c;
+  }
+  return { body: payload.subarray(0, start), sig };
+}
+
+/** Equal signatures, compared without an early exit (no timing hint to a forger). */
+export function sameSignature(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+function ascii(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** The MQTT client id of a device that has a key: unguessable without the key, stable across boots. */
+export function keyedClientId(sha256: Sha256, key: Uint8Array): string {
+  return "d-" + toHex(hmacSha256(sha256, key, ascii("client-id")), 12);
+}
+
+/** The keystream that hides a new key in a `rekey` command: HMAC(current key, "rekey|" + nonce), 32 bytes. */
+export function rekeyKeystream(sha256: Sha256, currentKey: Uint8Array, nonceHex: string): Uint8Array {
+  return hmacSha256(sha256, currentKey, ascii("rekey|" + nonceHex));
+}
+
+/** a XOR b, byte by byte (same length). */
+export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i];
+  return out;
+}
