@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { validateTopicRoot } from "../firmware/contract";
 import type { BrokerSettings } from "../host/mqtt/connectBroker";
+import { brokerUrlProblem } from "../provisioning/brokerUrl";
 import { OptionSpecs, Parsed, UsageError } from "./args";
 import { configPath, defaultDataDir, loadOrCreateUserConfig, UserConfig } from "./userConfig";
 
@@ -28,24 +29,12 @@ function str(values: Parsed["values"], name: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-export function validateBrokerUrl(url: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return `'${url}' is not a URL (expected e.g. mqtt://host:1883)`;
-  }
-  if (!["mqtt:", "mqtts:", "ws:", "wss:"].includes(u.protocol)) return `'${u.protocol}' is not supported (use mqtt, mqtts, ws or wss)`;
-  if (!u.hostname) return `'${url}' has no host`;
-  return null;
-}
-
 /** Flags win over the config file; the config file is created with a random home on first use. */
 export function resolveHostOptions(values: Parsed["values"], log?: (m: string) => void): HostSettings {
   const configFile = configPath();
   const config = loadOrCreateUserConfig(configFile, log);
   const url = str(values, "broker") ?? config.broker;
-  const urlErr = validateBrokerUrl(url);
+  const urlErr = brokerUrlProblem(url, "host");
   if (urlErr) throw new UsageError(`--broker: ${urlErr}`);
   const root = str(values, "topic-root") ?? config.root;
   const rootErr = validateTopicRoot(root);

@@ -5,22 +5,13 @@ import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
 import { isUsableDhtPin, SENSOR_MODELS, SensorModel, validateTopicRoot } from "../firmware/contract";
+import { brokerUrlProblem } from "../provisioning/brokerUrl";
+import type { DeviceSettings } from "../provisioning/deviceConfig";
 
-export interface UserConfig {
-  /** mqtt://, mqtts://, ws:// or wss:// URL */
-  broker: string;
-  /** topic root, `espdht/<home>` */
-  root: string;
-  username: string | null;
-  password: string | null;
+/** The device-side settings (broker URL: mqtt://, mqtts://, ws:// or wss://) plus what only the PC side uses. */
+export interface UserConfig extends DeviceSettings {
   /** CA file for TLS on the host side */
   ca: string | null;
-  wifi: { ssid: string; password: string } | null;
-  model: SensorModel;
-  pin: number;
-  homeAssistant: boolean;
-  /** seconds between readings on flashed boards */
-  interval: number;
 }
 
 export const DEFAULT_BROKER = "mqtt://test.mosquitto.org:1883";
@@ -66,7 +57,8 @@ export function validateUserConfig(c: unknown): string[] {
   const o = c as Record<string, unknown>;
   const known = Object.keys(newUserConfig());
   for (const k of Object.keys(o)) if (!known.includes(k)) errors.push(`${k}: unknown setting`);
-  if (typeof o.broker !== "string" || !/^(mqtts?|wss?):\/\/[^/]+/.test(o.broker)) errors.push("broker: must be a URL like mqtt://host:1883");
+  const brokerErr = typeof o.broker === "string" ? brokerUrlProblem(o.broker, "host") : "not a string";
+  if (brokerErr) errors.push(`broker: must be a URL like mqtt://host:1883; ${brokerErr}`);
   const rootErr = validateTopicRoot(o.root);
   if (rootErr) errors.push(`root: ${rootErr}`);
   for (const k of ["username", "password", "ca"]) if (o[k] !== null && o[k] !== undefined && typeof o[k] !== "string") errors.push(`${k}: must be a string or null`);

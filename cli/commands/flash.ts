@@ -4,16 +4,16 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CONFIG_FILE } from "../../firmware/contract";
-import { buildFirmware, FIRMWARE_OUT } from "../../tools/buildFirmware";
+import { buildDeviceConfig, DeviceConfigError } from "../../provisioning/deviceConfig";
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
-import { DeviceConfigError, deviceConfigFromUser } from "../deviceConfigFromUser";
+import { ensureFirmwareBuilt } from "../firmwareArtifact";
 import { runEspruinoCli, UploadError, UploadInterrupted, writeBoardFile } from "../flash/espruinoCli";
 import { configPath, loadOrCreateUserConfig } from "../userConfig";
 
 const spec: CommandSpec = {
   name: "flash",
   usage: "flash --port /dev/ttyUSB0 | --port tcp://HOST[:PORT] | --dry-run FILE",
-  summary: "Build dist/firmware.js and upload it to Storage .bootcde, with your config (broker, topic root, Wi-Fi, sensor) as " + CONFIG_FILE + ", to an ESP32 that already runs Espruino (2v27 or newer). The board reboots into it.",
+  summary: "Build dist/firmware.js (when missing or older than its sources) and upload it to Storage .bootcde, with your config (broker, topic root, Wi-Fi, sensor) as " + CONFIG_FILE + ", to an ESP32 that already runs Espruino (2v27 or newer). The board reboots into it.",
   options: {
     port: { type: "string", short: "p", value: "PORT", help: "serial port (/dev/ttyUSB0, /dev/ttyACM0, COM3) or tcp://HOST[:PORT]" },
     baud: { type: "string", short: "b", value: "BAUD", help: "serial baud rate", default: "115200" },
@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   const user = loadOrCreateUserConfig();
   let deviceConfig;
   try {
-    deviceConfig = deviceConfigFromUser(user);
+    deviceConfig = buildDeviceConfig(user);
   } catch (e) {
     if (e instanceof DeviceConfigError) throw new UsageError(`${configPath()}: ${e.message}`);
     throw e;
@@ -80,9 +80,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const started = Date.now();
   const step = (m: string) => log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}`);
-  step("building dist/firmware.js");
-  const built = await buildFirmware({ quiet: true });
-  step(`built: ${built.size} bytes minified`);
+  const built = await ensureFirmwareBuilt(step);
+  if (!built.rebuilt) step(`${path.relative(process.cwd(), built.file)} is up to date: ${built.size} bytes minified`);
 
   // the config holds secrets: a private temp file, removed right after the upload
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-flash-"));
@@ -101,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
       dryRunFile: dryRun ? path.resolve(dryRun) : undefined,
       baud,
       boardFile: writeBoardFile(dir),
-      firmwareFile: FIRMWARE_OUT,
+      firmwareFile: built.file,
       storageFiles: { [CONFIG_FILE]: configFile },
       timeoutMs: timeout * 1000,
       onLine: args.values.verbose ? (l) => log(`  | ${l}`) : undefined,

@@ -2,10 +2,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
-import { defaultDataDir, loadOrCreateUserConfig } from "../userConfig";
-import { DeviceConfigError } from "../deviceConfigFromUser";
+import { ensureFirmwareBuilt } from "../firmwareArtifact";
+import { configPath, defaultDataDir, loadOrCreateUserConfig } from "../userConfig";
 import { SENSOR_MODELS, SensorModel, validateTopicRoot, isUsableDhtPin } from "../../firmware/contract";
-import { FIRMWARE_OUT, buildFirmware } from "../../tools/buildFirmware";
+import { brokerUrlProblem } from "../../provisioning/brokerUrl";
+import { DeviceConfigError } from "../../provisioning/deviceConfig";
 import { startFleet, FleetError } from "../../sim/fleet/fleet";
 import { startStatusLine } from "../../sim/fleet/statusLine";
 import { FaultEvent, FAULT_HELP, FAULT_NAMES } from "../../sim/faults/faults";
@@ -114,6 +115,8 @@ export async function run(argv: string[]): Promise<number> {
   const rootErr = validateTopicRoot(root);
   if (rootErr) throw new UsageError(`--topic-root: ${rootErr}`);
   const broker = (v.broker as string | undefined) ?? user.broker;
+  const brokerErr = brokerUrlProblem(broker, "board");
+  if (brokerErr) throw new UsageError(v.broker === undefined ? `${configPath()}: broker: ${brokerErr}` : `--broker: ${brokerErr}`);
   let faults: FaultEvent[];
   let series;
   try {
@@ -128,10 +131,7 @@ export async function run(argv: string[]): Promise<number> {
   const json = !!v.json;
   const log = (line: string) => process.stderr.write(line + "\n");
 
-  if (!fs.existsSync(FIRMWARE_OUT)) {
-    log(`espdht sim: ${path.relative(process.cwd(), FIRMWARE_OUT)} is missing: building it`);
-    await buildFirmware({ quiet: true });
-  }
+  const firmwareFile = (await ensureFirmwareBuilt((m) => log(`espdht sim: ${m}`))).file;
   let status: ReturnType<typeof startStatusLine> | null = null;
   let fleet;
   try {
@@ -140,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
       seed: (v.seed as string | undefined) ?? root,
       dataDir: (v.data as string | undefined) ?? defaultDataDir(),
       freshStorage: !!v.fresh,
-      firmwareFile: FIRMWARE_OUT,
+      firmwareFile,
       deviceConfig: v.config ? readDeviceConfig(v.config as string) : undefined,
       username: user.username, password: user.password, wifi: user.wifi, homeAssistant: user.homeAssistant,
       insecure: !!v.insecure,
@@ -166,7 +166,7 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
   }
-  log(`espdht sim: ${devices} board${devices > 1 ? "s" : ""} -> ${displayUrl(broker)}, topic root ${fleet.root}, firmware ${path.relative(process.cwd(), FIRMWARE_OUT)}`);
+  log(`espdht sim: ${devices} board${devices > 1 ? "s" : ""} -> ${displayUrl(broker)}, topic root ${fleet.root}, firmware ${path.relative(process.cwd(), firmwareFile)}`);
   for (let i = 0; i < Math.min(devices, 10); i++) log(`  board ${i}: ${fleet.ids[i]}${consoles[i] ? `  serial console tcp://127.0.0.1:${consoles[i].port}` : ""}`);
   if (devices > 10) log(`  ... and ${devices - 10} more`);
   if (v.verbose) fleet.boards.forEach((b, i) => b.on("console", (t) => (status ? status.log(`[${fleet.ids[i]}] ${t.trimEnd()}`) : log(t.trimEnd()))));

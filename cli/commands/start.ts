@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const dataDir = path.resolve(String(args.values.data ?? path.join(defaultDataDir(), "demo")));
   const log = (m: string) => process.stderr.write(`espdht start: ${m}\n`);
 
-  const firmwareFile = await ensureFirmwareBuilt(log);
+  const firmwareFile = (await ensureFirmwareBuilt(log)).file;
   const broker = await startEmbeddedBroker({ port: brokerPort });
   log(`embedded broker on ${broker.url}${brokerPort && broker.port !== brokerPort ? ` (${brokerPort} was taken)` : ""}`);
   const closers: (() => Promise<void>)[] = [() => broker.close()];

@@ -2,8 +2,8 @@
 // before boot (as `espdht flash` does), staggered power-on, scheduled faults, and power-off on stop.
 import fs from "node:fs";
 import path from "node:path";
-import { CONFIG_FILE, DeviceConfig, resolveDeviceConfig, SensorModel } from "../../firmware/contract";
-import { deviceBroker } from "../../cli/deviceConfigFromUser";
+import { CONFIG_FILE, resolveDeviceConfig, SensorModel, UNCONFIGURED_TOPIC_ROOT } from "../../firmware/contract";
+import { buildDeviceConfig } from "../../provisioning/deviceConfig";
 import { VirtualBoard } from "../board/board";
 import { VirtualFlash } from "../board/storage";
 import type { CsvSeries } from "../dht/csvReplay";
@@ -75,20 +75,23 @@ export interface Fleet {
 
 export class FleetError extends Error {}
 
-/** The device config the boards find in Storage. */
+/**
+ * The device config the boards find in Storage, built as `espdht flash` builds it (throws a DeviceConfigError
+ * naming the field the firmware would reject); a given `deviceConfig` is written as is.
+ */
 export function fleetDeviceConfig(o: FleetOptions): Record<string, unknown> {
   if (o.deviceConfig) return o.deviceConfig;
-  const b = deviceBroker(o.broker);
-  const cfg: Partial<DeviceConfig> = {
-    broker: { host: b.host, port: b.port, tls: b.tls, username: b.username ?? o.username ?? null, password: b.password ?? o.password ?? null },
+  return buildDeviceConfig({
+    broker: o.broker,
+    username: o.username ?? null,
+    password: o.password ?? null,
     root: o.root,
     model: o.model,
     pin: o.pin,
     interval: o.interval,
     homeAssistant: !!o.homeAssistant,
     wifi: o.wifi ?? VIRTUAL_WIFI,
-  };
-  return cfg as Record<string, unknown>;
+  }) as Record<string, unknown>;
 }
 
 function readFirmware(file: string): string {
@@ -104,6 +107,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
   const firmware = readFirmware(o.firmwareFile);
   const config = fleetDeviceConfig(o);
+  // only a config given as is can get here invalid: it is written anyway, as a user may test the firmware's fallback
   const check = resolveDeviceConfig(config);
   if (!check.ok) log(`espdht sim: warning: the boards will reject this device config and use defaults: ${check.error}`);
   const configBytes = Buffer.from(JSON.stringify(config), "latin1");
@@ -181,7 +185,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   return {
     boards,
     ids,
-    root: typeof config.root === "string" ? config.root : "espdht/unconfigured",
+    root: typeof config.root === "string" ? config.root : UNCONFIGURED_TOPIC_ROOT,
     stats(): FleetStats {
       const s: FleetStats = { boards: boards.length, on: 0, wifi: 0, mqtt: 0, readings: 0, errorReadings: 0, uncaught: 0, reboots: 0 };
       for (const b of boards) {

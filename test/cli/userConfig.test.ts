@@ -1,9 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { deviceBroker, deviceConfigFromUser } from "../../cli/deviceConfigFromUser";
 import { ConfigError, loadOrCreateUserConfig, maskSecrets, newUserConfig, readUserConfig, validateUserConfig } from "../../cli/userConfig";
-import { resolveDeviceConfig } from "../../firmware/contract";
 import { tempUserEnv as tempHome } from "../support/runCli";
 
 describe("user config", () => {
@@ -25,6 +23,7 @@ describe("user config", () => {
 
   it.each([
     [{ broker: "http://x" }, "broker"],
+    [{ broker: "mqtt://" }, "broker"],
     [{ root: "a/+/b" }, "root"],
     [{ pin: 34 }, "pin"],
     [{ pin: 7 }, "pin"],
@@ -72,35 +71,13 @@ describe("user config", () => {
   });
 });
 
-describe("device config from the user config", () => {
-  it("is accepted by the firmware's own config resolver", () => {
-    const user = { ...newUserConfig(), broker: "mqtts://broker.example:8883", wifi: { ssid: "home", password: "secret123" }, pin: 16, model: "dht11" as const };
-    const device = deviceConfigFromUser(user);
-    const resolved = resolveDeviceConfig(device);
-    expect(resolved.ok).toBe(true);
-    expect(resolved.config.broker).toEqual({ host: "broker.example", port: 8883, tls: true, username: null, password: null });
-    expect(resolved.config.root).toBe(user.root);
-    expect(resolved.config.model).toBe("dht11");
-    expect(resolved.config.wifi).toEqual({ ssid: "home", password: "secret123" });
+describe("a user config's broker", () => {
+  // the same URL serves the PC side, which also speaks WebSocket; flash and sim check it for a board
+  it("may be a WebSocket URL", () => {
+    expect(validateUserConfig({ ...newUserConfig(), broker: "wss://broker.example/mqtt" })).toEqual([]);
   });
 
-  it.each([
-    ["mqtt://h", { host: "h", port: 1883, tls: false }],
-    ["mqtts://h", { host: "h", port: 8883, tls: true }],
-    ["mqtt://h:1999", { host: "h", port: 1999, tls: false }],
-  ])("broker %s", (url, expected) => {
-    expect(deviceBroker(url)).toEqual({ ...expected, username: null, password: null });
-  });
-
-  // watch and dashboard (MQTT.js) log in with URL credentials: a board given the same URL must too
-  it("gives the board the credentials of a broker URL, over those of the config", () => {
-    expect(deviceBroker("mqtt://me:p%40ss@h:1884")).toEqual({ host: "h", port: 1884, tls: false, username: "me", password: "p@ss" });
-    const user = { ...newUserConfig(), broker: "mqtt://me:p%40ss@h", username: "other", password: "otherpw" };
-    expect(resolveDeviceConfig(deviceConfigFromUser(user)).config.broker).toMatchObject({ username: "me", password: "p@ss" });
-    expect(deviceConfigFromUser({ ...user, broker: "mqtt://h" }).broker).toMatchObject({ username: "other", password: "otherpw" });
-  });
-
-  it("refuses WebSocket brokers for a board", () => {
-    expect(() => deviceBroker("ws://h:8080")).toThrow(/mqtt:\/\/ or mqtts:\/\//);
+  it("names the URL and what is wrong with it", () => {
+    expect(validateUserConfig({ ...newUserConfig(), broker: "http://x" })).toEqual(["broker: must be a URL like mqtt://host:1883; 'http:' is not supported in 'http://x' (use mqtt, mqtts, ws or wss)"]);
   });
 });

@@ -1,0 +1,65 @@
+// The one broker-URL parser: what a board (TCP/TLS only) and the PC side (also WebSocket) accept, with the
+// port defaults and the credentials a URL may carry. Every command checks broker URLs through it.
+
+/** Who connects with the URL: a board (flashed or simulated) or a host command (watch, dashboard, send). */
+export type BrokerClient = "board" | "host";
+
+export type BrokerScheme = "mqtt" | "mqtts" | "ws" | "wss";
+
+const SCHEMES: Record<BrokerClient, BrokerScheme[]> = {
+  board: ["mqtt", "mqtts"],
+  host: ["mqtt", "mqtts", "ws", "wss"],
+};
+
+const DEFAULT_PORTS: Record<BrokerScheme, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
+
+export interface BrokerUrl {
+  scheme: BrokerScheme;
+  host: string;
+  /** the URL's port, else the scheme's default */
+  port: number;
+  tls: boolean;
+  /** credentials written in the URL (`mqtt://user:pass@host`), decoded; null when absent */
+  username: string | null;
+  password: string | null;
+}
+
+export class BrokerUrlError extends Error {}
+
+/** Throws a BrokerUrlError naming the URL when `client` cannot use it. */
+export function parseBrokerUrl(url: string, client: BrokerClient): BrokerUrl {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new BrokerUrlError(`'${url}' is not a URL (expected e.g. mqtt://host:1883)`);
+  }
+  const scheme = u.protocol.slice(0, -1) as BrokerScheme;
+  if (!SCHEMES[client].includes(scheme)) {
+    const ws = scheme === "ws" || scheme === "wss";
+    if (client === "board") throw new BrokerUrlError(`'${url}': a board speaks mqtt:// or mqtts:// only${ws ? " (WebSocket is for the PC side)" : ""}`);
+    throw new BrokerUrlError(`'${u.protocol}' is not supported in '${url}' (use mqtt, mqtts, ws or wss)`);
+  }
+  if (!u.hostname) throw new BrokerUrlError(`'${url}' has no host`);
+  const port = u.port ? Number(u.port) : DEFAULT_PORTS[scheme];
+  if (port < 1) throw new BrokerUrlError(`'${url}': port ${port} is out of range 1..65535`);
+  return {
+    scheme,
+    host: u.hostname,
+    port,
+    tls: scheme === "mqtts" || scheme === "wss",
+    username: u.username ? decodeURIComponent(u.username) : null,
+    password: u.password ? decodeURIComponent(u.password) : null,
+  };
+}
+
+/** The problem with a URL for `client`, or null when it is usable. */
+export function brokerUrlProblem(url: string, client: BrokerClient): string | null {
+  try {
+    parseBrokerUrl(url, client);
+    return null;
+  } catch (e) {
+    if (e instanceof BrokerUrlError) return e.message;
+    throw e;
+  }
+}

@@ -1,0 +1,42 @@
+// The one broker-URL parser: schemes a board and the PC side accept, port defaults, TLS, URL credentials,
+// and errors that name the URL.
+import { describe, expect, it } from "vitest";
+import { brokerUrlProblem, parseBrokerUrl } from "../../provisioning/brokerUrl";
+
+describe("parseBrokerUrl", () => {
+  it.each([
+    ["mqtt://h", "board", { scheme: "mqtt", host: "h", port: 1883, tls: false }],
+    ["mqtts://h", "board", { scheme: "mqtts", host: "h", port: 8883, tls: true }],
+    ["mqtt://h:1999", "board", { scheme: "mqtt", host: "h", port: 1999, tls: false }],
+    ["mqtt://h", "host", { scheme: "mqtt", host: "h", port: 1883, tls: false }],
+    ["ws://h:8080/mqtt", "host", { scheme: "ws", host: "h", port: 8080, tls: false }],
+    ["ws://h", "host", { scheme: "ws", host: "h", port: 80, tls: false }],
+    ["wss://h", "host", { scheme: "wss", host: "h", port: 443, tls: true }],
+  ] as const)("%s for a %s", (url, client, expected) => {
+    expect(parseBrokerUrl(url, client)).toEqual({ ...expected, username: null, password: null });
+  });
+
+  // watch and dashboard (MQTT.js) log in with URL credentials: a board given the same URL must too
+  it("decodes the credentials a URL carries", () => {
+    expect(parseBrokerUrl("mqtt://me:p%40ss@h:1884", "board")).toEqual({ scheme: "mqtt", host: "h", port: 1884, tls: false, username: "me", password: "p@ss" });
+    expect(parseBrokerUrl("mqtt://me@h", "host")).toMatchObject({ username: "me", password: null });
+  });
+
+  it.each([
+    ["ws://h:8080", "board", "'ws://h:8080': a board speaks mqtt:// or mqtts:// only (WebSocket is for the PC side)"],
+    ["http://x", "board", "'http://x': a board speaks mqtt:// or mqtts:// only"],
+    ["http://x", "host", "'http:' is not supported in 'http://x' (use mqtt, mqtts, ws or wss)"],
+    ["not a url", "host", "'not a url' is not a URL (expected e.g. mqtt://host:1883)"],
+    ["mqtt://h:70000", "board", "'mqtt://h:70000' is not a URL (expected e.g. mqtt://host:1883)"],
+    ["mqtt://", "host", "'mqtt://' has no host"],
+    ["mqtt://h:0", "board", "'mqtt://h:0': port 0 is out of range 1..65535"],
+  ] as const)("refuses %s for a %s, naming the URL", (url, client, message) => {
+    expect(() => parseBrokerUrl(url, client)).toThrow(message);
+    expect(brokerUrlProblem(url, client)).toBe(message);
+  });
+
+  it("has no problem with a usable URL", () => {
+    expect(brokerUrlProblem("mqtts://broker.example:8883", "board")).toBeNull();
+    expect(brokerUrlProblem("wss://broker.example/mqtt", "host")).toBeNull();
+  });
+});
