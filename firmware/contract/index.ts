@@ -3,3 +3,4 @@ export * from "./version";
 export * from "./topics";
 export * from "./payloads";
 export * from "./deviceConfig";
+export * from "./trust";
