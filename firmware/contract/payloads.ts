@@ -161,11 +161,6 @@ export function checkNumber(key: string, value: unknown): string | null | undefi
     : key + " must be " + (r[2] ? "a whole number " : "") + r[0] + ".." + r[1] + (r[1] === 86400 ? " seconds" : "");
 }
 
-/** Validates one setting; returns an error message or null. */
-export function validateSetting(key: keyof Settings, value: unknown): string | null {
-  return checkNumber(key, value) || null;
-}
-
 export interface Command {
   id: string;
   op: Capability;

@@ -1,6 +1,6 @@
-// MQTT 3.1.1 packet shapes and the encoder (packet -> bytes). The decoder lives in decoder.ts.
-// The device builds its few packets from frame() and connectPacket() directly; encode() (every packet type,
-// for tests and Node tools) is made of the same pieces, so the fixtures check the device's bytes too.
+// MQTT 3.1.1 packet shapes and the pieces the device builds its packets from (frame, connectPacket). The decoder
+// lives in decoder.ts; the tests' encoder of every packet type (test/firmware/mqtt/encode.ts) is made of these
+// same pieces, so the fixtures check the device's bytes too.
 import type { MqttClientOptions } from "./types";
 import { utf8Encode } from "./utf8";
 
@@ -123,28 +123,4 @@ export function connectPacket(c: Omit<ConnectPacket, "type">): Uint8Array {
   if (user != null) parts.push(user);
   if (pass != null) parts.push(pass);
   return frame(PacketType.Connect << 4, parts);
-}
-
-/** a packet of just a packet id (PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK) */
-export const idPacket = (h: number, id: number) => frame(h, [[id >> 8, id]]);
-
-/** Encodes any packet (tests and Node tools; the device uses the pieces above). */
-export function encode(p: Packet): Uint8Array {
-  const t = p.type;
-  if (t == PacketType.Connect) return connectPacket(p);
-  if (t == PacketType.Connack) return frame(PacketType.Connack << 4, [[p.sessionPresent_ ? 1 : 0, p.returnCode_]]);
-  if (t == PacketType.Publish) {
-    const id = p.id as number;
-    return frame((PacketType.Publish << 4) | (p.dup ? HeaderFlag.Dup : 0) | (p.qos << 1) | (p.retain ? HeaderFlag.Retain : 0), [p.topic, p.qos ? [id >> 8, id] : [], p.payload]);
-  }
-  if (t == PacketType.Subscribe || t == PacketType.Unsubscribe) {
-    const parts: Part[] = [[p.id >> 8, p.id]];
-    if (t == PacketType.Subscribe) for (let i = 0; i < p.subs.length; i++) parts.push(p.subs[i].filter, [p.subs[i].qos]);
-    else for (let i = 0; i < p.filters.length; i++) parts.push(p.filters[i]);
-    return frame((t << 4) | HeaderFlag.Required, parts);
-  }
-  if (t == PacketType.Suback) return frame(PacketType.Suback << 4, [[p.id >> 8, p.id], p.granted_]);
-  if (t == PacketType.Pingreq || t == PacketType.Pingresp || t == PacketType.Disconnect) return frame(t << 4, []);
-  // the id-only acks; PUBREL carries the required flags
-  return idPacket((t << 4) | (t == PacketType.Pubrel ? HeaderFlag.Required : 0), (p as AckPacket).id);
 }

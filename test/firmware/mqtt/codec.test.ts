@@ -1,6 +1,6 @@
 // Every fixture four ways (the mqtt-packet model): encode, decode, round trip, and fed one byte at a time.
 import { describe, expect, it } from "vitest";
-import { encode } from "../../../firmware/mqtt/codec";
+import { encode } from "./encode";
 import { FIXTURES } from "./fixtures";
 import { comparable, concat, decodeChunks } from "./support";
 

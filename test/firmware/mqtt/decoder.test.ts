@@ -2,10 +2,11 @@
 // exactly one protocol error (never a throw), after which all input is ignored (the client starts a new decoder
 // with each connection).
 import { describe, expect, it } from "vitest";
-import { encode, Packet } from "../../../firmware/mqtt/codec";
+import { Packet } from "../../../firmware/mqtt/codec";
+import { encode } from "./encode";
 import { createDecoder } from "../../../firmware/mqtt/decoder";
 import { parseFromBroker } from "../../../firmware/mqtt/parseFromBroker";
-import { parseAnyPacket } from "../../../firmware/mqtt/parseToBroker";
+import { parseAnyPacket } from "./parseToBroker";
 import { FIXTURES } from "./fixtures";
 import { comparable, concat, decodeChunks, randomPacket, seededRandom } from "./support";
 

@@ -1,9 +1,10 @@
 // A scripted network for client tests: every socket the client opens is recorded; the test plays the
 // broker (accept, send packets, drop) and reads what the client wrote, decoded by our decoder.
 import type { Clock, Socket, SocketFactory, SocketHandlers, SocketTarget } from "../../../firmware/hal/hal";
-import { encode, Packet } from "../../../firmware/mqtt/codec";
+import { Packet } from "../../../firmware/mqtt/codec";
+import { encode } from "./encode";
 import { createDecoder, Decoder } from "../../../firmware/mqtt/decoder";
-import { parseAnyPacket } from "../../../firmware/mqtt/parseToBroker";
+import { parseAnyPacket } from "./parseToBroker";
 
 export class FakeSocket implements Socket {
   written: Packet[] = [];

@@ -2,10 +2,11 @@
 // it must never throw, never hold more than maxPacketSize + 5 bytes, and whatever it accepts must be
 // a packet our encoder can write back and read again identically.
 import { describe, expect, it } from "vitest";
-import { encode, Packet } from "../../../firmware/mqtt/codec";
+import { Packet } from "../../../firmware/mqtt/codec";
+import { encode } from "./encode";
 import { createDecoder } from "../../../firmware/mqtt/decoder";
 import { parseFromBroker } from "../../../firmware/mqtt/parseFromBroker";
-import { parseAnyPacket } from "../../../firmware/mqtt/parseToBroker";
+import { parseAnyPacket } from "./parseToBroker";
 import { FIXTURES } from "./fixtures";
 import { comparable, decodeChunks, randomPacket, seededRandom } from "./support";
 

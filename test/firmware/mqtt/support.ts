@@ -1,7 +1,7 @@
 // Helpers shared by the MQTT codec tests: decode through the real incremental decoder.
 import { Packet, PacketType } from "../../../firmware/mqtt/codec";
 import { createDecoder } from "../../../firmware/mqtt/decoder";
-import { parseAnyPacket } from "../../../firmware/mqtt/parseToBroker";
+import { parseAnyPacket } from "./parseToBroker";
 
 export interface DecodeResult {
   packets: Packet[];
