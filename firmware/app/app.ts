@@ -1,10 +1,10 @@
-// The device program, wired from its parts (each gets the HAL and what it needs, nothing global):
+// The device program, wired from its parts (each is handed the HAL and what it needs; nothing is global):
+//   device:     config, settings and boot count from Storage, the id from the HAL
 //   sensing:    DHT reader -> offsets -> report filter -> reading buffer
 //   publishing: reading buffer -> MQTT client; online, info and Home Assistant discovery on every connect
 //   commands:   R/D/cmd and R/all/cmd -> handlers -> R/D/reply
 //   link:       Wi-Fi join and backoff -> SNTP -> MQTT client started
-import type { SocketTarget } from "../hal/hal";
-import type { Hal } from "../hal/hal";
+import type { Hal, SocketTarget } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../mqtt/types";
 import { listenForCommands } from "./commands";
 import { bootDevice, Device } from "./device";

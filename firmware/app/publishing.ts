@@ -1,7 +1,7 @@
 // Publishing, the second half of the one-way flow: reading buffer -> MQTT client, oldest first, while the client
 // has in-flight room (it retransmits those). On every connect: status `online`, the retained info and, when
 // enabled, Home Assistant discovery, before the buffered readings.
-import { COMMAND_OPS, Info, Reading, STATUS_ONLINE } from "../contract/payloads";
+import { COMMAND_OPS, Info, STATUS_ONLINE } from "../contract/payloads";
 import type { DeviceTopicKind } from "../contract/topics";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
 import { Hal, uptimeMs } from "../hal/hal";
@@ -25,8 +25,8 @@ export interface Publishing {
 }
 
 /** The reading payload: the device's identity, then the stored reading (keys in contract order: v, id, boot, seq, up, ts, values or error). */
-export function readingPayload(device: Device, r: BufferedReading): Reading {
-  return Object.assign({ v: PAYLOAD_VERSION, id: device.id, boot: device.boot }, r) as Reading;
+export function readingPayload(device: Device, r: BufferedReading) {
+  return Object.assign({ v: PAYLOAD_VERSION, id: device.id, boot: device.boot }, r);
 }
 
 export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, client: DeviceMqttClient): Publishing {
