@@ -21,7 +21,8 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
   let got = 0;
   let dead: boolean | undefined;
 
-  const fail = (message: string) => {
+  /** malformed input: report it once and ignore the rest of the stream */
+  const failStream = (message: string) => {
     dead = true;
     body = 0;
     onError(message);
@@ -34,7 +35,7 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
     try {
       p = parse(h, b);
     } catch (e) {
-      return fail("" + e);
+      return failStream("" + e);
     }
     // state is clean before the callback, so a throwing handler cannot corrupt the decoder
     onPacket(p);
@@ -54,20 +55,20 @@ export function createDecoder(maxPacketSize: number, parse: BodyParser, onPacket
           remaining = lengthBytes = 0;
           // PUBLISH: any flags but QoS 3; PUBREL, SUBSCRIBE, UNSUBSCRIBE: exactly the required 0010 (a bit mask
           // of the three types, folded to one number by the build); the reserved flags of the other types are not checked
-          if (!(type % 15)) fail("unknown type " + type); // 0 and 15 are reserved
+          if (!(type % 15)) failStream("unknown type " + type); // 0 and 15 are reserved
           else if (
             type == PacketType.Publish
               ? (x & 6) == 6
               : (((1 << PacketType.Pubrel) | (1 << PacketType.Subscribe) | (1 << PacketType.Unsubscribe)) >> type) & 1 && (x & 15) != HeaderFlag.Required
           )
-            fail("bad flags in type " + type);
+            failStream("bad flags in type " + type);
         } else {
           // remaining length: 7 bits per byte, low groups first, at most 4 bytes
           remaining += (x & 127) << (7 * lengthBytes++);
           const size = remaining + 1 + lengthBytes;
           if (x > 127) {
-            if (lengthBytes > 3) fail("bad length");
-          } else if (size > maxPacketSize) fail("too big: " + size);
+            if (lengthBytes > 3) failStream("bad length");
+          } else if (size > maxPacketSize) failStream("too big: " + size);
           else {
             body = new Uint8Array(remaining);
             got = 0;
