@@ -6,6 +6,7 @@ import path from "node:path";
 import { CONFIG_FILE } from "../../firmware/contract";
 import { buildDeviceConfig, DeviceConfigError } from "../../provisioning/deviceConfig";
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
+import { SIZE_BUDGET_BYTES } from "../../tools/buildFirmware";
 import { ensureFirmwareBuilt } from "../firmwareArtifact";
 import { runEspruinoCli, UploadError, UploadInterrupted, writeBoardFile } from "../flash/espruinoCli";
 import { configPath, loadOrCreateUserConfig } from "../userConfig";
@@ -82,6 +83,8 @@ export async function run(argv: string[]): Promise<number> {
   const step = (m: string) => log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}`);
   const built = await ensureFirmwareBuilt(step);
   if (!built.rebuilt) step(`${path.relative(process.cwd(), built.file)} is up to date: ${built.size} bytes minified`);
+  // a board is never given a bundle over the budget (sim and start still run one, to debug it)
+  if (built.size > SIZE_BUDGET_BYTES) throw new UsageError(`${path.relative(process.cwd(), built.file)} is ${built.size} bytes, over the ${SIZE_BUDGET_BYTES}-byte budget: not flashed`);
 
   // the config holds secrets: a private temp file, removed right after the upload
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-flash-"));

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { SocketHandlers, SocketTarget } from "../../../firmware/hal/hal";
 import { nodeSocketFactory } from "./nodeSockets";
 import { freePort } from "../brokers";
+import { until } from "../until";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // a self-signed certificate for 127.0.0.1 / localhost, valid until 2126, made for these tests only
@@ -59,9 +60,6 @@ async function echoServer(useTls: boolean, onSocket?: (s: net.Socket) => void): 
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port)));
 }
 
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-};
 
 describe("nodeSocketFactory over TCP", () => {
   it("connects, echoes bytes as plain Uint8Array, and reports our close once", async () => {
