@@ -11,8 +11,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const FIRMWARE_ENTRY = path.join(REPO_ROOT, "firmware", "main.ts");
 export const FIRMWARE_OUT = path.join(REPO_ROOT, "dist", "firmware.js");
 export const FIRMWARE_DEBUG_OUT = path.join(REPO_ROOT, "dist", "firmware.debug.js");
-/** Minified bundle budget: at most 13 KB (12 KB until issue 9 split the app into parts); the aim is 8 KB. */
-export const SIZE_BUDGET_BYTES = 13 * 1024;
+/** Minified bundle budget: 16 KB since signing (issue 10; 13 KB after the issue 9 split); the aim is at most 14 KB. */
+export const SIZE_BUDGET_BYTES = 16 * 1024;
 
 /** Syntax esbuild must reject instead of lowering into something Espruino cannot run (ESPRUINO.md section 2). */
 const UNSUPPORTED: Record<string, boolean> = {
@@ -114,7 +114,7 @@ export function checkFirmwareSources(inputs: string[]): Violation[] {
 }
 
 /**
- * `enforceBudget`: throw when the minified bundle is over SIZE_BUDGET_BYTES (`espdht build` and `flash`).
+ * `enforceBudget`: throw when the minified bundle is over SIZE_BUDGET_BYTES (`espdht build`; `flash` checks the size itself, also of a bundle it did not rebuild).
  * Without it an overrun is printed loudly and left to test/firmware/bundle.test.ts to fail, so the rest of
  * the suite (which needs the artifact) still runs.
  */

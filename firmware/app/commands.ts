@@ -54,7 +54,7 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
       done({ settings });
     },
     // the effective config without secrets
-    get: (c, done) => done({ config: Object.assign({}, config, { broker: brokerTarget(config), wifi: config.wifi && config.wifi.ssid }) }),
+    get: (c, done) => done({ config: Object.assign({}, config, { broker: brokerTarget(config), wifi: config.wifi && config.wifi.ssid, key: undefined }) }),
     ping: (c, done) => done({ up: uptimeMs(hal.clock_) }),
     restart: (c, done) => {
       done({});

@@ -2,6 +2,7 @@
 // (`espdht flash`). Shared by firmware, simulator and host tools; Espruino-safe and kept small (it ships).
 import { checkNumber, isObject, NOT_OBJECT, SENSOR_MODELS, SensorModel, Settings } from "./payloads";
 import { UNCONFIGURED_TOPIC_ROOT, validateTopicRoot } from "./topics";
+import { fromHex, KEY_BYTES } from "./trust";
 
 /** Storage file names (<= 28 chars). */
 export const CONFIG_FILE = "espdht.json";
@@ -23,6 +24,8 @@ export interface DeviceConfig extends Settings {
   ntpServer: string;
   /** MQTT keepalive, seconds */
   keepalive: number;
+  /** the device's secret key, 64 hex digits (docs/trust.md); null: unsigned, as before keys */
+  key: string | null;
 }
 
 export function defaultDeviceConfig(): DeviceConfig {
@@ -43,6 +46,7 @@ export function defaultDeviceConfig(): DeviceConfig {
     telnet: false,
     ntpServer: "pool.ntp.org",
     keepalive: 30,
+    key: null,
   };
 }
 
@@ -95,6 +99,8 @@ function applyField(c: { [k: string]: unknown }, key: string, v: unknown): strin
     ok = SENSOR_MODELS.indexOf(v as SensorModel) >= 0;
   } else if (key === "root") {
     err = validateTopicRoot(v);
+  } else if (key === "key") {
+    ok = v === null || !!fromHex(v, KEY_BYTES);
   } else if (key === "ntpServer") {
     ok = isStr(v, 253);
   }
