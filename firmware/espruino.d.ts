@@ -21,7 +21,7 @@ declare namespace E {
 declare const ESP32: { reboot(): void; getState(): { freeHeap: number } } | undefined;
 declare const process: { memory(): { free: number; usage: number; total: number }; env: { VERSION: string } };
 declare const console: { log(message: string): void };
-/** Object.assign: Espruino has it (ESPRUINO.md section 1); lib ES5 does not declare it. */
+/** Object.assign: Espruino has it (docs/espruino.md section 1); lib ES5 does not declare it. */
 interface ObjectConstructor {
   assign<T extends {}, U>(target: T, source: U): T & U;
   assign<T extends {}, U, V>(target: T, source1: U, source2: V): T & U & V;

@@ -14,7 +14,7 @@ export const FIRMWARE_DEBUG_OUT = path.join(REPO_ROOT, "dist", "firmware.debug.j
 /** Minified bundle budget: 16 KB since signing (issue 10; 13 KB after the issue 9 split); the aim is at most 14 KB. */
 export const SIZE_BUDGET_BYTES = 16 * 1024;
 
-/** Syntax esbuild must reject instead of lowering into something Espruino cannot run (ESPRUINO.md section 2). */
+/** Syntax esbuild must reject instead of lowering into something Espruino cannot run (docs/espruino.md section 2). */
 const UNSUPPORTED: Record<string, boolean> = {
   destructuring: false,
   "default-argument": false,

@@ -20,7 +20,7 @@ const MISSING_GLOBAL_NAMES = new Set(MISSING_GLOBALS);
 const MISSING_MEMBERS = new Set(MISSING_STATIC_MEMBERS);
 /** method names checked on any object: the type is unknown to a syntax check */
 const MISSING_METHODS = new Set(MISSING_PROTOTYPE_METHODS.map((m) => m.slice(m.lastIndexOf(".") + 1)));
-/** Espruino globals: only the Espruino HAL and the entry may name them (DESIGN.md: one place). */
+/** Espruino globals: only the Espruino HAL and the entry may name them (docs/architecture.md "Layers"). */
 const ESPRUINO_GLOBAL_NAMES = new Set(ESPRUINO_GLOBALS);
 
 /** Bundle text that means esbuild injected a helper Espruino cannot run, or the bundle has module glue. */

@@ -1,5 +1,5 @@
 // Runs the real espruino CLI (npm `espruino`) fully offline with our local board file, and judges success
-// from its output: the CLI exits 0 even when it cannot connect or a module is missing (ESPRUINO.md section 6).
+// from its output: the CLI exits 0 even when it cannot connect or a module is missing (docs/espruino.md section 6).
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
@@ -8,7 +8,7 @@ import { ESPRUINO_BUILTIN_MODULES } from "../../tools/espruinoPlatform";
 
 /**
  * Writes the local board description the CLI needs to package offline: the ESP32 build's built-in modules,
- * and binary_version, without which `--storage` uploads crash (ESPRUINO.md section 6).
+ * and binary_version, without which `--storage` uploads crash (docs/espruino.md section 6).
  */
 export function writeBoardFile(dir: string): string {
   const file = path.join(dir, "ESP32.board.json");

@@ -1,4 +1,4 @@
-// The offline reading buffer: a ring in typed arrays (ESPRUINO.md section 5: arrays of objects cost JsVars).
+// The offline reading buffer: a ring in typed arrays (docs/espruino.md section 5: arrays of objects cost JsVars).
 // It also owns the reading sequence number: every reading it accepts gets the next `seq`.
 // Only 16/32-bit integer arrays: Espruino's Float64Array does not keep 13-digit integers exact (checked on 2v29).
 import { READ_ERRORS, ReadError } from "../contract/payloads";

@@ -1,4 +1,4 @@
-// Payload types and validators for `reading`, `info`, `cmd` and `reply` (DESIGN.md "Topics").
+// Payload types and validators for `reading`, `info`, `cmd` and `reply` (docs/architecture.md "Topics").
 // Over 150 lines: each payload's type sits beside its validator, the one definition of the wire both sides check.
 // The device builds these and the host validates them; Espruino-safe (no Map/Set, no regex quantifiers).
 import { PAYLOAD_VERSION } from "./version";

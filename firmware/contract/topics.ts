@@ -1,4 +1,4 @@
-// Topic layout shared by device and host (DESIGN.md "Topics"). Espruino-safe: no regex quantifiers, no Map.
+// Topic layout shared by device and host (docs/architecture.md "Topics"). Espruino-safe: no regex quantifiers, no Map.
 
 export const UNCONFIGURED_TOPIC_ROOT = "espdht/unconfigured";
 /** Device-id segment reserved for the group command topic `R/all/cmd`. */

@@ -1,4 +1,4 @@
-// Decodes the HIGH times of a DHT22/DHT11 edge train into values or a typed error (ESPRUINO.md section 3).
+// Decodes the HIGH times of a DHT22/DHT11 edge train into values or a typed error (docs/espruino.md section 3).
 import { invalid, ReadError, SensorModel } from "../contract/payloads";
 
 export type DhtResult = { ok: true; temperature: number; humidity: number } | { ok: false; error: ReadError };

@@ -1,4 +1,4 @@
-// Reads a DHT22/DHT11 with the ESP32-safe recipe (ESPRUINO.md section 3): drive low, then watch falling
+// Reads a DHT22/DHT11 with the ESP32-safe recipe (docs/espruino.md section 3): drive low, then watch falling
 // edges with the pull-up on, decode the last 40 HIGH times. One read at a time, >= 2 s apart, retried.
 import type { Clock, Pins } from "../hal/hal";
 import type { SensorModel } from "../contract/payloads";

@@ -1,4 +1,4 @@
-// DHT22/DHT11 timing (ESPRUINO.md section 3). A module without imports: the build inlines these numbers.
+// DHT22/DHT11 timing (docs/espruino.md section 3). A module without imports: the build inlines these numbers.
 
 /** The sensor needs this long between reads, and after power-up. */
 export const MIN_READ_GAP_MS = 2000;

@@ -1,5 +1,5 @@
 // The device's MQTT 3.1.1 client: one connection at a time over a HAL socket, reconnecting with backoff,
-// QoS 1 in flight with retransmission, a small bounded queue while offline. Written for Espruino (see ESPRUINO.md).
+// QoS 1 in flight with retransmission, a small bounded queue while offline. Written for Espruino (see docs/espruino.md).
 // One file over 150 lines on purpose: its state is constructor locals shared by every handler, which split across
 // modules would become properties (a bigger bundle, more JsVars); the minifier shortens locals, and property names
 // only when they end in `_`. Packets are built as bytes once (a queued publish is its encoded packet); packet types

@@ -1,5 +1,5 @@
 // The dashboard's MQTT client id: `espdht-dash-<random>`, made once and kept in the data folder, so its
-// persistent session is unique to this installation and data folder (DESIGN.md conventions).
+// persistent session is unique to this installation and data folder (docs/architecture.md "Conventions").
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";

@@ -15,7 +15,7 @@ export interface DhtPart {
 /** Range the part can report (values beyond are clipped by the part itself). */
 export function partLimits(part: DhtPart): { tMin: number; tMax: number; hMin: number; hMax: number } {
   if (part.model === "dht22") return { tMin: -40, tMax: 80, hMin: 0, hMax: 99.9 };
-  // DHT11: 0..50 C (0..60 on parts that send tenths); below 0 it reads 0 (ESPRUINO.md section 3)
+  // DHT11: 0..50 C (0..60 on parts that send tenths); below 0 it reads 0 (docs/espruino.md section 3)
   return part.dht11Decimals ? { tMin: 0, tMax: 60, hMin: 0, hMax: 95 } : { tMin: 0, tMax: 50, hMin: 5, hMax: 95 };
 }
 
@@ -31,7 +31,7 @@ export function quantise(part: DhtPart, v: DhtValues): DhtValues {
   return { temperature: q(clamp(v.temperature, l.tMin, l.tMax)), humidity: q(clamp(v.humidity, l.hMin, l.hMax)) };
 }
 
-/** The 5 bytes on the wire (ESPRUINO.md section 3); DHT22 negatives are sign-magnitude. */
+/** The 5 bytes on the wire (docs/espruino.md section 3); DHT22 negatives are sign-magnitude. */
 export function encodeDhtFrame(part: DhtPart, v: DhtValues): Uint8Array {
   const q = quantise(part, v);
   const b = new Uint8Array(5);

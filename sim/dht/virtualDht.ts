@@ -6,7 +6,7 @@ import { DhtPart, DhtValues, encodeDhtFrame, quantise } from "./encode";
 import type { Environment } from "./environment";
 import { dhtWaveform } from "./waveform";
 
-/** Shortest start pulse the part accepts (ESPRUINO.md section 3), microseconds. */
+/** Shortest start pulse the part accepts (docs/espruino.md section 3), microseconds. */
 export const START_PULSE_US = { dht22: 1000, dht11: 18000 };
 /** The part ignores the line for this long after power-up. */
 export const POWER_UP_US = 1_000_000;

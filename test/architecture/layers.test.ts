@@ -1,5 +1,6 @@
 // The layout's rules, checked over the real tree: layers (cli on top; host, sim, bench below; provisioning;
 // tools and firmware at the ground), no import cycle, and a browser bundle that reaches no server code.
+import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { importClosure, importCycles, ImportGraph, readImportGraph, upwardImports } from "./importGraph";
@@ -45,5 +46,17 @@ describe("the product's imports", () => {
   it("of the firmware stay inside firmware/", () => {
     const out = [...graph].filter(([f]) => f.startsWith("firmware/")).flatMap(([f, ts]) => ts.filter((t) => !t.startsWith("firmware/")).map((t) => `${f} -> ${t}`));
     expect(out).toEqual([]);
+  });
+});
+
+describe("documents the code points to", () => {
+  it("are in the repository (docs/...), never outside it", () => {
+    const bad: string[] = [];
+    for (const file of graph.keys()) {
+      const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+      for (const m of text.matchAll(/\b(ESPRUINO|DESIGN|STYLE)\.md\b/g)) bad.push(`${file} names ${m[0]}, which a clone does not contain`);
+      for (const m of text.matchAll(/\bdocs\/[\w.-]+\.md\b/g)) if (!fs.existsSync(path.join(ROOT, m[0]))) bad.push(`${file} names ${m[0]}, which does not exist`);
+    }
+    expect(bad).toEqual([]);
   });
 });

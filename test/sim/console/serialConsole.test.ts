@@ -1,4 +1,4 @@
-// The serial console takes an upload the way the espruino CLI sends it (ESPRUINO.md section 6) and the
+// The serial console takes an upload the way the espruino CLI sends it (docs/espruino.md section 6) and the
 // board reboots into the uploaded code; the real CLI flashes dist/firmware.js into a virtual board.
 import { afterEach, describe, expect, it } from "vitest";
 import net from "node:net";

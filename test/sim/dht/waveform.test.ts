@@ -104,7 +104,7 @@ describe("virtual DHT waveform", () => {
       const gpio = new Gpio(rt, clock, () => {}, new Map([[4, dht]]));
       dht.connect(gpio, 4, -10e6);
       const highs: number[] = [];
-      // the recipe of ESPRUINO.md section 3: drive low, wait, watch falling edges (this releases the line on ESP32)
+      // the recipe of docs/espruino.md section 3: drive low, wait, watch falling edges (this releases the line on ESP32)
       gpio.pinMode(4, "output", false);
       gpio.digitalWrite(4, 0);
       await new Promise((r) => setTimeout(r, part.model === "dht22" ? 2 : 20));

@@ -46,7 +46,7 @@ describe.each(BROKERS)("dist/firmware.js on virtual boards, against $name", ({ s
     }
     // the firmware's MQTT client id is the simulated device id
     expect(fleet.boards.map((b) => b.deviceId)).toEqual(fleet.ids);
-    // and it switched the unauthenticated telnet console off at boot (ESPRUINO.md section 4)
+    // and it switched the unauthenticated telnet console off at boot (docs/espruino.md section 4)
     expect(fleet.boards.map((b) => b.telnet.mode)).toEqual(["off", "off"]);
     expect(fleet.boards.every((b) => b.uncaught === 0)).toBe(true);
   });
