@@ -1,5 +1,5 @@
 // The product's import graph, read with the TypeScript compiler's own import scanner, and the two rules the
-// layout keeps (DESIGN.md "Layers"): no import cycle, and no import from a lower layer up to a higher one.
+// layout keeps (docs/architecture.md "Layers"): no import cycle, and no import from a lower layer up to a higher one.
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
