@@ -3,6 +3,7 @@
 // The device builds these and the host validates them; Espruino-safe (no Map/Set, no regex quantifiers).
 import { PAYLOAD_VERSION } from "./version";
 import { isValidDeviceId } from "./topics";
+import { fromHex, KEY_BYTES } from "./trust";
 
 export type ReadError = "checksum" | "timeout" | "range";
 export const READ_ERRORS: ReadError[] = ["checksum", "timeout", "range"];
@@ -85,8 +86,8 @@ export function isFailedReading(r: Reading): r is FailedReading {
   return (r as FailedReading).error !== undefined;
 }
 
-export type Capability = "read" | "set" | "get" | "ping" | "restart";
-export const COMMAND_OPS: Capability[] = ["read", "set", "get", "ping", "restart"];
+export type Capability = "read" | "set" | "get" | "ping" | "restart" | "rekey";
+export const COMMAND_OPS: Capability[] = ["read", "set", "get", "ping", "restart", "rekey"];
 
 /** Retained on `R/D/info` at every connect. */
 export interface Info {
@@ -107,7 +108,18 @@ export interface Info {
   configError: string | null;
   /** JsVars free / total at the time of connect, when the platform reports it */
   mem?: { free: number; total: number };
+  /** since boot (docs/trust.md "Command safety"): commands ignored because they came retained */
+  retainedCmds?: number;
+  /** incoming messages over MAX_COMMAND_BYTES, read past and acknowledged */
+  skipped?: number;
+  /** commands answered "rate limited" */
+  rateLimited?: number;
+  /** commands refused as unsigned, badly signed, expired or replayed */
+  refused?: number;
 }
+
+/** The optional counters of `info`. */
+export const INFO_COUNTS = ["retainedCmds", "skipped", "rateLimited", "refused"];
 
 export function validateInfo(x: unknown): Validation<Info> {
   if (!isObject(x)) return invalid("info" + NOT_OBJECT);
@@ -123,6 +135,10 @@ export function validateInfo(x: unknown): Validation<Info> {
   if (!(x.caps instanceof Array)) return invalid("caps must be an array");
   if (!isCount(x.dropped)) return invalid("dropped must be a non-negative integer");
   if (x.configError !== null && typeof x.configError !== "string") return invalid("configError must be a string or null");
+  for (let i = 0; i < INFO_COUNTS.length; i++) {
+    const k = INFO_COUNTS[i];
+    if (x[k] !== undefined && !isCount(x[k])) return invalid(k + " must be a non-negative integer");
+  }
   return { ok: true, value: x as unknown as Info };
 }
 
@@ -166,7 +182,13 @@ export interface Command {
   op: Capability;
   /** present for `set`: the settings to change */
   set?: Partial<Settings>;
+  /** `rekey`: 32 hex digits, and the new key XOR rekeyKeystream(current key, nonce) as 64 hex digits */
+  nonce?: string;
+  key?: string;
 }
+
+/** The signed envelope's fields (docs/trust.md "Signed commands"): any command may carry them, none is a setting. */
+export const ENVELOPE_KEYS = ["to", "n", "exp", "sig"];
 
 /** Longest command id accepted, so replies stay small. */
 export const MAX_COMMAND_ID = 64;
@@ -182,15 +204,17 @@ export function validateCommand(x: unknown): Validation<Command> & { id?: string
   let count = 0;
   if (op === "set") {
     for (const key in x) {
-      if (error || key === "id" || key === "op") continue;
+      if (error || key === "id" || key === "op" || ENVELOPE_KEYS.indexOf(key) >= 0) continue;
       error = SETTING_KEYS.indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : checkNumber(key, x[key]) || null;
       set[key as keyof Settings] = x[key] as number;
       count++;
     }
     if (!count) error = "set needs one of " + SETTING_KEYS.join(", ");
   }
+  const rekey = op === "rekey";
+  if (rekey && !(fromHex(x.nonce, KEY_BYTES / 2) && fromHex(x.key, KEY_BYTES))) error = "rekey needs nonce (32 hex) and key (64 hex)";
   if (error) return { ok: false, error, id };
-  return { ok: true, value: op === "set" ? { id, op, set } : { id, op } };
+  return { ok: true, value: op === "set" ? { id, op, set } : rekey ? { id, op, nonce: x.nonce as string, key: x.key as string } : { id, op } };
 }
 
 /** The wire form of a command: `{"id","op", ...settings}`. */

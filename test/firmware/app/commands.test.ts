@@ -101,7 +101,7 @@ describe("commands", () => {
   it("an unknown op gets an error naming it, with the command id", () => {
     const s = online();
     s.client.deliver(CMD, JSON.stringify({ id: "u1", op: "selfdestruct" }));
-    expect(replies(s)).toEqual([{ re: "u1", ok: false, error: "unknown op 'selfdestruct' (expected read|set|get|ping|restart)" }]);
+    expect(replies(s)).toEqual([{ re: "u1", ok: false, error: "unknown op 'selfdestruct' (expected read|set|get|ping|restart|rekey)" }]);
   });
 
   const malformed: [string, string | Uint8Array, string][] = [

@@ -41,6 +41,9 @@ describe("command validator", () => {
     [{ id: "a", op: "read" }, { id: "a", op: "read" }],
     [{ id: "a", op: "ping" }, { id: "a", op: "ping" }],
     [{ id: "b", op: "set", interval: 30, tempOffset: -0.5 }, { id: "b", op: "set", set: { interval: 30, tempOffset: -0.5 } }],
+    // the signed envelope's fields are not settings
+    [{ id: "b", op: "set", interval: 30, to: "sim-1", n: 5, exp: 9, sig: "00" }, { id: "b", op: "set", set: { interval: 30 } }],
+    [{ id: "k", op: "rekey", nonce: "ab".repeat(16), key: "CD".repeat(32), n: 1 }, { id: "k", op: "rekey", nonce: "ab".repeat(16), key: "CD".repeat(32) }],
   ])("accepts %j", (cmd, value) => {
     expect(validateCommand(cmd)).toEqual({ ok: true, value });
   });
@@ -49,7 +52,10 @@ describe("command validator", () => {
     ["text", "read", undefined, /not a JSON object/],
     ["no id", { op: "read" }, undefined, /id must be a string/],
     ["long id", { id: "x".repeat(65), op: "read" }, undefined, /id must be a string of 1..64/],
-    ["unknown op", { id: "c", op: "reboot" }, "c", /unknown op 'reboot' \(expected read\|set\|get\|ping\|restart\)/],
+    ["unknown op", { id: "c", op: "reboot" }, "c", /unknown op 'reboot' \(expected read\|set\|get\|ping\|restart\|rekey\)/],
+    ["rekey without a nonce", { id: "r", op: "rekey", key: "00".repeat(32) }, "r", /rekey needs nonce \(32 hex\) and key \(64 hex\)/],
+    ["rekey with a short key", { id: "r", op: "rekey", nonce: "00".repeat(16), key: "00".repeat(31) }, "r", /rekey needs/],
+    ["rekey with a key that is not hex", { id: "r", op: "rekey", nonce: "00".repeat(16), key: "zz".repeat(32) }, "r", /rekey needs/],
     ["empty set", { id: "d", op: "set" }, "d", /set needs one of interval/],
     ["unknown setting", { id: "e", op: "set", colour: 1 }, "e", /unknown setting 'colour'/],
     ["interval too short", { id: "f", op: "set", interval: 1 }, "f", /interval must be 2..86400 seconds/],
@@ -73,6 +79,11 @@ describe("info, reply and status validators", () => {
   it("accepts info and rejects a bad model", () => {
     expect(validateInfo(info).ok).toBe(true);
     expect(validateInfo({ ...info, model: "bme280" })).toEqual({ ok: false, error: "model must be dht22 or dht11" });
+  });
+  it("info may carry the command safety counters, each a count", () => {
+    expect(validateInfo({ ...info, retainedCmds: 2, skipped: 1, rateLimited: 0, refused: 7 }).ok).toBe(true);
+    expect(validateInfo({ ...info, skipped: -1 })).toEqual({ ok: false, error: "skipped must be a non-negative integer" });
+    expect(validateInfo({ ...info, refused: "3" })).toEqual({ ok: false, error: "refused must be a non-negative integer" });
   });
   it("replies need re and ok, and an error when not ok", () => {
     expect(validateReply({ re: "a", ok: true, up: 5 }).ok).toBe(true);
