@@ -20,6 +20,7 @@ interface Received {
   sessionPresent_: boolean;
   qos: number;
   granted_: number[];
+  skipped_?: boolean;
 }
 
 /** A publish on its way. */
@@ -44,7 +45,7 @@ export class MqttClient implements DeviceMqttClient {
 
   constructor(target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents, sockets: SocketFactory, clock: Clock, random: () => number) {
     const self = this;
-    const stats: MqttClientStats = (self.stats = { connects: 0, queueDropped: 0, protocolErrors: 0 });
+    const stats: MqttClientStats = (self.stats = { connects: 0, queueDropped: 0, protocolErrors: 0, skipped_: 0 });
     const keepaliveMs = options.keepalive * 1000;
     const replyTimeoutMs = options.connectTimeoutMs || 10000;
     const maxInflight = options.maxInflight || 10;
@@ -189,8 +190,9 @@ export class MqttClient implements DeviceMqttClient {
         }
       } else if (t == PacketType.Publish || t == PacketType.Pubrel) {
         // the packet itself is the message: topic, payload, qos, retain, dup (and type, id). Incoming QoS 2 is
-        // acknowledged (PUBREC, then PUBCOMP for PUBREL) but not deduplicated: the app subscribes at QoS 1
-        if (t == PacketType.Publish) events.onMessage && events.onMessage(p as unknown as IncomingMessage);
+        // acknowledged (PUBREC, then PUBCOMP for PUBREL) but not deduplicated: the app subscribes at QoS 1.
+        // An oversized one the decoder read past is only counted and acknowledged.
+        if (t == PacketType.Publish) p.skipped_ ? stats.skipped_++ : events.onMessage && events.onMessage(p as unknown as IncomingMessage);
         // QoS 1 -> PUBACK, QoS 2 -> PUBREC, PUBREL -> PUBCOMP; QoS 0 gets no answer
         const answer = t == PacketType.Pubrel ? PacketType.Pubcomp : p.qos && (p.qos == 1 ? PacketType.Puback : PacketType.Pubrec);
         if (answer) send(frame(answer << 4, [[id >> 8, id]]));

@@ -42,6 +42,8 @@ export interface PublishPacket {
   dup: boolean;
   /** packet id, only when qos > 0 */
   id?: number;
+  /** an oversized PUBLISH the decoder read past without buffering: only qos and id are set */
+  skipped_?: boolean;
 }
 /** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK carry only a packet id. */
 export interface AckPacket {

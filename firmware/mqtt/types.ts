@@ -27,7 +27,10 @@ export interface MqttClientOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   stableMs?: number;
-  /** largest incoming packet accepted, bytes (default 4096); bigger closes the connection with a protocol error */
+  /**
+   * largest incoming packet buffered, bytes (default 4096): a bigger PUBLISH is read past without being buffered,
+   * acknowledged and counted (stats.skipped_); any other bigger packet closes the connection with a protocol error
+   */
   maxPacketSize?: number;
   /** max QoS 1 publishes awaiting PUBACK (default 10, the test.mosquitto.org limit) */
   maxInflight?: number;
@@ -59,6 +62,8 @@ export interface MqttClientStats {
   /** publishes dropped from the bounded offline queue because it was full */
   queueDropped: number;
   protocolErrors: number;
+  /** incoming PUBLISHes over maxPacketSize, read past unbuffered and acknowledged */
+  skipped_: number;
 }
 
 export interface DeviceMqttClient {

@@ -15,7 +15,7 @@ export interface Sent {
 export class FakeMqttClient implements DeviceMqttClient {
   connected = false;
   started = false;
-  stats: MqttClientStats = { connects: 0, queueDropped: 0, protocolErrors: 0 };
+  stats: MqttClientStats = { connects: 0, queueDropped: 0, protocolErrors: 0, skipped_: 0 };
   sent: Sent[] = [];
   subscriptions: string[] = [];
   inflight: number[] = [];
@@ -52,9 +52,10 @@ export class FakeMqttClient implements DeviceMqttClient {
   ack(n = this.inflight.length): void {
     for (let i = 0; i < n && this.inflight.length; i++) this.events.onPublished?.(this.inflight.shift()!);
   }
-  deliver(topic: string, payload: string | Uint8Array): void {
+  /** a PUBLISH from the broker; `retain`: delivered as a retained message (on subscribing) */
+  deliver(topic: string, payload: string | Uint8Array, retain = false): void {
     const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
-    this.events.onMessage?.({ topic, payload: bytes, qos: 1, retain: false, dup: false });
+    this.events.onMessage?.({ topic, payload: bytes, qos: 1, retain, dup: false });
   }
   on(topic: string): Sent[] { return this.sent.filter((s) => s.topic === topic); }
   json(topic: string): any[] { return this.on(topic).map((s) => JSON.parse(s.payload)); }

@@ -387,6 +387,29 @@ describe("MqttClient: subscriptions and incoming messages", () => {
     expect(s.sent(PacketType.Puback)).toEqual([{ type: PacketType.Puback, id: 77 }]);
   });
 
+  it("reads past a PUBLISH over maxPacketSize: acknowledged, counted, not delivered, the connection kept", () => {
+    const { client, log, accept } = setup({ maxPacketSize: 100 });
+    client.start();
+    const s = accept();
+    const big = (qos: 0 | 1, id?: number): Packet => ({ type: PacketType.Publish, topic: "r/d/cmd", payload: new Uint8Array(500).fill(0x7b), qos, id, retain: true, dup: false });
+    s.send(big(1, 41), big(0), { type: PacketType.Publish, topic: "r/d/cmd", payload: new Uint8Array([123, 125]), qos: 1, id: 42, retain: false, dup: false });
+    expect(s.sent(PacketType.Puback)).toEqual([{ type: PacketType.Puback, id: 41 }, { type: PacketType.Puback, id: 42 }]);
+    expect(client.stats.skipped_).toBe(2);
+    expect(log.messages.map((m) => Array.from(m.payload))).toEqual([[123, 125]]);
+    expect(client.connected).toBe(true);
+    expect(s.closedByClient).toBe(false);
+    expect(client.stats.protocolErrors).toBe(0);
+  });
+
+  it("still closes the connection on any other packet over maxPacketSize", () => {
+    const { client, log, accept } = setup({ maxPacketSize: 100 });
+    client.start();
+    const s = accept();
+    s.sendBytes([0x90, 0x80, 0x01]); // a SUBACK of 128 bytes
+    expect(log.closes).toEqual(["protocol error: too big: 131"]);
+    expect(client.stats.skipped_).toBe(0);
+  });
+
   it("handles incoming QoS 2 without breaking the session: PUBREC, PUBREL -> PUBCOMP (no deduplication)", () => {
     const { client, log, accept } = setup();
     client.start();

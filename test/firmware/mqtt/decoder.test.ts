@@ -43,7 +43,10 @@ const MALFORMED: [string, number[], string][] = [
   ["SUBSCRIBE with flags 0000", [0x80, 5, 0, 1, 0, 1, 0x61], "bad flags in type"],
   ["PUBLISH with QoS 3", [0x36, 5, 0, 1, 0x61, 0, 1], "bad flags in type"],
   ["remaining length of 5 bytes", [0x30, 0xff, 0xff, 0xff, 0xff, 0x01], "bad length"],
-  ["packet over the size limit", [0x30, 0x88, 0x27 /* 5000 */], "too big: 5003"],
+  ["a packet other than PUBLISH over the size limit", [0x90, 0x88, 0x27 /* 5000 */], "too big: 5003"],
+  // an oversized PUBLISH is read past, but what it says about its topic and packet id must hold
+  ["oversized PUBLISH QoS 1 whose topic runs past the packet", [0x32, 0x88, 0x27, 0x13, 0x88 /* topic of 5000 */, ...new Array(4998).fill(0x61)], "bad publish"],
+  ["oversized PUBLISH QoS 1 with packet id 0", [0x32, 0x88, 0x27, 0, 1, 0x61, 0, 0, ...new Array(4995).fill(0)], "bad publish"],
   ["PUBLISH topic length beyond the packet", [0x30, 3, 0, 10, 0x61], "truncated"],
   ["PUBLISH QoS 1 without a packet id", [0x32, 3, 0, 1, 0x61], "truncated"],
   ["PUBLISH QoS 1 with packet id 0", [0x32, 5, 0, 1, 0x61, 0, 0], "packet id 0"],
@@ -116,7 +119,7 @@ describe("decoder: malformed input becomes one protocol error", () => {
     expect(dec.buffered_()).toBe(98);
     dec.feed_(new Uint8Array(95)); // the rest of that packet: delivered and freed
     expect(dec.buffered_()).toBe(0);
-    dec.feed_(new Uint8Array([0x30, 99])); // 101 bytes: over
+    dec.feed_(new Uint8Array([0x90, 99])); // a 101-byte SUBACK: over
     expect(errors).toEqual(["too big: 101"]);
     expect(dec.buffered_()).toBe(0);
     const bad = createDecoder(100, parseAnyPacket, () => {}, (e) => errors.push(e));
@@ -136,5 +139,51 @@ describe("decoder: malformed input becomes one protocol error", () => {
     expect(() => dec.feed_(new Uint8Array([0xd0, 0x00]))).toThrow("app bug");
     dec.feed_(new Uint8Array([0xd0, 0x00]));
     expect(calls).toBe(2);
+  });
+});
+
+describe("decoder: a PUBLISH over the size limit is read past, not buffered", () => {
+  const LIMIT = 100;
+  /** a PUBLISH header: type and flags, then the remaining length (7 bits a byte) */
+  const head = (flags: number, remaining: number) => {
+    const out = [0x30 | flags];
+    do out.push((remaining > 127 ? 128 : 0) | (remaining & 127));
+    while ((remaining >>= 7));
+    return out;
+  };
+  const CASES: [string, number[], Packet][] = [
+    // QoS 1, topic "a/cmd" (5), packet id 0x1234, 200 payload bytes: 209 bytes of body
+    ["QoS 1", [...head(0x02, 209), 0, 5, ...Buffer.from("a/cmd"), 0x12, 0x34, ...new Array(200).fill(0x7b)], { type: 3, qos: 1, id: 0x1234, skipped_: true } as Packet],
+    // QoS 0 with the retain flag: no packet id, nothing to acknowledge
+    ["QoS 0, retained", [...head(0x01, 207), 0, 5, ...Buffer.from("a/cmd"), ...new Array(200).fill(0x7b)], { type: 3, qos: 0, id: 0x7b7b, skipped_: true } as Packet],
+    // QoS 2, a topic of 300 bytes (the id comes after it), 1 payload byte
+    ["QoS 2, long topic", [...head(0x04, 305), 0x01, 0x2c, ...new Array(300).fill(0x74), 0, 7, 0x7b], { type: 3, qos: 2, id: 7, skipped_: true } as Packet],
+    // 64 KB of payload: read past in whole chunks
+    ["QoS 1, 64 KB", [...head(0x02, 65545), 0, 5, ...Buffer.from("a/cmd"), 0xff, 0xfe, ...new Array(65536).fill(0)], { type: 3, qos: 1, id: 0xfffe, skipped_: true } as Packet],
+  ];
+  // a PINGRESP after each, to show the stream goes on
+  for (const [name, bytes, skipped] of CASES) {
+    it(name, () => {
+      for (const chunk of [bytes.length + 2, 1, 7, 1000]) {
+        const got: Packet[] = [];
+        const errors: string[] = [];
+        const dec = createDecoder(LIMIT, parseFromBroker, (p) => got.push(p), (e) => errors.push(e));
+        const all = new Uint8Array([...bytes, 0xd0, 0]);
+        for (let pos = 0; pos < all.length; pos += chunk) {
+          dec.feed_(all.subarray(pos, pos + chunk));
+          expect(dec.buffered_()).toBe(0);
+        }
+        expect(errors).toEqual([]);
+        const want = skipped.qos ? skipped : { ...skipped, id: got[0] && (got[0] as { id?: number }).id };
+        expect(got).toEqual([want, { type: 13 }]);
+      }
+    });
+  }
+
+  it("a PUBLISH of exactly the limit is still delivered whole", () => {
+    const r = decodeChunks(new Uint8Array([...head(0x02, 98), 0, 1, 0x61, 0, 9, ...new Array(93).fill(0x20)]), [1], LIMIT);
+    expect(r.errors).toEqual([]);
+    expect(r.packets).toMatchObject([{ type: 3, topic: "a", qos: 1, id: 9 }]);
+    expect((r.packets[0] as { payload: Uint8Array }).payload.length).toBe(93);
   });
 });

@@ -59,8 +59,12 @@ describe("decoder fuzz", () => {
       expect(errorCount).toBeLessThanOrEqual(1);
       errors += errorCount;
       accepted += got.length;
-      // whatever was accepted is a well-formed packet: it re-encodes and decodes to the same thing
-      for (const p of got) expect(comparable(decodeChunks(encode(p)).packets)).toEqual(comparable([p]));
+      // whatever was accepted is a well-formed packet: it re-encodes and decodes to the same thing; an oversized
+      // PUBLISH read past carries only what acknowledging it needs
+      for (const p of got) {
+        if ("skipped_" in p) expect(p.qos === 0 || (p.id! >= 1 && p.id! <= 65535)).toBe(true);
+        else expect(comparable(decodeChunks(encode(p)).packets)).toEqual(comparable([p]));
+      }
     }
     console.log(`decoder fuzz: ${CASES} cases, ${accepted} packets accepted, ${errors} protocol errors, largest buffer ${maxBuffered} bytes (limit ${MAX_PACKET})`);
     expect(errors).toBeGreaterThan(CASES / 3);

@@ -177,5 +177,40 @@ for (const { name, start } of BROKERS) {
       expect(again.log.connects).toEqual([true]);
       expect(again.log.messages.map(text).filter((t) => t != "probe")).toEqual(["while-away-1", "while-away-2"]);
     });
+
+    it("reads past an oversized message queued for its session, acknowledges it, and it is not redelivered", async () => {
+      const r = root();
+      const id = "dev-big-" + name;
+      const first = device(broker, { clientId: id, clean: false, maxPacketSize: 1024 });
+      first.client.subscribe(`${r}/cmd`, 1);
+      first.client.start();
+      await until("CONNACK", () => first.client.connected);
+      const w = await watcher(broker, [`${r}/none`]);
+      closers.push(() => w.c.endAsync());
+      await until("the subscription", () => {
+        if (!first.log.messages.length) w.c.publish(`${r}/cmd`, "probe", { qos: 1 });
+        return first.log.messages.length > 0;
+      });
+      first.client.stop(true);
+      await until("the close", () => first.log.closes.length == 1);
+      await w.c.publishAsync(`${r}/cmd`, Buffer.alloc(20_000, 0x7b), { qos: 1 });
+      await w.c.publishAsync(`${r}/cmd`, "after-the-big-one", { qos: 1 });
+
+      const again = device(broker, { clientId: id, clean: false, maxPacketSize: 1024 });
+      closers.push(() => again.client.stop(false));
+      again.client.start();
+      await until("the small message behind it", () => again.log.messages.some((m) => text(m) == "after-the-big-one"));
+      expect(again.client.stats.skipped_).toBe(1);
+      expect(again.client.stats.protocolErrors).toBe(0);
+      // a reconnect on the same session: the broker has nothing left to redeliver
+      again.cut();
+      await until("the reconnect", () => again.log.connects.length == 2 && again.client.connected);
+      await until("a round trip", () => {
+        if (!again.log.messages.some((m) => text(m) == "probe-2")) w.c.publish(`${r}/cmd`, "probe-2", { qos: 1 });
+        return again.log.messages.some((m) => text(m) == "probe-2");
+      });
+      expect(again.client.stats.skipped_).toBe(1);
+      expect(again.log.closes).toEqual(["closed by peer"]);
+    });
   });
 }
