@@ -22,7 +22,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const sensing = createSensing(hal, config, buffer, () => publishing.flush_());
   const mqttLog = (m: string) => hal.log_("mqtt: " + m);
   // the client is told about its events before the parts exist: each event reaches them once they do
-  const client = createClient(brokerTarget(config), sessionOptions(device), {
+  const client = createClient(brokerTarget(config), sessionOptions(hal, device), {
     onConnect: () => publishing.announce_(),
     onPublished: () => publishing.flush_(),
     onMessage: (msg) => onCommand(msg),

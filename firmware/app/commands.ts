@@ -1,9 +1,13 @@
-// Commands from R/D/cmd and R/all/cmd: validated with the contract, carried out, answered on R/D/reply with
-// `re` = the command's id. Malformed or unknown commands get an error reply and change nothing.
-import { SETTINGS_FILE } from "../contract/deviceConfig";
-import { Capability, Command, Reply, validateCommand, Validation } from "../contract/payloads";
+// Commands from R/D/cmd and R/all/cmd (docs/trust.md "Signed commands" and "Command safety"), in this order:
+//   retained: ignored, logged and counted | a copy for another device (`to`): dropped unanswered |
+//   over the rate limit: "rate limited" | with a key: unsigned, bad signature, replayed `n`, expired: refused |
+//   then validated with the contract and carried out.
+// Answers go to R/D/reply with `re` = the command's id and never echo its other fields.
+import { KEY_FILE, SETTINGS_FILE } from "../contract/deviceConfig";
+import { Capability, Command, validateCommand, Validation } from "../contract/payloads";
 import { groupCommandTopic } from "../contract/topics";
-import { Hal, uptimeMs } from "../hal/hal";
+import { fromHex, rekeyKeystream, RESTART_GRACE_S, sameSignature, splitSigned, toHex, xorBytes } from "../contract/trust";
+import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
 import type { Device } from "./device";
@@ -12,60 +16,119 @@ import { Publishing, readingPayload } from "./publishing";
 import type { Sensing } from "./sensing";
 import { readJsonSafely, settingsOf } from "./storedConfig";
 
-/** One handler per op; `done` gets the reply's fields besides `re` and `ok`. */
-export type CommandHandlers = { [op in Capability]: (c: Command, done: (fields: object) => void) => void };
+/** A reply's fields besides `re`; `ok` is false when they carry an `error`. */
+export type ReplyFields = { error?: string; [k: string]: unknown };
 
-export type ReplySender = (reply: Reply) => void;
+/** One handler per op; `done` gets the reply's fields. */
+export type CommandHandlers = { [op in Capability]: (c: Command, done: (fields: ReplyFields) => void) => void };
 
 /** Storage file remembering the last `restart` command, so a redelivered one cannot restart the board again. */
 export const RESTART_FILE = "espdht.rst";
-
-/** Handles one command payload (already UTF-8 decoded; null when it was not valid UTF-8). */
-export function handleCommand(text: string | null, handlers: CommandHandlers, send: ReplySender): void {
-  let v: Validation<Command> & { id?: string };
-  try {
-    // "" is not JSON either: null (bad UTF-8) fails here too, and is told apart below
-    v = validateCommand(JSON.parse(text || ""));
-  } catch (e) {
-    v = { ok: false, error: "command is not valid " + (text === null ? "UTF-8" : "JSON") };
-  }
-  if (!v.ok) return send({ re: v.id || null, ok: false, error: v.error });
-  const c = v.value;
-  handlers[c.op](c, (fields) => send(Object.assign({ re: c.id, ok: true }, fields)));
-}
+/** Storage file holding the highest `n` of an accepted signed command: a replay is refused after a restart too. */
+export const COUNTER_FILE = "espdht.n";
+/** The rate limit, a token bucket: a burst of BURST commands, then one per REFILL_MS. */
+export const BURST = 5;
+export const REFILL_MS = 2000;
 
 /**
  * Subscribes to the device's and the group's command topics and returns what takes each incoming message:
- * `read` and `set` act through sensing and publishing, `restart` reboots a second after its reply.
+ * `read` and `set` act through sensing and publishing, `restart` reboots a second after its reply, `rekey`
+ * installs the new key (the reply is already signed with it).
  */
 export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttClient, sensing: Sensing, publishing: Publishing): (msg: IncomingMessage) => void {
   const config = device.config;
   const storage = hal.storage_;
+  const clock = hal.clock_;
+  const counts = device.counts_;
   const own = device.topic_("cmd");
   const group = groupCommandTopic(config.root);
+  let tokens = BURST;
+  let refilledAt = 0;
+  let lastN = +(readJsonSafely(storage, COUNTER_FILE) as number) || 0;
   const handlers: CommandHandlers = {
     read: (c, done) => sensing.readNow_((stored) => done({ reading: readingPayload(device, stored) })),
     set: (c, done) => {
-      Object.assign(config, c.set);
+      const next = c.set as { [k: string]: number };
+      let changed: boolean | undefined;
+      for (const k in next) if ((config as unknown as { [k: string]: unknown })[k] !== next[k]) changed = true;
+      Object.assign(config, next);
       const settings = settingsOf(config);
-      storage.writeJSON(SETTINGS_FILE, settings);
-      sensing.reschedule_();
-      publishing.info_();
+      // flash wears: written only when a value really changes
+      if (changed) {
+        storage.writeJSON(SETTINGS_FILE, settings);
+        sensing.reschedule_();
+        publishing.info_();
+      }
       done({ settings });
     },
     // the effective config without secrets
     get: (c, done) => done({ config: Object.assign({}, config, { broker: brokerTarget(config), wifi: config.wifi && config.wifi.ssid, key: undefined }) }),
-    ping: (c, done) => done({ up: uptimeMs(hal.clock_) }),
+    ping: (c, done) => done({ up: uptimeMs(clock) }),
     restart: (c, done) => {
+      // a redelivered restart cannot loop the board
+      if (uptimeMs(clock) < RESTART_GRACE_S * 1000) return done({ error: "too soon after boot" });
       done({});
       if (readJsonSafely(storage, RESTART_FILE) === c.id) return;
       storage.writeJSON(RESTART_FILE, c.id);
-      hal.clock_.setTimeout(hal.reboot_, 1000);
+      clock.setTimeout(hal.reboot_, 1000);
+    },
+    rekey: (c, done) => {
+      const key = device.key_;
+      if (!key) return done({ error: "no key to rotate" });
+      const next = xorBytes(fromHex(c.key) as Uint8Array, rekeyKeystream(hal.sha256_, key, c.nonce as string));
+      storage.writeJSON(KEY_FILE, { from: config.key, key: toHex(next) });
+      device.key_ = next;
+      done({});
     },
   };
   client.subscribe(own, 1);
   client.subscribe(group, 1);
   return (msg) => {
-    if (msg.topic === own || msg.topic === group) handleCommand(utf8Decode(msg.payload), handlers, (reply) => publishing.publish_("reply", reply));
+    const topic = msg.topic;
+    if (topic != own && topic != group) return;
+    if (msg.retain) {
+      counts.retainedCmds++;
+      return hal.log_("cmd: retained, ignored");
+    }
+    const text = utf8Decode(msg.payload);
+    // the parsed command, or 0: its fields read as undefined
+    let x: any = 0;
+    let v: Validation<Command> & { id?: string };
+    try {
+      // "" is not JSON either: null (bad UTF-8) fails here too, and is told apart below
+      v = validateCommand((x = JSON.parse(text || "") || 0));
+    } catch (e) {
+      v = { ok: false, error: "command is not valid " + (text === null ? "UTF-8" : "JSON") };
+    }
+    if (x.to != null && x.to !== device.id) return;
+    const answer = (fields: ReplyFields) => publishing.publish_("reply", Object.assign({ re: v.ok ? v.value.id : v.id || null, ok: !fields.error }, fields));
+    const now = clock.now();
+    tokens = Math.min(BURST, tokens + (now - refilledAt) / REFILL_MS);
+    refilledAt = now;
+    let error: string | null | undefined;
+    if (tokens < 1) {
+      counts.rateLimited++;
+      error = "rate limited";
+    } else {
+      tokens--;
+      if (device.key_) {
+        const signed = splitSigned(msg.payload);
+        const wall = hal.time_();
+        error = !signed
+          ? "unsigned"
+          : !sameSignature(device.mac_(topic, signed.body), signed.sig)
+            ? "bad signature"
+            : !(x.n > lastN)
+              ? "replayed"
+              : // without a clock (no SNTP yet) a new n is enough
+                wall > UNIX_2020_S && !(x.exp >= wall)
+                ? "expired"
+                : null;
+        if (error) counts.refused++;
+        else storage.writeJSON(COUNTER_FILE, (lastN = x.n));
+      }
+    }
+    if (error || !v.ok) return answer({ error: error || (v as { error: string }).error });
+    handlers[v.value.op](v.value, answer);
   };
 }

@@ -1,8 +1,17 @@
 // Who this board is and how it is configured: settled once at boot from Storage and the HAL, read by every part.
 import type { DeviceConfig } from "../contract/deviceConfig";
 import { deviceTopicPrefix, DeviceTopicKind } from "../contract/topics";
+import { signatureOf } from "../contract/trust";
 import type { Hal } from "../hal/hal";
-import { countBoot, loadConfig } from "./storedConfig";
+import { utf8Encode } from "../mqtt/utf8";
+import { countBoot, loadConfig, loadKey } from "./storedConfig";
+
+/** Command safety counters since boot, reported in `info` under these names. */
+export interface CommandCounts {
+  retainedCmds: number;
+  rateLimited: number;
+  refused: number;
+}
 
 export interface Device {
   id: string;
@@ -12,8 +21,13 @@ export interface Device {
   config: DeviceConfig;
   /** why a stored file was rejected (defaults or the config file in use), else null; reported in info */
   configError: string | null;
+  /** the secret key signing what the device publishes and checking commands (docs/trust.md); null: unsigned */
+  key_: Uint8Array | null;
+  counts_: CommandCounts;
   /** `R/D/<kind>`: the device's own topics */
   topic_(kind: DeviceTopicKind): string;
+  /** the signature of `body` published on `topic`, under the current key (call only with a key) */
+  mac_(topic: string, body: Uint8Array): string;
 }
 
 /** Loads the config, counts the boot and switches the telnet console as configured (off unless asked for). */
@@ -25,5 +39,12 @@ export function bootDevice(hal: Hal): Device {
   hal.telnet_.setOptions({ mode: config.telnet ? "on" : "off" });
   const id = hal.deviceId_();
   const prefix = deviceTopicPrefix(config.root, id);
-  return { id, boot, config, configError, topic_: (kind) => prefix + kind };
+  const device: Device = {
+    id, boot, config, configError,
+    key_: loadKey(storage, config),
+    counts_: { retainedCmds: 0, rateLimited: 0, refused: 0 },
+    topic_: (kind) => prefix + kind,
+    mac_: (topic, body) => signatureOf(hal.sha256_, device.key_ as Uint8Array, utf8Encode(topic), body),
+  };
+  return device;
 }

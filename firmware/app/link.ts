@@ -3,6 +3,7 @@
 // saved on it (Wifi.save()): follow its events, and go on at once (the link may be up).
 import type { DeviceConfig } from "../contract/deviceConfig";
 import { STATUS_OFFLINE } from "../contract/payloads";
+import { keyedClientId, MAX_COMMAND_BYTES } from "../contract/trust";
 import type { Hal, SocketTarget, TimerHandle } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientOptions } from "../mqtt/types";
 import type { Device } from "./device";
@@ -13,10 +14,18 @@ export function brokerTarget(config: DeviceConfig): SocketTarget {
   return { host: broker.host, port: broker.port, tls: broker.tls };
 }
 
-/** A persistent session (clean off) under the device id, the retained `offline` will, the broker's credentials. */
-export function sessionOptions(device: Device): MqttClientOptions {
+/**
+ * A persistent session (clean off), the retained `offline` will, the broker's credentials. The client id is the
+ * device id, or with a key one derived from it (docs/trust.md "Sessions": nobody can take the session over).
+ * Messages over MAX_COMMAND_BYTES are read past: no command needs more.
+ */
+export function sessionOptions(hal: Hal, device: Device): MqttClientOptions {
+  const key = device.key_;
   return Object.assign(
-    <MqttClientOptions>{ clientId: device.id, clean: false, keepalive: device.config.keepalive, will: { topic: device.topic_("status"), payload: STATUS_OFFLINE, qos: 1, retain: true } },
+    <MqttClientOptions>{
+      clientId: key ? keyedClientId(hal.sha256_, key) : device.id, clean: false, keepalive: device.config.keepalive,
+      will: { topic: device.topic_("status"), payload: STATUS_OFFLINE, qos: 1, retain: true }, maxPacketSize: MAX_COMMAND_BYTES,
+    },
     // the broker's username and password (its host, port and tls ride along unused)
     device.config.broker,
   );

@@ -1,11 +1,14 @@
 // Publishing, the second half of the one-way flow: reading buffer -> MQTT client, oldest first, while the client
 // has in-flight room (it retransmits those). On every connect: status `online`, the retained info and, when
-// enabled, Home Assistant discovery, before the buffered readings.
+// enabled, Home Assistant discovery, before the buffered readings. With a key every JSON message (reading, info,
+// reply) is signed (docs/trust.md); status and discovery stay plain for Home Assistant.
 import { COMMAND_OPS, Info, STATUS_ONLINE } from "../contract/payloads";
 import type { DeviceTopicKind } from "../contract/topics";
+import { signatureTail } from "../contract/trust";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
 import { Hal, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient } from "../mqtt/types";
+import { utf8Encode } from "../mqtt/utf8";
 import type { Device } from "./device";
 import type { BufferedReading, ReadingBuffer } from "./readingBuffer";
 
@@ -20,7 +23,7 @@ export interface Publishing {
   flush_(): void;
   /** publishes the retained info (on connect, and after `set`) */
   info_(): void;
-  /** publishes a JSON payload on the device's `kind` topic at QoS 1 */
+  /** publishes a JSON payload on the device's `kind` topic at QoS 1, signed when the device has a key */
   publish_(kind: DeviceTopicKind, payload: object, retain?: boolean): void;
 }
 
@@ -34,16 +37,25 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
   const config = device.config;
   const statusTopic = device.topic_("status");
 
-  const publish = (kind: DeviceTopicKind, payload: object, retain?: boolean) => client.publish(device.topic_(kind), JSON.stringify(payload), 1, !!retain);
+  const publish = (kind: DeviceTopicKind, payload: object, retain?: boolean) => {
+    const topic = device.topic_(kind);
+    let text = JSON.stringify(payload);
+    if (device.key_) {
+      // the body is the text without its closing brace; the tail closes it again
+      text = text.slice(0, -1);
+      text += signatureTail(device.mac_(topic, utf8Encode(text)));
+    }
+    client.publish(topic, text, 1, !!retain);
+  };
 
   const info = () => {
     const mem = hal.memory_();
-    publish("info", <Info>{
+    publish("info", Object.assign(<Info>{
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
       // published only while connected, so the link has an address
       ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(),
-      configError: device.configError, mem: { free: mem.free, total: mem.total },
-    }, true);
+      configError: device.configError, mem: { free: mem.free, total: mem.total }, skipped: client.stats.skipped_,
+    }, device.counts_), true);
   };
 
   const flush = () => {

@@ -1,7 +1,8 @@
 // Config, settings and the boot counter in Storage. A bad file never stops the boot: defaults are used and
 // the reason is reported (the app puts it in `info.configError`).
-import { BOOT_COUNT_FILE, CONFIG_FILE, DeviceConfig, resolveDeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
+import { BOOT_COUNT_FILE, CONFIG_FILE, DeviceConfig, KEY_FILE, resolveDeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
 import { Settings, SETTING_KEYS } from "../contract/payloads";
+import { fromHex, KEY_BYTES } from "../contract/trust";
 import type { KeyValueStore } from "../hal/hal";
 
 /** readJSON that never throws: undefined for a missing file, or for one that is not JSON (then `bad` hears why). */
@@ -43,4 +44,13 @@ export function countBoot(store: KeyValueStore): number {
   const boot = (n > 0 ? n | 0 : 0) + 1;
   store.writeJSON(BOOT_COUNT_FILE, boot);
   return boot;
+}
+
+/**
+ * The key in use: the one `rekey` installed while the config still holds the key it replaced (a re-flash with a
+ * new key wins over an older rotation), else the config's; null without a key.
+ */
+export function loadKey(store: KeyValueStore, config: DeviceConfig): Uint8Array | null {
+  const rotated = readJsonSafely(store, KEY_FILE) as { from?: unknown; key?: unknown } | undefined;
+  return (rotated && rotated.from === config.key && fromHex(rotated.key, KEY_BYTES)) || fromHex(config.key, KEY_BYTES);
 }

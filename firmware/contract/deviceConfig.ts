@@ -8,6 +8,8 @@ import { fromHex, KEY_BYTES } from "./trust";
 export const CONFIG_FILE = "espdht.json";
 export const BOOT_COUNT_FILE = "espdht.boot";
 export const SETTINGS_FILE = "espdht.set";
+/** a key installed by `rekey`: {"from": the config key it replaced, "key": 64 hex} */
+export const KEY_FILE = "espdht.key";
 
 export interface DeviceConfig extends Settings {
   wifi: { ssid: string; password: string } | null;

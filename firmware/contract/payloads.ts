@@ -212,7 +212,7 @@ export function validateCommand(x: unknown): Validation<Command> & { id?: string
     if (!count) error = "set needs one of " + SETTING_KEYS.join(", ");
   }
   const rekey = op === "rekey";
-  if (rekey && !(fromHex(x.nonce, KEY_BYTES / 2) && fromHex(x.key, KEY_BYTES))) error = "rekey needs nonce (32 hex) and key (64 hex)";
+  if (rekey && !(fromHex(x.nonce, 16) && fromHex(x.key, KEY_BYTES))) error = "rekey needs nonce (32 hex) and key (64 hex)";
   if (error) return { ok: false, error, id };
   return { ok: true, value: op === "set" ? { id, op, set } : rekey ? { id, op, nonce: x.nonce as string, key: x.key as string } : { id, op } };
 }

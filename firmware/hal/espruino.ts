@@ -12,6 +12,7 @@
 //   require("Wifi").connect(ssid, {ssid, password}, cb(err)), .on("connected" | "disconnected", fn),
 //     .getIP() -> {ip}, .setSNTP(server, "UTC0")
 //   getSerial()
+//   require("crypto").SHA256(Uint8Array) -> ArrayBuffer
 //   process.memory() -> {free, total}
 //   require("TelnetServer").setOptions({mode: "on" | "off"})
 //   E.reboot() (esp_restart() on the ESP32)
@@ -63,6 +64,7 @@ export function createEspruinoHal(): Hal {
     wifi_: require("Wifi"),
     telnet_: require("TelnetServer"),
     deviceId_: () => deviceIdFromSerial(getSerial()),
+    sha256_: require("crypto").SHA256,
     reboot_: E.reboot,
     memory_: process.memory,
     log_: console.log,

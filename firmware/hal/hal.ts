@@ -90,6 +90,8 @@ export interface Hal extends Pins {
   /** the device id (topic level and MQTT client id); on Espruino derived from getSerial() */
   deviceId_(): string;
   reboot_(): void;
+  /** require("crypto").SHA256: native on the ESP32 build (bytes in, ArrayBuffer out); signing builds HMAC on it */
+  sha256_(data: Uint8Array): ArrayBuffer;
   /** process.memory(): JsVars free/total */
   memory_(): { free: number; total: number };
   log_(message: string): void;

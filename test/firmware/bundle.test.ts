@@ -6,6 +6,7 @@ import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import ts from "typescript";
 import mqttPacket from "mqtt-packet";
+import { createHash, createHmac } from "node:crypto";
 import { FIRMWARE_DEBUG_OUT, FIRMWARE_OUT, SIZE_BUDGET_BYTES } from "../../tools/buildFirmware";
 import { checkBundleText, checkSource } from "../../tools/espruinoSyntaxCheck";
 
@@ -33,7 +34,7 @@ describe("dist/firmware.js", () => {
     };
     visit(sf);
     expect(found.filter((f) => !f.startsWith("require "))).toEqual([]);
-    expect([...new Set(found)].sort()).toEqual(["require Storage", "require TelnetServer", "require Wifi", "require net", "require tls"]);
+    expect([...new Set(found)].sort()).toEqual(["require Storage", "require TelnetServer", "require Wifi", "require crypto", "require net", "require tls"]);
     expect(min).not.toMatch(/\bexport\b/);
   });
 
@@ -85,6 +86,8 @@ function espruinoBoard(storage: Record<string, unknown>) {
     console: { log: (m: string) => log.push("console " + m) },
     require: (name: string) => {
       if (name === "Storage") return { readJSON: (n: string) => storage[n], writeJSON: (n: string, v: unknown) => { storage[n] = JSON.parse(JSON.stringify(v)); }, erase: (n: string) => { delete storage[n]; } };
+      // crypto.SHA256 as the ESP32 build has it: bytes in, an ArrayBuffer of the digest out
+      if (name === "crypto") return { SHA256: (d: Uint8Array) => { const h = createHash("sha256").update(d).digest(); const u = new realm.Uint8Array(32); u.set(h); return u.buffer; } };
       if (name === "TelnetServer") return { setOptions: (o: unknown) => log.push("telnet " + JSON.stringify(o)) };
       if (name === "Wifi") return { connect: () => log.push("wifi.connect"), on: (ev: string) => log.push("wifi.on " + ev), getIP: () => ({ ip: "10.1.2.3" }), setSNTP: (s: string) => log.push("sntp " + s) };
       if (name === "net") {
@@ -159,5 +162,31 @@ describe("dist/firmware.js on a board offering exactly the listed Espruino APIs"
     expect(b.log).toContain("pinMode 4 input_pullup");
     const reading = (b.packets().filter((p) => p.cmd === "publish") as mqttPacket.IPublishPacket[]).find((p) => p.topic.endsWith("/reading"))!;
     expect(JSON.parse(String(reading.payload))).toMatchObject({ id: "esp32-30aea40b1c2d", boot: 1, seq: 0, ts: null, error: "timeout" });
+  });
+});
+
+describe("dist/firmware.js with a key", () => {
+  const key = "5a".repeat(32);
+  const hmac = (data: string) => createHmac("sha256", Buffer.from(key, "hex")).update(data).digest("hex");
+
+  it("connects under the keyed client id, signs its messages and refuses an unsigned command", () => {
+    const storage: Record<string, unknown> = { "espdht.json": { root: "espdht/b", broker: { host: "10.0.0.9", port: 1883 }, key } };
+    const b = espruinoBoard(storage);
+    vm.runInContext(min, b.ctx, { filename: "firmware.js" });
+    b.advance(0.05);
+    const connect = b.packets()[0] as mqttPacket.IConnectPacket;
+    expect(connect.clientId).toBe("d-" + hmac("client-id").slice(0, 24));
+    b.feed({ cmd: "connack", returnCode: 0, sessionPresent: false });
+    b.advance(0.1);
+    b.feed({ cmd: "publish", topic: "espdht/b/esp32-30aea40b1c2d/cmd", payload: Buffer.from('{"id":"k","op":"ping"}'), qos: 0, retain: false, dup: false });
+    b.advance(8);
+    const pubs = (b.packets().filter((p) => p.cmd === "publish") as mqttPacket.IPublishPacket[]).filter((p) => !p.topic.endsWith("/status"));
+    expect(pubs.map((p) => p.topic.split("/").pop())).toEqual(["info", "reply", "reading"]);
+    for (const p of pubs) {
+      const text = String(p.payload);
+      const body = text.slice(0, -42);
+      expect(text.slice(-42)).toBe(',"sig":"' + hmac(p.topic + "\n" + body).slice(0, 32) + '"}');
+    }
+    expect(JSON.parse(String(pubs[1].payload))).toMatchObject({ re: "k", ok: false, error: "unsigned" });
   });
 });

@@ -97,7 +97,7 @@ describe("app: connect", () => {
     const info = JSON.parse(s.client.sent[1].payload);
     expect(validateInfo(info)).toMatchObject({ ok: true });
     expect(info).toMatchObject({ id: ID, model: "dht22", pin: 4, interval: 10, ip: "192.168.1.50", boot: 1, root: R, dropped: 0, configError: null, mem: { free: 9000, total: 12000 } });
-    expect(info.caps).toEqual(["read", "set", "get", "ping", "restart"]);
+    expect(info.caps).toEqual(["read", "set", "get", "ping", "restart", "rekey"]);
     // process.memory() says more (usage, gc, ...): info carries free and total only
     expect(info.mem).toEqual({ free: 9000, total: 12000 });
   });

@@ -127,6 +127,7 @@ describe("commands", () => {
 
   it("restart replies, then restarts the board a second later", () => {
     const s = online();
+    s.clock.advance(58_000); // one minute after boot
     s.client.deliver(CMD, JSON.stringify({ id: "x1", op: "restart" }));
     expect(replies(s)).toEqual([{ re: "x1", ok: true }]);
     expect(s.board.restarts).toBe(0);
@@ -137,10 +138,12 @@ describe("commands", () => {
   it("a restart command redelivered after the reboot does not restart again", () => {
     const storage = new MemoryStore();
     const s = online({ storage });
+    s.clock.advance(58_000);
     s.client.deliver(CMD, JSON.stringify({ id: "x2", op: "restart" }));
     s.clock.advance(1000);
     expect(storage.readJSON(RESTART_FILE)).toBe("x2");
     const after = online({ storage });
+    after.clock.advance(58_000);
     after.client.deliver(CMD, JSON.stringify({ id: "x2", op: "restart" }));
     after.clock.advance(5000);
     expect(after.board.restarts).toBe(0);

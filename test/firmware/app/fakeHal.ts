@@ -1,5 +1,6 @@
 // A fake board for app tests: FakeClock, in-memory Storage (JSON round trip like Espruino's), scripted Wi-Fi,
 // and a virtual DHT on the data pin answering each start pulse with an edge train for its current values.
+import { createHash } from "node:crypto";
 import type { Hal, KeyValueStore, Pins, WatchEvent, Wifi } from "../../../firmware/hal/hal";
 import type { Clock } from "../../../firmware/hal/hal";
 import { FakeClock } from "../../support/fakeClock";
@@ -99,6 +100,8 @@ export function boardFunctions(board: FakeBoard) {
     deviceId_: () => board.deviceId,
     reboot_: () => { board.restarts++; },
     memory_: () => ({ free: 9000, usage: 3000, total: 12000 }),
+    // crypto.SHA256: an ArrayBuffer of exactly the digest
+    sha256_: (data: Uint8Array) => new Uint8Array(createHash("sha256").update(data).digest()).buffer,
     log_: (m: string) => { board.logs.push(m); },
   };
 }

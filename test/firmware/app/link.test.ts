@@ -6,7 +6,7 @@ import { bootFake, ID, R } from "./harness";
 
 function link(config: object = {}) {
   const s = bootFake(config);
-  const client = new FakeMqttClient(brokerTarget(s.device.config), sessionOptions(s.device), {});
+  const client = new FakeMqttClient(brokerTarget(s.device.config), sessionOptions(s.hal, s.device), {});
   let starts = 0;
   client.start = () => { starts++; client.started = true; };
   const joins: number[] = [];
@@ -19,7 +19,7 @@ describe("link: the MQTT session", () => {
   it("targets the configured broker and keeps a persistent session under the device id, with a retained offline will", () => {
     const s = bootFake({ broker: { host: "b.local", port: 8883, tls: true, username: "u", password: "p" }, keepalive: 45 });
     expect(brokerTarget(s.device.config)).toEqual({ host: "b.local", port: 8883, tls: true });
-    expect(sessionOptions(s.device)).toMatchObject({
+    expect(sessionOptions(s.hal, s.device)).toMatchObject({
       clientId: ID, clean: false, keepalive: 45, username: "u", password: "p",
       will: { topic: `${R}/${ID}/status`, payload: "offline", qos: 1, retain: true },
     });

@@ -2,7 +2,7 @@
 // exactly one protocol error (never a throw), after which all input is ignored (the client starts a new decoder
 // with each connection).
 import { describe, expect, it } from "vitest";
-import { Packet } from "../../../firmware/mqtt/codec";
+import { Packet, PublishPacket } from "../../../firmware/mqtt/codec";
 import { encode } from "./encode";
 import { createDecoder } from "../../../firmware/mqtt/decoder";
 import { parseFromBroker } from "../../../firmware/mqtt/parseFromBroker";
@@ -151,15 +151,15 @@ describe("decoder: a PUBLISH over the size limit is read past, not buffered", ()
     while ((remaining >>= 7));
     return out;
   };
-  const CASES: [string, number[], Packet][] = [
+  const CASES: [string, number[], PublishPacket][] = [
     // QoS 1, topic "a/cmd" (5), packet id 0x1234, 200 payload bytes: 209 bytes of body
-    ["QoS 1", [...head(0x02, 209), 0, 5, ...Buffer.from("a/cmd"), 0x12, 0x34, ...new Array(200).fill(0x7b)], { type: 3, qos: 1, id: 0x1234, skipped_: true } as Packet],
+    ["QoS 1", [...head(0x02, 209), 0, 5, ...Buffer.from("a/cmd"), 0x12, 0x34, ...new Array(200).fill(0x7b)], { type: 3, qos: 1, id: 0x1234, skipped_: true } as PublishPacket],
     // QoS 0 with the retain flag: no packet id, nothing to acknowledge
-    ["QoS 0, retained", [...head(0x01, 207), 0, 5, ...Buffer.from("a/cmd"), ...new Array(200).fill(0x7b)], { type: 3, qos: 0, id: 0x7b7b, skipped_: true } as Packet],
+    ["QoS 0, retained", [...head(0x01, 207), 0, 5, ...Buffer.from("a/cmd"), ...new Array(200).fill(0x7b)], { type: 3, qos: 0, id: 0x7b7b, skipped_: true } as PublishPacket],
     // QoS 2, a topic of 300 bytes (the id comes after it), 1 payload byte
-    ["QoS 2, long topic", [...head(0x04, 305), 0x01, 0x2c, ...new Array(300).fill(0x74), 0, 7, 0x7b], { type: 3, qos: 2, id: 7, skipped_: true } as Packet],
+    ["QoS 2, long topic", [...head(0x04, 305), 0x01, 0x2c, ...new Array(300).fill(0x74), 0, 7, 0x7b], { type: 3, qos: 2, id: 7, skipped_: true } as PublishPacket],
     // 64 KB of payload: read past in whole chunks
-    ["QoS 1, 64 KB", [...head(0x02, 65545), 0, 5, ...Buffer.from("a/cmd"), 0xff, 0xfe, ...new Array(65536).fill(0)], { type: 3, qos: 1, id: 0xfffe, skipped_: true } as Packet],
+    ["QoS 1, 64 KB", [...head(0x02, 65545), 0, 5, ...Buffer.from("a/cmd"), 0xff, 0xfe, ...new Array(65536).fill(0)], { type: 3, qos: 1, id: 0xfffe, skipped_: true } as PublishPacket],
   ];
   // a PINGRESP after each, to show the stream goes on
   for (const [name, bytes, skipped] of CASES) {
