@@ -1,9 +1,11 @@
-// Options shared by the host commands (watch, dashboard, send), resolved over the user's config file.
+// Options shared by the host commands (watch, dashboard, send), resolved over the user's config file, and the
+// keyring they verify and sign with.
 import fs from "node:fs";
 import path from "node:path";
 import { validateTopicRoot } from "../firmware/contract";
 import type { BrokerSettings } from "../host/mqtt/connectBroker";
 import { brokerUrlProblem } from "../provisioning/brokerUrl";
+import { Keyring, KeyringError, keyringPathFor } from "../provisioning/keyring";
 import { OptionSpecs, Parsed, UsageError } from "./args";
 import { configPath, defaultDataDir, loadOrCreateUserConfig, UserConfig } from "./userConfig";
 
@@ -14,7 +16,19 @@ export const HOST_OPTIONS: OptionSpecs = {
   password: { type: "string", value: "SECRET", help: "broker password" },
   ca: { type: "string", value: "FILE", help: "CA certificate (PEM) for TLS brokers" },
   data: { type: "string", value: "DIR", help: "data folder (history store, dashboard session id)" },
+  keyring: { type: "string", value: "FILE", help: "device keys to verify readings and sign commands with (default: keys.json next to your config)" },
 };
+
+/** The keyring of --keyring FILE (default: keys.json beside the config); a broken file is a UsageError naming it. */
+export function openKeyring(values: Parsed["values"], configFile = configPath()): Keyring {
+  const file = path.resolve(str(values, "keyring") ?? keyringPathFor(configFile));
+  try {
+    return new Keyring(file);
+  } catch (e) {
+    if (e instanceof KeyringError) throw new UsageError(`keyring: ${e.message}`);
+    throw e;
+  }
+}
 
 export interface HostSettings {
   broker: BrokerSettings;
@@ -22,6 +36,7 @@ export interface HostSettings {
   dataDir: string;
   config: UserConfig;
   configFile: string;
+  keyring: Keyring;
 }
 
 function str(values: Parsed["values"], name: string): string | undefined {
@@ -50,11 +65,13 @@ export function resolveHostOptions(values: Parsed["values"], log?: (m: string) =
     if (!ca.toString("latin1").includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`--ca: ${caFile} is not a PEM certificate`);
   }
   const dataDir = path.resolve(str(values, "data") ?? defaultDataDir());
+  const keyring = openKeyring(values, configFile);
   return {
     broker: { url, username: str(values, "username") ?? config.username, password: str(values, "password") ?? config.password, ca },
     root,
     dataDir,
     config,
     configFile,
+    keyring,
   };
 }

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, [string, () => Promise<CommandModule>]> = {
   watch: ["live terminal view of your devices (or --json lines)", () => import("./commands/watch")],
   dashboard: ["local web dashboard with history, charts and commands", () => import("./commands/dashboard")],
   send: ["send one command to a device and wait for its reply", () => import("./commands/send")],
+  keys: ["the device keys: list fingerprints, add a key, rotate a device's key", () => import("./commands/keys")],
   flash: ["upload the firmware and config to a board running Espruino", () => import("./commands/flash")],
   build: ["build dist/firmware.js (the one artifact flashed, simulated and measured)", () => import("./commands/build")],
   bench: ["run the performance benchmarks and print figures", () => import("./commands/bench")],

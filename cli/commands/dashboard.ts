@@ -9,7 +9,7 @@ const DEFAULT_PORT = 8080;
 const spec: CommandSpec = {
   name: "dashboard",
   usage: "dashboard [--host ADDR] [--port N] [options]",
-  summary: "Serve the local web dashboard: device list, live temperature/humidity charts with history, details, commands and CSV export.",
+  summary: "Serve the local web dashboard: device list with verified/unsigned badges, live temperature/humidity charts with history, details, rejected messages, signed commands and CSV export.",
   options: {
     ...HOST_OPTIONS,
     host: { type: "string", value: "ADDR", help: "address to listen on", default: "127.0.0.1" },
@@ -45,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     fallbackPort: args.values.port === String(DEFAULT_PORT) && !argv.some((a) => a.startsWith("--port")),
     retentionDays,
     commandTimeoutMs: commandTimeout * 1000,
+    keyring: host.keyring,
     log,
   });
   const warning = exposureWarning(String(args.values.host));

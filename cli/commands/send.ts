@@ -1,24 +1,34 @@
-// `espdht send <device|all> <op> [key=value ...]`: one command, wait for the reply, exit 0/1/3.
-import { COMMAND_OPS, deviceTopic, everyDeviceFilter, GROUP_SEGMENT } from "../../firmware/contract";
-import { CommandError, parseSettingArgs, sendCommand, buildValidCommand } from "../../host/commands/sendCommand";
+// `espdht send <device|all> <op> [key=value ...]`: one signed command, wait for the reply, exit 0/1/3.
+import { COMMAND_EXPIRY_S, COMMAND_OPS, deviceTopic, everyDeviceFilter, GROUP_SEGMENT } from "../../firmware/contract";
+import { CommandCounter, CommandError, parseSettingArgs, sendCommand, buildValidCommand } from "../../host/commands/sendCommand";
 import { ReplyWaiter } from "../../host/commands/replyWaiter";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
 import { connectBroker, displayUrl } from "../../host/mqtt/connectBroker";
+import { DeviceTrust } from "../../host/trust/deviceTrust";
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
 import { HOST_OPTIONS, resolveHostOptions } from "../hostOptions";
 
 const spec: CommandSpec = {
   name: "send",
   usage: "send <device|all> <op> [key=value ...] [options]",
-  summary: `Send one command to a device (or to every device with 'all') and wait for the reply. Ops: ${COMMAND_OPS.join(", ")}.\nExit code: 0 ok, 1 the device answered ok:false, 3 no reply before the timeout.`,
+  summary: `Send one command to a device (or to every known device with 'all') and wait for the reply. Ops: ${COMMAND_OPS.join(", ")}.
+Each command is signed with the target's key from the keyring (with 'to', a counter 'n' and an expiry 'exp'); a
+device without a key there gets it unsigned. 'all' sends one copy per known device (keyring devices and devices
+that published their info) on the shared topic, each signed with that device's key, and says which did not answer.
+Exit code: 0 ok, 1 a device answered ok:false, 3 no reply (from some device, for 'all') before the timeout.`,
   options: {
     ...HOST_OPTIONS,
-    timeout: { type: "string", value: "SECONDS", help: "how long to wait for the reply (for 'all': to collect replies)", default: "10" },
-    json: { type: "boolean", help: "print the reply (or the list of replies for 'all') as JSON on stdout" },
+    timeout: { type: "string", value: "SECONDS", help: "how long to wait for the reply (for 'all': for every reply)", default: "10" },
+    expires: { type: "string", value: "SECONDS", help: "a device refuses the command once this long has passed since sending", default: String(COMMAND_EXPIRY_S) },
+    json: { type: "boolean", help: "print the reply (or the list of replies for 'all') as JSON on stdout, with 'trust': verified|unsigned" },
   },
   epilog: "Examples:\n  espdht send sim-1a2b3c read\n  espdht send sim-1a2b3c set interval=30\n  espdht send all ping --timeout 5",
 };
+
+/** How long `all` waits for the retained infos that name the devices: until this quiet, at most INFO_WAIT_MS. */
+const INFO_QUIET_MS = 300;
+const INFO_WAIT_MS = 2000;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(spec, argv, true);
@@ -26,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const [target, op, ...rest] = args.positionals;
   if (!target || !op) throw new UsageError("needs a device id (or 'all') and an op, e.g. 'espdht send sim-1a2b3c read'");
   const timeoutS = numberOption(args.values, "timeout", 0.1, 3600)!;
+  const expiresS = numberOption(args.values, "expires", 1, 7 * 86400, true)!;
   let set: Record<string, unknown> | undefined;
   try {
     set = rest.length ? parseSettingArgs(rest) : undefined;
@@ -35,12 +46,21 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const host = resolveHostOptions(args.values);
+  const log = (m: string) => process.stderr.write(`espdht send: ${m}\n`);
+  const all = target === GROUP_SEGMENT;
+  const trust = new DeviceTrust(host.keyring, { onError: log, onBind: (id, fp) => log(`key ${fp} from the keyring's pending keys now belongs to ${id}`) });
   const client = await connectBroker(host.broker, { clientId: throwawayClientId("send"), clean: true });
-  client.on("error", (e) => process.stderr.write(`espdht send: broker error: ${e.message}\n`));
+  client.on("error", (e) => log(`broker error: ${e.message}`));
   const waiter = new ReplyWaiter();
+  const seen = new Set<string>();
+  let lastInfoAt = Date.now();
   client.on("message", (topic, payload) => {
-    const m = parseDeviceMessage(host.root, topic, payload);
-    if (m.kind === "reply") waiter.offer(m.deviceId, m.reply);
+    const m = parseDeviceMessage(host.root, topic, payload, trust);
+    if (m.kind === "reply") waiter.offer(m.deviceId, m.reply, Date.now(), m.trust);
+    else if (m.kind === "info") {
+      seen.add(m.deviceId);
+      lastInfoAt = Date.now();
+    } else if (m.kind === "rejected" && m.deviceId && topic.endsWith("/reply")) log(`ignored a reply from ${m.deviceId}: ${m.reason}`);
   });
   let interrupted = false;
   const stop = () => {
@@ -49,29 +69,41 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.once("SIGINT", stop);
   try {
-    const replyFilter = target === GROUP_SEGMENT ? everyDeviceFilter(host.root, "reply") : deviceTopic(host.root, target, "reply");
-    await client.subscribeAsync(replyFilter, { qos: 1 });
-    process.stderr.write(`espdht send: ${op} -> ${target} via ${displayUrl(host.broker.url)} (${host.root}), waiting up to ${timeoutS} s\n`);
-    const res = await sendCommand(client, waiter, host.root, { target, op, set }, timeoutS * 1000);
-    if (interrupted) {
-      process.stderr.write("espdht send: interrupted\n");
-      return 130;
+    if (all) {
+      await client.subscribeAsync([everyDeviceFilter(host.root, "reply"), everyDeviceFilter(host.root, "info")], { qos: 1 });
+      const started = Date.now();
+      while (Date.now() - lastInfoAt < INFO_QUIET_MS && Date.now() - started < INFO_WAIT_MS) await new Promise((r) => setTimeout(r, 50));
+    } else {
+      await client.subscribeAsync(deviceTopic(host.root, target, "reply"), { qos: 1 });
+      if (!trust.keyOf(target)) log(`no key for ${target} in ${host.keyring.file}: the command goes unsigned (a device with a key refuses it)`);
     }
-    if (target === GROUP_SEGMENT) {
-      const replies = res.replies.map((r) => ({ device: r.device, ...r.reply }));
-      if (args.values.json) process.stdout.write(JSON.stringify(replies) + "\n");
-      else for (const r of replies) process.stdout.write(`${r.device}: ${JSON.stringify(r)}\n`);
-      process.stderr.write(`espdht send: ${replies.length} device(s) answered\n`);
-      if (replies.length === 0) return 3;
-      return replies.every((r) => r.ok) ? 0 : 1;
-    }
-    if (res.timedOut) {
-      process.stderr.write(`espdht send: no reply from ${target} within ${timeoutS} s (is it online and under ${host.root}?)\n`);
+    const devices = all ? [...new Set([...trust.keyedDevices(), ...seen])].sort() : [];
+    if (all && devices.length === 0) {
+      log(`no known device under ${host.root} (none in ${host.keyring.file}, no retained info)`);
       return 3;
     }
-    const reply = res.replies[0].reply;
-    if (args.values.json) process.stdout.write(JSON.stringify(reply) + "\n");
-    else process.stdout.write(`${target}: ${reply.ok ? "ok" : "FAILED: " + String(reply.error)} ${JSON.stringify(reply)}\n`);
+    log(`${op} -> ${all ? `${devices.length} device(s)` : target} via ${displayUrl(host.broker.url)} (${host.root}), waiting up to ${timeoutS} s`);
+    const signing = { keys: trust, counter: new CommandCounter(), expiresS };
+    const res = await sendCommand(client, waiter, host.root, { target, op, set }, timeoutS * 1000, { signing, devices });
+    if (interrupted) {
+      log("interrupted");
+      return 130;
+    }
+    if (all) {
+      const replies = res.replies.map((r) => ({ device: r.device, ...r.reply, trust: r.trust }));
+      if (args.values.json) process.stdout.write(JSON.stringify(replies) + "\n");
+      else for (const r of replies) process.stdout.write(`${r.device}: ${r.ok ? "ok" : "FAILED: " + String(r.error)} (${r.trust}) ${JSON.stringify(r)}\n`);
+      log(`${replies.length} of ${devices.length} device(s) answered${res.missing.length ? `; no reply within ${timeoutS} s from ${res.missing.join(", ")}` : ""}`);
+      if (replies.some((r) => !r.ok)) return 1;
+      return res.missing.length ? 3 : 0;
+    }
+    if (res.timedOut) {
+      log(`no reply from ${target} within ${timeoutS} s (is it online and under ${host.root}?)`);
+      return 3;
+    }
+    const { reply, trust: replyTrust } = res.replies[0];
+    if (args.values.json) process.stdout.write(JSON.stringify({ ...reply, trust: replyTrust }) + "\n");
+    else process.stdout.write(`${target}: ${reply.ok ? "ok" : "FAILED: " + String(reply.error)} (${replyTrust}) ${JSON.stringify(reply)}\n`);
     return reply.ok ? 0 : 1;
   } finally {
     process.removeListener("SIGINT", stop);

@@ -5,16 +5,17 @@ import { throwawayClientId } from "../../host/ingest/dashboardClientId";
 import { displayUrl } from "../../host/mqtt/connectBroker";
 import { LiveTable } from "../../host/terminal/liveTable";
 import { renderWatchTable } from "../../host/terminal/watchTable";
+import { DeviceTrust } from "../../host/trust/deviceTrust";
 import { CommandSpec, numberOption, parseCommandArgs } from "../args";
 import { HOST_OPTIONS, resolveHostOptions } from "../hostOptions";
 
 const spec: CommandSpec = {
   name: "watch",
   usage: "watch [--json | --once] [options]",
-  summary: "Watch your devices live: one row per device (status, temperature, humidity, age, seq gaps, errors), redrawn in place.",
+  summary: "Watch your devices live: one row per device (status, verified/unsigned, temperature, humidity, age, seq gaps, errors, rejected messages), redrawn in place.\nDevices whose key is in the keyring must sign: their unsigned, forged, replayed or future-dated messages are rejected (counted under REJECTED).",
   options: {
     ...HOST_OPTIONS,
-    json: { type: "boolean", help: "print one JSON line per accepted reading (the reading plus 'received', Unix ms) on stdout; logs go to stderr" },
+    json: { type: "boolean", help: "print one JSON line per accepted reading (the reading plus 'trust': verified|unsigned and 'received', Unix ms) on stdout; rejected messages are logged on stderr" },
     once: { type: "boolean", help: "print the current state and exit (with --json: a JSON array of devices)" },
     wait: { type: "string", value: "SECONDS", help: "with --once: how long to wait for retained status/info and readings", default: "3" },
   },
@@ -30,7 +31,11 @@ export async function run(argv: string[]): Promise<number> {
   const host = resolveHostOptions(args.values);
   const log = (m: string) => process.stderr.write(m + "\n");
   log(`espdht watch: connecting to ${displayUrl(host.broker.url)}`);
-  const ingest = await MqttIngest.start({ broker: host.broker, root: host.root, clientId: throwawayClientId("watch"), clean: true, log });
+  const trust = new DeviceTrust(host.keyring, {
+    onError: (m) => log(`espdht watch: ${m}`),
+    onBind: (id, fp) => log(`espdht watch: key ${fp} from the keyring's pending keys now belongs to ${id}`),
+  });
+  const ingest = await MqttIngest.start({ broker: host.broker, root: host.root, clientId: throwawayClientId("watch"), clean: true, trust, log });
   log(`espdht watch: subscribed to ${host.root}/+/{status,info,reading,reply}${args.values.once ? "" : " (Ctrl-C to stop)"}`);
 
   if (args.values.once) {
@@ -57,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   let snapshots: NodeJS.Timeout | null = null;
   if (args.values.json) {
     ingest.on((e) => {
-      if (e.kind === "reading") process.stdout.write(JSON.stringify({ ...e.reading, received: e.receivedAt }) + "\n");
+      if (e.kind === "reading") process.stdout.write(JSON.stringify({ ...e.reading, trust: e.trust, received: e.receivedAt }) + "\n");
       else if (e.kind === "rejected") log(`espdht watch: rejected ${e.topic}: ${e.reason}`);
     });
   } else if (process.stdout.isTTY) {

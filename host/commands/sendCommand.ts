@@ -1,15 +1,18 @@
-// Builds, validates and publishes one command to R/D/cmd (or R/all/cmd) and waits for the reply.
+// Builds, validates, signs and publishes a command to R/D/cmd (or one copy per device on R/all/cmd) and waits
+// for the replies (docs/trust.md "Signed commands").
 import type { MqttClient } from "mqtt";
 import {
   buildCommand,
   Capability,
   Command,
+  COMMAND_EXPIRY_S,
   deviceTopic,
   GROUP_SEGMENT,
   groupCommandTopic,
   isValidDeviceId,
   validateCommand,
 } from "../../firmware/contract";
+import { signObject } from "../trust/signature";
 import { DeviceReply, newCommandId, ReplyWaiter } from "./replyWaiter";
 
 export interface CommandRequest {
@@ -26,9 +29,40 @@ export interface CommandResult {
   command: Command;
   replies: DeviceReply[];
   timedOut: boolean;
+  /** for `all`: the devices a copy went to that did not answer */
+  missing: string[];
 }
 
 export class CommandError extends Error {}
+
+/** Where device keys come from (the keyring, through DeviceTrust). */
+export interface CommandKeys {
+  keyOf(deviceId: string): Buffer | null;
+}
+
+/** `n`: the host clock in ms, bumped by one when it would repeat, so no device sees the same n twice from us. */
+export class CommandCounter {
+  private last = 0;
+  constructor(private readonly now: () => number = Date.now) {}
+  next(): number {
+    const t = Math.floor(this.now());
+    this.last = t > this.last ? t : this.last + 1;
+    return this.last;
+  }
+}
+
+export interface CommandSigning {
+  keys: CommandKeys | null;
+  counter: CommandCounter;
+  /** a command expires this many seconds after it is sent */
+  expiresS?: number;
+  now?: () => number;
+}
+
+/** Signs nothing: for callers without a keyring (every device is treated as one without a key). */
+export function unsignedCommands(): CommandSigning {
+  return { keys: null, counter: new CommandCounter() };
+}
 
 /** Validates a request against the contract; throws CommandError naming what is wrong. */
 export function buildValidCommand(req: CommandRequest, id = newCommandId()): Command {
@@ -62,8 +96,26 @@ export function commandTopic(root: string, target: string): string {
 }
 
 /**
- * Publishes the command at QoS 1 and waits up to `timeoutMs` for the reply (for `all`: every reply until
- * the timeout). The caller feeds replies into `waiter` from its R/+/reply subscription.
+ * The payload of one command copy for device `to` on `topic`: with the device's key, `{...fields, to, n, exp}`
+ * signed; without, the fields alone (plus `to` when the topic is shared by every device).
+ */
+export function commandPayload(fields: Record<string, unknown>, to: string, topic: string, shared: boolean, signing: CommandSigning): { payload: string; signed: boolean } {
+  const key = signing.keys ? signing.keys.keyOf(to) : null;
+  if (!key) return { payload: JSON.stringify(shared ? { ...fields, to } : fields), signed: false };
+  const now = (signing.now ?? Date.now)();
+  const exp = Math.floor(now / 1000) + (signing.expiresS ?? COMMAND_EXPIRY_S);
+  return { payload: signObject(key, topic, { ...fields, to, n: signing.counter.next(), exp }), signed: true };
+}
+
+export interface SendOptions {
+  signing?: CommandSigning;
+  /** for `all`: the devices to address (one copy each); required, as no single signature serves them all */
+  devices?: string[];
+}
+
+/**
+ * Publishes the command at QoS 1 and waits up to `timeoutMs` for the reply (for `all`: the replies of every
+ * addressed device, until all answered or the timeout). The caller feeds replies into `waiter`.
  */
 export async function sendCommand(
   client: MqttClient,
@@ -71,12 +123,23 @@ export async function sendCommand(
   root: string,
   req: CommandRequest,
   timeoutMs: number,
+  opts: SendOptions = {},
 ): Promise<CommandResult> {
   const command = buildValidCommand(req);
-  const all = req.target === GROUP_SEGMENT;
-  const waiting = waiter.expect(command.id, timeoutMs, all);
-  const payload = JSON.stringify(buildCommand(command.id, command.op as Capability, command.set));
-  await client.publishAsync(commandTopic(root, req.target), payload, { qos: 1 });
-  const { replies, timedOut } = await waiting;
-  return { id: command.id, target: req.target, command, replies, timedOut: all ? replies.length === 0 : timedOut };
+  const signing = opts.signing ?? unsignedCommands();
+  const fields = buildCommand(command.id, command.op as Capability, command.set);
+  const topic = commandTopic(root, req.target);
+  if (req.target !== GROUP_SEGMENT) {
+    const waiting = waiter.expect(command.id, timeoutMs);
+    await client.publishAsync(topic, commandPayload(fields, req.target, topic, false, signing).payload, { qos: 1 });
+    const { replies, timedOut } = await waiting;
+    return { id: command.id, target: req.target, command, replies, timedOut, missing: timedOut ? [req.target] : [] };
+  }
+  const devices = [...new Set(opts.devices ?? [])].sort();
+  if (devices.length === 0) return { id: command.id, target: req.target, command, replies: [], timedOut: true, missing: [] };
+  const waiting = waiter.expect(command.id, timeoutMs, true, devices);
+  for (const d of devices) await client.publishAsync(topic, commandPayload(fields, d, topic, true, signing).payload, { qos: 1 });
+  const { replies } = await waiting;
+  const answered = new Set(replies.map((r) => r.device));
+  return { id: command.id, target: req.target, command, replies, timedOut: replies.length === 0, missing: devices.filter((d) => !answered.has(d)) };
 }

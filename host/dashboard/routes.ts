@@ -2,12 +2,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isValidDeviceId } from "../../firmware/contract";
 import type { MqttClient } from "mqtt";
-import { CommandError, sendCommand } from "../commands/sendCommand";
+import { CommandError, CommandSigning, sendCommand } from "../commands/sendCommand";
 import type { ReplyWaiter } from "../commands/replyWaiter";
 import type { FleetState } from "../ingest/deviceState";
 import { csvLines } from "../store/csvExport";
 import { querySeries } from "../store/historyQueries";
 import type { HistoryStore } from "../store/historyStore";
+import type { DeviceTrust } from "../trust/deviceTrust";
 import type { DashboardState } from "../view/dashboardData";
 import type { DeviceView } from "../view/deviceView";
 import type { PageAssets } from "./buildPage";
@@ -22,6 +23,10 @@ export interface DashboardContext {
   client: MqttClient;
   waiter: ReplyWaiter;
   root: string;
+  /** the keyring's judge (fingerprints of devices known only from the store) */
+  trust: DeviceTrust | null;
+  /** commands are signed for their target with its key */
+  signing: CommandSigning;
   brokerLabel: string;
   commandTimeoutMs: number;
   now: () => number;
@@ -56,6 +61,7 @@ export function allDevices(ctx: DashboardContext): DeviceView[] {
       id: s.id, online: s.status === null ? null : s.status === "online", statusAt: s.statusAt, info: s.info, lastSeen: s.lastSeen,
       lastReading: null, lastReadingAt: null, lastGood: null, boot: s.info ? s.info.boot : null, seq: null, readings: 0, gaps: 0,
       duplicates: 0, late: 0, restarts: 0, errors: { checksum: 0, timeout: 0, range: 0 }, rejected: { total: 0, byReason: {}, recent: [] },
+      trust: "unsigned", keyFingerprint: ctx.trust ? ctx.trust.fingerprintOf(s.id) : null,
     });
   }
   return live.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -118,9 +124,10 @@ async function handleCommand(ctx: DashboardContext, req: IncomingMessage, res: S
   if (typeof op !== "string") throw new BadRequest("op must be a string");
   if (!ctx.isConnected()) return json(res, 503, { error: "not connected to the broker" });
   try {
-    const result = await sendCommand(ctx.client, ctx.waiter, ctx.root, { target: id, op, set: Object.keys(set).length ? set : undefined }, ctx.commandTimeoutMs);
+    const request = { target: id, op, set: Object.keys(set).length ? set : undefined };
+    const result = await sendCommand(ctx.client, ctx.waiter, ctx.root, request, ctx.commandTimeoutMs, { signing: ctx.signing });
     if (result.timedOut) return json(res, 504, { id: result.id, error: `no reply from ${id} within ${ctx.commandTimeoutMs / 1000} s` });
-    json(res, 200, { id: result.id, reply: result.replies[0].reply });
+    json(res, 200, { id: result.id, reply: result.replies[0].reply, trust: result.replies[0].trust });
   } catch (e) {
     if (e instanceof CommandError) throw new BadRequest(e.message);
     throw e;

@@ -1,12 +1,16 @@
-// The dashboard's composition root: store + persistent-session ingest + batched SSE + HTTP server.
+// The dashboard's composition root: store + persistent-session ingest (verifying signatures against the
+// keyring) + batched SSE + HTTP server + signed commands.
 import http from "node:http";
 import net from "node:net";
+import type { Keyring } from "../../provisioning/keyring";
 import { ReplyWaiter } from "../commands/replyWaiter";
+import { CommandCounter } from "../commands/sendCommand";
 import { dashboardClientId } from "../ingest/dashboardClientId";
 import { MqttIngest } from "../ingest/ingest";
 import { BrokerSettings, displayUrl } from "../mqtt/connectBroker";
 import type { HistoryStore } from "../store/historyStore";
 import { WorkerStore } from "../store/workerStore";
+import { DeviceTrust } from "../trust/deviceTrust";
 import { buildPage } from "./buildPage";
 import { LiveBatcher } from "./liveBatcher";
 import { DashboardContext, route } from "./routes";
@@ -25,6 +29,8 @@ export interface DashboardOptions {
   /** SSE batch cadence */
   batchMs?: number;
   commandTimeoutMs?: number;
+  /** device keys: readings are verified and commands signed with them; none = every device unsigned */
+  keyring?: Keyring | null;
   log?: (m: string) => void;
 }
 
@@ -65,9 +71,13 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     onError: (e) => log(`espdht dashboard: store error: ${e.message}`),
   });
   const clientId = dashboardClientId(opts.dataDir);
+  const trust = new DeviceTrust(opts.keyring ?? null, {
+    onError: (m) => log(`espdht dashboard: ${m}`),
+    onBind: (id, fp) => log(`espdht dashboard: key ${fp} from the keyring's pending keys now belongs to ${id}`),
+  });
   let ingest: MqttIngest;
   try {
-    ingest = await MqttIngest.start({ broker: opts.broker, root: opts.root, clientId, clean: false, store, log });
+    ingest = await MqttIngest.start({ broker: opts.broker, root: opts.root, clientId, clean: false, store, trust, log });
   } catch (e) {
     await store.close();
     throw e;
@@ -77,7 +87,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   const batcher = new LiveBatcher(ingest.fleet.unattributed);
   let connected = true;
   ingest.on((e) => {
-    if (e.kind === "reply") waiter.offer(e.deviceId, e.reply);
+    if (e.kind === "reply") waiter.offer(e.deviceId, e.reply, Date.now(), e.trust);
     if (e.kind === "connection") connected = e.connected;
     batcher.add(e);
   });
@@ -87,7 +97,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   }, opts.batchMs ?? 300);
 
   const ctx: DashboardContext = {
-    page, fleet: ingest.fleet, store, hub, client: ingest.client, waiter, root: opts.root,
+    page, fleet: ingest.fleet, store, hub, client: ingest.client, waiter, root: opts.root, trust,
+    signing: { keys: trust, counter: new CommandCounter() },
     brokerLabel: displayUrl(opts.broker.url), commandTimeoutMs: opts.commandTimeoutMs ?? 10_000,
     now: Date.now, isConnected: () => connected, allowedHosts: null,
   };

@@ -20,7 +20,7 @@ export function dashboardClientId(dataDir: string): string {
   return id;
 }
 
-/** watch and send: clean sessions with a throwaway id, never shared with another program. */
-export function throwawayClientId(program: "watch" | "send"): string {
+/** watch, send and keys rotate: clean sessions with a throwaway id, never shared with another program. */
+export function throwawayClientId(program: "watch" | "send" | "keys"): string {
   return `espdht-${program}-` + crypto.randomBytes(6).toString("hex");
 }

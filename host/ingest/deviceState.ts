@@ -1,7 +1,8 @@
 // Per-device state built from validated messages: online/offline, last reading, last seen, boot, seq gaps,
-// duplicates, restarts, read errors and rejected messages. Pure (time is passed in) and bounded in memory.
-import { isFailedReading, READ_ERRORS, ReadError, Reading, Reply } from "../../firmware/contract";
-import type { DeviceView, RejectionLog } from "../view/deviceView";
+// duplicates, restarts, read errors, trust and rejected messages. Pure (time is passed in) and bounded in memory.
+// A verified reading whose (boot, seq) was already accepted is a replay and is rejected (docs/trust.md).
+import { isFailedReading, MAX_FUTURE_TS_MS, READ_ERRORS, ReadError, Reading, Reply } from "../../firmware/contract";
+import type { DeviceView, RejectionLog, Trust } from "../view/deviceView";
 import { ParseResult } from "./parseMessage";
 
 export type ReadingVerdict = Readonly<{ accepted: true; duplicate: boolean; gap: number; restart: boolean }>;
@@ -11,7 +12,7 @@ const IN_ORDER: ReadingVerdict = Object.freeze({ accepted: true, duplicate: fals
 const DUPLICATE: ReadingVerdict = Object.freeze({ accepted: true, duplicate: true, gap: 0, restart: false });
 
 export type ApplyOutcome =
-  | { kind: "reading"; device: DeviceView; reading: Reading; verdict: ReadingVerdict }
+  | { kind: "reading"; device: DeviceView; reading: Reading; verdict: ReadingVerdict; trust: Trust }
   | { kind: "status" | "info"; device: DeviceView }
   | { kind: "reply"; device: DeviceView; reply: Reply }
   | { kind: "rejected"; device: DeviceView | null; reason: string }
@@ -20,8 +21,12 @@ export type ApplyOutcome =
 export const MAX_RECENT_REJECTIONS = 20;
 export const MAX_REASONS = 32;
 export const MAX_TOPIC_CHARS = 200;
-/** seqs remembered per device to tell duplicates from late arrivals */
+/** seqs remembered per device and boot to tell duplicates (and replays) from late arrivals */
 const SEQ_WINDOW = 1024;
+/** earlier boots whose seqs are remembered too, so a replay of one is recognised */
+const PAST_BOOTS = 2;
+export const REPLAYED = "reading: replayed";
+export const FUTURE_TS = "reading: ts in the future";
 
 function newRejectionLog(): RejectionLog {
   return { total: 0, byReason: {}, recent: [] };
@@ -41,6 +46,7 @@ function newView(id: string): DeviceView {
   return {
     id, online: null, statusAt: null, info: null, lastSeen: null, lastReading: null, lastReadingAt: null, lastGood: null,
     boot: null, seq: null, readings: 0, gaps: 0, duplicates: 0, late: 0, restarts: 0, errors, rejected: newRejectionLog(),
+    trust: "unsigned", keyFingerprint: null,
   };
 }
 
@@ -48,9 +54,9 @@ function newView(id: string): DeviceView {
 class SeqWindow {
   private bits = new Uint8Array(SEQ_WINDOW);
   max = -1;
-  reset(): void {
-    this.bits.fill(0);
-    this.max = -1;
+  /** true when `seq` was added and is still within the window */
+  has(seq: number): boolean {
+    return this.max >= 0 && seq <= this.max && this.max - seq < SEQ_WINDOW && this.bits[seq % SEQ_WINDOW] === 1;
   }
   /** the gap the last add() of a "new" seq opened */
   gap = 0;
@@ -79,7 +85,10 @@ class SeqWindow {
 
 interface DeviceRecord {
   view: DeviceView;
+  /** the seqs of view.boot */
   window: SeqWindow;
+  /** the seqs of the last few earlier boots, oldest first */
+  pastBoots: { boot: number; window: SeqWindow }[];
 }
 
 export interface FleetStateOptions {
@@ -113,24 +122,34 @@ export class FleetState {
     let r = this.devices.get(id);
     if (r) return r;
     if (this.devices.size >= this.maxDevices) return null;
-    r = { view: newView(id), window: new SeqWindow() };
+    r = { view: newView(id), window: new SeqWindow(), pastBoots: [] };
     this.devices.set(id, r);
     return r;
   }
 
-  /** Applies one parsed message received at `now`; `retained` messages do not count as seen now. */
-  apply(msg: ParseResult, now: number, retained = false): ApplyOutcome {
+  /** Applies one parsed message received at `now` on `topic`; `retained` messages do not count as seen now. */
+  apply(msg: ParseResult, now: number, retained = false, topic?: string): ApplyOutcome {
     if (msg.kind === "ignored") return { kind: "ignored" };
     if (msg.kind === "rejected") return this.reject(msg.deviceId, msg.topic, msg.reason, now);
     const rec = this.record(msg.deviceId);
     if (!rec) return this.reject(null, msg.deviceId, `too many devices (limit ${this.maxDevices})`, now);
     const v = rec.view;
+    if (msg.kind === "reading") {
+      const r = msg.reading;
+      const where = topic ?? `${msg.deviceId}/reading`;
+      if (r.ts !== null && r.ts > now + MAX_FUTURE_TS_MS) return this.reject(msg.deviceId, where, FUTURE_TS, now);
+      // a device with a key signs each reading once; the same (boot, seq) again is someone replaying it
+      if (msg.trust === "verified" && this.wasAccepted(rec, r.boot, r.seq)) return this.reject(msg.deviceId, where, REPLAYED, now);
+    }
     if (!retained) v.lastSeen = now;
+    if (msg.kind === "status") {
+      v.online = msg.online;
+      v.statusAt = now;
+      return { kind: "status", device: v };
+    }
+    v.trust = msg.trust;
+    v.keyFingerprint = msg.fingerprint;
     switch (msg.kind) {
-      case "status":
-        v.online = msg.online;
-        v.statusAt = now;
-        return { kind: "status", device: v };
       case "info":
         v.info = msg.info;
         this.noteBoot(rec, msg.info.boot, true);
@@ -138,7 +157,7 @@ export class FleetState {
       case "reply":
         return { kind: "reply", device: v, reply: msg.reply };
       case "reading":
-        return { kind: "reading", device: v, reading: msg.reading, verdict: this.applyReading(rec, msg.reading, now) };
+        return { kind: "reading", device: v, reading: msg.reading, verdict: this.applyReading(rec, msg.reading, now), trust: msg.trust };
     }
   }
 
@@ -147,6 +166,17 @@ export class FleetState {
     const rec = deviceId === null ? null : this.record(deviceId);
     recordRejection(rec ? rec.view.rejected : this.unattributed, now, topic, reason);
     return { kind: "rejected", device: rec ? rec.view : null, reason };
+  }
+
+  private pastWindow(rec: DeviceRecord, boot: number): SeqWindow | null {
+    for (let i = 0; i < rec.pastBoots.length; i++) if (rec.pastBoots[i].boot === boot) return rec.pastBoots[i].window;
+    return null;
+  }
+
+  /** Whether a reading with this (boot, seq) was accepted already (as far as the remembered windows tell). */
+  private wasAccepted(rec: DeviceRecord, boot: number, seq: number): boolean {
+    const w = boot === rec.view.boot ? rec.window : this.pastWindow(rec, boot);
+    return w !== null && w.has(seq);
   }
 
   /** A new boot number restarts seq tracking; info may report a lower one after Storage was wiped. */
@@ -159,9 +189,14 @@ export class FleetState {
     if (boot === v.boot) return "same";
     if (boot < v.boot && !fromInfo) return "earlier";
     v.restarts++;
+    // the boot left behind keeps its seqs (a replay of it is still recognised); one seen before gets its own back
+    const back = rec.pastBoots.filter((p) => p.boot === boot);
+    rec.pastBoots = rec.pastBoots.filter((p) => p.boot !== boot);
+    rec.pastBoots.push({ boot: v.boot, window: rec.window });
+    if (rec.pastBoots.length > PAST_BOOTS) rec.pastBoots.shift();
+    rec.window = back.length ? back[0].window : new SeqWindow();
     v.boot = boot;
-    v.seq = null;
-    rec.window.reset();
+    v.seq = rec.window.max >= 0 ? rec.window.max : null;
     return "restart";
   }
 
@@ -169,6 +204,11 @@ export class FleetState {
     const v = rec.view;
     const bootChange = this.noteBoot(rec, r.boot, false);
     if (bootChange === "earlier") {
+      const past = this.pastWindow(rec, r.boot);
+      if (past && past.add(r.seq) === "duplicate") {
+        v.duplicates++;
+        return DUPLICATE;
+      }
       v.late++;
       return this.count(v, r, now, IN_ORDER, false);
     }

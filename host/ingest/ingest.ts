@@ -1,19 +1,21 @@
-// The ingest pipeline: MQTT.js subscription to R/+/{status,info,reading,reply} -> contract validation ->
-// fleet state -> store, with events for the views (watch, dashboard) and command replies.
+// The ingest pipeline: MQTT.js subscription to R/+/{status,info,reading,reply} -> signature check (when a
+// keyring is given) -> contract validation -> fleet state -> store, with events for the views (watch,
+// dashboard) and command replies.
 import type { MqttClient } from "mqtt";
 import { everyDeviceFilter, Reading, Reply } from "../../firmware/contract";
 import { BrokerSettings, connectBroker } from "../mqtt/connectBroker";
 import type { HistoryStore } from "../store/historyStore";
-import type { DeviceView } from "../view/deviceView";
+import type { DeviceTrust } from "../trust/deviceTrust";
+import type { DeviceView, Trust } from "../view/deviceView";
 import { ApplyOutcome, FleetState } from "./deviceState";
 import { parseDeviceMessage } from "./parseMessage";
 
 export const INGEST_KINDS = ["status", "info", "reading", "reply"] as const;
 
 export type IngestEvent =
-  | { kind: "reading"; device: DeviceView; reading: Reading; receivedAt: number }
+  | { kind: "reading"; device: DeviceView; reading: Reading; receivedAt: number; trust: Trust }
   | { kind: "device"; device: DeviceView }
-  | { kind: "reply"; deviceId: string; reply: Reply }
+  | { kind: "reply"; deviceId: string; reply: Reply; trust: Trust }
   | { kind: "rejected"; device: DeviceView | null; reason: string; topic: string }
   | { kind: "connection"; connected: boolean; detail?: string };
 
@@ -24,6 +26,8 @@ export interface IngestOptions {
   fleet?: FleetState;
   /** null = keep nothing (watch, send) */
   store?: HistoryStore | null;
+  /** the keyring's judge of signatures; null = believe nothing is signed (every device unsigned) */
+  trust?: DeviceTrust | null;
   now?: () => number;
 }
 
@@ -31,6 +35,7 @@ export interface IngestOptions {
 export class IngestPipeline {
   readonly fleet: FleetState;
   readonly store: HistoryStore | null;
+  readonly trust: DeviceTrust | null;
   private readonly root: string;
   private readonly now: () => number;
   private listeners: IngestListener[] = [];
@@ -42,6 +47,7 @@ export class IngestPipeline {
     this.root = opts.root;
     this.fleet = opts.fleet ?? new FleetState();
     this.store = opts.store ?? null;
+    this.trust = opts.trust ?? null;
     this.now = opts.now ?? Date.now;
   }
 
@@ -63,7 +69,7 @@ export class IngestPipeline {
   /** Handles one MQTT message; never throws on any payload. */
   handle(topic: string, payload: Uint8Array, retained: boolean): ApplyOutcome {
     const now = this.now();
-    const out = this.fleet.apply(parseDeviceMessage(this.root, topic, payload), now, retained);
+    const out = this.fleet.apply(parseDeviceMessage(this.root, topic, payload, this.trust), now, retained, topic);
     switch (out.kind) {
       case "reading":
         if (out.verdict.duplicate) {
@@ -75,7 +81,7 @@ export class IngestPipeline {
         this.store?.add(out.reading, now);
         if (!retained) this.store?.noteSeen(out.device.id, now);
         // no event object per reading when nobody listens (the store-only ingest at full rate)
-        if (this.listeners.length > 0) this.emit({ kind: "reading", device: out.device, reading: out.reading, receivedAt: now });
+        if (this.listeners.length > 0) this.emit({ kind: "reading", device: out.device, reading: out.reading, receivedAt: now, trust: out.trust });
         break;
       case "status":
         this.store?.setStatus(out.device.id, out.device.online === true, now);
@@ -87,7 +93,7 @@ export class IngestPipeline {
         this.emit({ kind: "device", device: out.device });
         break;
       case "reply":
-        this.emit({ kind: "reply", deviceId: out.device.id, reply: out.reply });
+        this.emit({ kind: "reply", deviceId: out.device.id, reply: out.reply, trust: out.device.trust });
         this.emit({ kind: "device", device: out.device });
         break;
       case "rejected":

@@ -1,25 +1,34 @@
 // Turns one MQTT message (topic + bytes) into a validated device message or a rejection with a reason.
-// Pure: no clock, no I/O, never throws on any input.
+// Pure apart from the verifier it is given (which may bind a pending key): no clock, never throws on any input.
+// Signed kinds are verified before their JSON is parsed (docs/trust.md "Signed messages").
 import {
   Info,
   parseDeviceTopic,
   ParsedTopic,
   Reading,
   Reply,
+  splitSigned,
   validateInfo,
   validateReading,
   validateReply,
   validateStatus,
 } from "../../firmware/contract";
+import type { MessageVerifier, Trust } from "../trust/deviceTrust";
 
 /** Payloads above this size are rejected unread (a reading is ~120 bytes, info ~300). */
 export const MAX_PAYLOAD_BYTES = 4096;
 
+/** How a signed kind was believed, and the fingerprint of the key that signed it. */
+export interface MessageTrust {
+  trust: Trust;
+  fingerprint: string | null;
+}
+
 export type DeviceMessage =
   | { kind: "status"; deviceId: string; online: boolean }
-  | { kind: "info"; deviceId: string; info: Info }
-  | { kind: "reading"; deviceId: string; reading: Reading }
-  | { kind: "reply"; deviceId: string; reply: Reply }
+  | ({ kind: "info"; deviceId: string; info: Info } & MessageTrust)
+  | ({ kind: "reading"; deviceId: string; reading: Reading } & MessageTrust)
+  | ({ kind: "reply"; deviceId: string; reply: Reply } & MessageTrust)
   /** our own command echoed back (we do not subscribe to cmd, but a broad filter could deliver it) */
   | { kind: "ignored"; deviceId: string };
 
@@ -72,33 +81,54 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-export function parseDeviceMessage(root: string, topic: string, payload: Uint8Array): ParseResult {
+const UNSIGNED: MessageTrust = Object.freeze({ trust: "unsigned", fingerprint: null }) as MessageTrust;
+
+/**
+ * Parses one message. With a `verifier`, a reading, info or reply is first checked against the device's key:
+ * refused ones become rejections ("<kind>: unsigned" / "<kind>: bad-signature"). A signature tail is cut off
+ * before the JSON is parsed either way, so a signed payload parses the same without a keyring.
+ */
+export function parseDeviceMessage(root: string, topic: string, payload: Uint8Array, verifier?: MessageVerifier | null): ParseResult {
   const parsed = parseTopic(root, topic);
   if (!parsed) return reject(null, topic, "unknown topic");
   const { deviceId, kind } = parsed;
   if (kind === "cmd") return { kind: "ignored", deviceId };
   if (payload.length > MAX_PAYLOAD_BYTES) return reject(deviceId, topic, `${kind}: payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
-  const text = utf8(payload);
-  if (text === null) return reject(deviceId, topic, `${kind}: payload is not valid UTF-8`);
   if (kind === "status") {
+    const text = utf8(payload);
+    if (text === null) return reject(deviceId, topic, "status: payload is not valid UTF-8");
     const s = validateStatus(text);
     return s.ok ? { kind: "status", deviceId, online: s.value === "online" } : reject(deviceId, topic, `status: ${s.error}`);
   }
-  if (text.length === 0) return reject(deviceId, topic, `${kind}: empty payload`);
-  const json = parseJson(text);
+  if (payload.length === 0) return reject(deviceId, topic, `${kind}: empty payload`);
+  let trust = UNSIGNED;
+  let body: Uint8Array | null;
+  if (verifier) {
+    const d = verifier.verify(deviceId, topic, payload);
+    if (!d.ok) return reject(deviceId, topic, `${kind}: ${d.reason}`);
+    if (d.trust === "verified") trust = { trust: "verified", fingerprint: d.fingerprint };
+    body = d.body;
+  } else {
+    const split = splitSigned(payload);
+    body = split ? split.body : null;
+  }
+  const raw = utf8(body ?? payload);
+  if (raw === null) return reject(deviceId, topic, `${kind}: payload is not valid UTF-8`);
+  // a signed payload is its JSON text with the final `}` replaced by the tail
+  const json = parseJson(body ? raw + "}" : raw);
   if (!json.ok) return reject(deviceId, topic, `${kind}: invalid JSON`);
   if (kind === "reading") {
     const r = validateReading(json.value);
     if (!r.ok) return reject(deviceId, topic, `reading: ${r.error}`);
     if (r.value.id !== deviceId) return reject(deviceId, topic, "reading: id does not match the topic's device");
-    return { kind: "reading", deviceId, reading: r.value };
+    return { kind: "reading", deviceId, reading: r.value, ...trust };
   }
   if (kind === "info") {
     const r = validateInfo(json.value);
     if (!r.ok) return reject(deviceId, topic, `info: ${r.error}`);
     if (r.value.id !== deviceId) return reject(deviceId, topic, "info: id does not match the topic's device");
-    return { kind: "info", deviceId, info: r.value };
+    return { kind: "info", deviceId, info: r.value, ...trust };
   }
   const r = validateReply(json.value);
-  return r.ok ? { kind: "reply", deviceId, reply: r.value } : reject(deviceId, topic, `reply: ${r.error}`);
+  return r.ok ? { kind: "reply", deviceId, reply: r.value, ...trust } : reject(deviceId, topic, `reply: ${r.error}`);
 }

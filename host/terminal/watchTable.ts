@@ -1,7 +1,7 @@
 // The rows of `espdht watch`: one line per device, as plain text (colour is added by the caller).
-import { DeviceView, deviceHealth, Health } from "../view/deviceView";
+import { DeviceView, deviceHealth, Health, Trust } from "../view/deviceView";
 
-export const WATCH_HEADER = ["DEVICE", "STATUS", "TEMP °C", "HUM %", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED"];
+export const WATCH_HEADER = ["DEVICE", "STATUS", "TRUST", "TEMP °C", "HUM %", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED"];
 
 /** "3s", "4m", "2h", "5d"; "-" when never (the table's narrow AGE column; the page says "3 s ago"). */
 export function formatAgeShort(ms: number | null): string {
@@ -23,6 +23,7 @@ export function watchRow(d: DeviceView, now: number): { cells: string[]; health:
     cells: [
       d.id,
       health,
+      d.trust,
       lastFailed ? `(${lastFailed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "-",
       lastFailed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "-",
       formatAgeShort(d.lastSeen === null ? null : now - d.lastSeen),
@@ -37,18 +38,21 @@ export function watchRow(d: DeviceView, now: number): { cells: string[]; health:
 }
 
 const COLOURS: Record<Health, string> = { online: "\x1b[32m", offline: "\x1b[31m", stale: "\x1b[33m", unknown: "\x1b[90m" };
+const TRUST_COLOURS: Record<Trust, string> = { verified: "\x1b[32m", unsigned: "\x1b[90m" };
 
-/** The table as lines, columns padded; `colour` adds ANSI colour to the status column. */
+/** The table as lines, columns padded; `colour` adds ANSI colour to the status and trust columns. */
 export function renderWatchTable(devices: DeviceView[], now: number, colour: boolean): string[] {
-  const rows = devices.map((d) => watchRow(d, now));
+  const rows = devices.map((d) => ({ ...watchRow(d, now), trust: d.trust }));
   const widths = WATCH_HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r.cells[i].length)));
-  const line = (cells: string[], health?: Health) =>
+  const line = (cells: string[], health?: Health, trust?: Trust) =>
     cells
       .map((c, i) => {
         const padded = c.padEnd(widths[i]);
-        return colour && health && i === 1 ? COLOURS[health] + padded + "\x1b[0m" : padded;
+        if (colour && health && i === 1) return COLOURS[health] + padded + "\x1b[0m";
+        if (colour && trust && i === 2) return TRUST_COLOURS[trust] + padded + "\x1b[0m";
+        return padded;
       })
       .join("  ")
       .trimEnd();
-  return [line(WATCH_HEADER), ...rows.map((r) => line(r.cells, r.health))];
+  return [line(WATCH_HEADER), ...rows.map((r) => line(r.cells, r.health, r.trust))];
 }

@@ -2,6 +2,9 @@
 // its health. Shared with the browser, so it imports nothing server-side (no node:*, no SQLite, no MQTT).
 import type { Info, ReadError, Reading } from "../../firmware/contract";
 
+/** verified: the device's last accepted message carried a valid signature under its key in the keyring. */
+export type Trust = "verified" | "unsigned";
+
 export interface RecentRejection {
   at: number;
   topic: string;
@@ -41,6 +44,10 @@ export interface DeviceView {
   restarts: number;
   errors: Record<ReadError, number>;
   rejected: RejectionLog;
+  /** how its last accepted reading, info or reply was believed */
+  trust: Trust;
+  /** fingerprint of its key in the keyring (never the key), null when it has none */
+  keyFingerprint: string | null;
 }
 
 export type Health = "online" | "offline" | "stale" | "unknown";

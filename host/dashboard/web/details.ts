@@ -1,4 +1,5 @@
-// Per-device details: info, health counters and recent rejected messages, all rendered as text.
+// Per-device details: info, trust, health counters and recent rejected messages (forged and replayed ones with
+// their reason), all rendered as text.
 import { deviceHealth, DeviceView, RejectionLog } from "../../view/deviceView";
 import { byId, clear, el, fillList, formatAgeLong, formatTime } from "./dom";
 
@@ -13,6 +14,9 @@ export function renderDetails(d: DeviceView, now: number): void {
   const badge = byId("dev-badge");
   badge.textContent = health;
   badge.className = `badge badge-${health}`;
+  const trust = byId("dev-trust");
+  trust.textContent = d.trust;
+  trust.className = `badge badge-${d.trust}`;
   const i = d.info;
   fillList(byId("info"), i ? [
     ["firmware", show(i.fw)], ["model", show(i.model)], ["pin", show(i.pin)], ["interval", `${i.interval} s`], ["ip", show(i.ip)],
@@ -22,6 +26,8 @@ export function renderDetails(d: DeviceView, now: number): void {
   const errs = d.errors;
   fillList(byId("stats"), [
     ["status", d.online === null ? "unknown" : d.online ? "online" : "offline"],
+    ["trust", d.trust === "verified" ? "verified (signed with its key)" : d.keyFingerprint ? "unsigned" : "unsigned (no key in the keyring)"],
+    ["key fingerprint", d.keyFingerprint ?? "–"],
     ["last seen", formatAgeLong(d.lastSeen === null ? null : now - d.lastSeen)],
     ["boot", show(d.boot)], ["last seq", show(d.seq)], ["readings", String(d.readings)],
     ["seq gaps", String(d.gaps)], ["duplicates", String(d.duplicates)], ["late", String(d.late)], ["restarts", String(d.restarts)],

@@ -1,10 +1,11 @@
-// The device list: one row per device with a status badge, last values and last-seen age.
+// The device list: one row per device with a status badge, a verified/unsigned badge, last values and last-seen age.
 import { deviceHealth, DeviceView } from "../../view/deviceView";
 import { byId, el, formatAgeLong } from "./dom";
 
 interface Row {
   tr: HTMLTableRowElement;
   badge: HTMLSpanElement;
+  trust: HTMLSpanElement;
   temp: HTMLTableCellElement;
   hum: HTMLTableCellElement;
   seen: HTMLTableCellElement;
@@ -25,6 +26,9 @@ export class DeviceList {
       const health = deviceHealth(d, now);
       row.badge.textContent = health;
       row.badge.className = `badge badge-${health}`;
+      row.trust.textContent = d.trust;
+      row.trust.className = `badge badge-${d.trust}`;
+      row.trust.title = d.keyFingerprint ? `key ${d.keyFingerprint}` : "no key in the keyring";
       const failed = d.lastReading && "error" in d.lastReading ? d.lastReading.error : null;
       row.temp.textContent = failed ? `(${failed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "–";
       row.hum.textContent = failed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "–";
@@ -39,8 +43,11 @@ export class DeviceList {
     const badge = el("span", "", "badge");
     const statusCell = el("td");
     statusCell.appendChild(badge);
-    const row: Row = { tr, badge, temp: el("td"), hum: el("td"), seen: el("td") };
-    tr.append(el("td", id, "device-id"), statusCell, row.temp, row.hum, row.seen);
+    const trust = el("span", "", "badge");
+    const trustCell = el("td");
+    trustCell.appendChild(trust);
+    const row: Row = { tr, badge, trust, temp: el("td"), hum: el("td"), seen: el("td") };
+    tr.append(el("td", id, "device-id"), statusCell, trustCell, row.temp, row.hum, row.seen);
     tr.addEventListener("click", () => this.onSelect(id));
     this.rows.set(id, row);
     return row;

@@ -12,7 +12,7 @@ describe("ReplyWaiter", () => {
     expect(w.offer("sim-a", { re: "other", ok: true })).toBe(false);
     expect(w.offer("sim-a", { re: null, ok: false, error: "bad" })).toBe(false);
     expect(w.offer("sim-a", { re: "c1", ok: true }, 7)).toBe(true);
-    await expect(p).resolves.toEqual({ replies: [{ device: "sim-a", reply: { re: "c1", ok: true }, at: 7 }], timedOut: false });
+    await expect(p).resolves.toEqual({ replies: [{ device: "sim-a", reply: { re: "c1", ok: true }, at: 7, trust: "unsigned" }], timedOut: false });
     expect(w.waiting).toBe(0);
     expect(w.offer("sim-a", { re: "c1", ok: true })).toBe(false); // a late duplicate
   });

@@ -91,7 +91,7 @@ describe("dashboard page in Chromium", () => {
     const row = page.locator('#devices tr[data-device="sim-web1"]');
     await row.waitFor({ timeout: 15_000 });
     await expect.poll(() => row.locator(".badge").textContent(), { timeout: 10_000 }).toBe("online");
-    await expect.poll(() => row.locator("td").nth(2).textContent(), { timeout: 10_000 }).toMatch(/^\d+\.\d$/);
+    await expect.poll(() => row.locator("td").nth(3).textContent(), { timeout: 10_000 }).toMatch(/^\d+\.\d$/);
     await expect.poll(() => page.locator("#dev-title").textContent()).toBe("sim-web1");
   });
 

@@ -14,9 +14,9 @@ describe("LiveBatcher", () => {
     const b = new LiveBatcher(fleet.unattributed);
     expect(b.take(0)).toBeNull();
     const device = { id: "sim-a" } as never; // only the id matters to the batcher
-    b.add({ kind: "reading", device, reading: reading(1, 1000), receivedAt: 1500 });
-    b.add({ kind: "reading", device, reading: reading(2, null), receivedAt: 2500 });
-    b.add({ kind: "reading", device, reading: { v: 1, id: "sim-a", boot: 1, seq: 3, up: 3, ts: null, error: "checksum" }, receivedAt: 3500 });
+    b.add({ kind: "reading", device, reading: reading(1, 1000), receivedAt: 1500, trust: "unsigned" });
+    b.add({ kind: "reading", device, reading: reading(2, null), receivedAt: 2500, trust: "unsigned" });
+    b.add({ kind: "reading", device, reading: { v: 1, id: "sim-a", boot: 1, seq: 3, up: 3, ts: null, error: "checksum" }, receivedAt: 3500, trust: "unsigned" });
     b.add({ kind: "connection", connected: false });
     const batch = b.take(4000)!;
     expect(batch.devices).toHaveLength(1);
@@ -28,7 +28,7 @@ describe("LiveBatcher", () => {
   it("keeps at most MAX_POINTS_PER_BATCH points per device per batch", () => {
     const b = new LiveBatcher(new FleetState().unattributed);
     const device = { id: "sim-a" } as never;
-    for (let i = 0; i < MAX_POINTS_PER_BATCH + 100; i++) b.add({ kind: "reading", device, reading: reading(i, 1000 + i), receivedAt: 0 });
+    for (let i = 0; i < MAX_POINTS_PER_BATCH + 100; i++) b.add({ kind: "reading", device, reading: reading(i, 1000 + i), receivedAt: 0, trust: "unsigned" });
     const pts = b.take(0)!.points["sim-a"];
     expect(pts).toHaveLength(MAX_POINTS_PER_BATCH);
     expect(pts[0][0]).toBe(1100); // the newest are kept

@@ -47,7 +47,7 @@ describe("FleetState readings", () => {
     const s = new FleetState();
     feed(s, reading(1), 10);
     feed(s, { v: 1, id: "sim-a", boot: 1, seq: 2, up: 1, ts: null, error: "checksum" }, 20);
-    feed(s, { v: 1, id: "sim-a", boot: 1, seq: 3, up: 1, ts: 1_700_000_000_000, error: "timeout" }, 30);
+    feed(s, { v: 1, id: "sim-a", boot: 1, seq: 3, up: 1, ts: 25, error: "timeout" }, 30); // a ts after now would be refused as from the future
     feed(s, { v: 1, id: "sim-a", boot: 1, seq: 4, up: 1, ts: null, error: "checksum" }, 40);
     const d = s.get("sim-a")!;
     expect(d.errors).toEqual({ checksum: 2, timeout: 1, range: 0 });

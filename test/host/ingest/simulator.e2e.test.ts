@@ -71,7 +71,7 @@ describe("simulator -> Mosquitto -> host ingest", () => {
     expect(set.replies[0]).toMatchObject({ device: target, reply: { re: set.id, ok: true } });
     const get = await sendCommand(commander, waiter, ROOT, { target, op: "get" }, 15_000);
     expect(get.replies[0].reply).toMatchObject({ re: get.id, ok: true });
-    const all = await sendCommand(commander, waiter, ROOT, { target: "all", op: "ping" }, 4_000);
+    const all = await sendCommand(commander, waiter, ROOT, { target: "all", op: "ping" }, 4_000, { devices: fleet!.ids });
     expect(all.replies.map((r) => r.device).sort()).toEqual([...fleet!.ids].sort());
   });
 
