@@ -1,6 +1,6 @@
 // `espdht send <device|all> <op> [key=value ...]`: one signed command, wait for the reply, exit 0/1/3.
-import { COMMAND_EXPIRY_S, COMMAND_OPS, deviceTopic, everyDeviceFilter, GROUP_SEGMENT } from "../../firmware/contract";
-import { CommandCounter, CommandError, parseSettingArgs, sendCommand, buildValidCommand } from "../../host/commands/sendCommand";
+import { COMMAND_EXPIRY_S, deviceTopic, everyDeviceFilter, GROUP_SEGMENT } from "../../firmware/contract";
+import { CommandCounter, CommandError, parseSettingArgs, sendCommand, buildValidCommand, USER_OPS } from "../../host/commands/sendCommand";
 import { ReplyWaiter } from "../../host/commands/replyWaiter";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
@@ -12,7 +12,7 @@ import { HOST_OPTIONS, resolveHostOptions } from "../hostOptions";
 const spec: CommandSpec = {
   name: "send",
   usage: "send <device|all> <op> [key=value ...] [options]",
-  summary: `Send one command to a device (or to every known device with 'all') and wait for the reply. Ops: ${COMMAND_OPS.join(", ")}.
+  summary: `Send one command to a device (or to every known device with 'all') and wait for the reply. Ops: ${USER_OPS.join(", ")}.
 Each command is signed with the target's key from the keyring (with 'to', a counter 'n' and an expiry 'exp'); a
 device without a key there gets it unsigned. 'all' sends one copy per known device (keyring devices and devices
 that published their info) on the shared topic, each signed with that device's key, and says which did not answer.

@@ -6,6 +6,7 @@ import {
   Capability,
   Command,
   COMMAND_EXPIRY_S,
+  COMMAND_OPS,
   deviceTopic,
   GROUP_SEGMENT,
   groupCommandTopic,
@@ -64,11 +65,16 @@ export function unsignedCommands(): CommandSigning {
   return { keys: null, counter: new CommandCounter() };
 }
 
+/** The ops a user sends by name (rekey is made by `keys rotate`). */
+export const USER_OPS = COMMAND_OPS.filter((op) => op !== "rekey");
+
 /** Validates a request against the contract; throws CommandError naming what is wrong. */
 export function buildValidCommand(req: CommandRequest, id = newCommandId()): Command {
   if (req.target !== GROUP_SEGMENT && !isValidDeviceId(req.target)) {
     throw new CommandError(`'${req.target}' is not a device id (letters, digits, - and _, up to 64) nor '${GROUP_SEGMENT}'`);
   }
+  // its key field must be made from the current key: only keys rotate does that
+  if (req.op === "rekey") throw new CommandError("rekey carries a new key hidden under the current one: use 'espdht keys rotate DEVICE'");
   const keys = Object.keys(req.set ?? {});
   if (req.op !== "set" && keys.length) throw new CommandError(`'${req.op}' takes no settings (got ${keys.join(", ")}); did you mean 'set'?`);
   const wire = { ...(req.set ?? {}), id, op: req.op };

@@ -1,11 +1,22 @@
 // Per-device details: info, trust, health counters and recent rejected messages (forged and replayed ones with
 // their reason), all rendered as text.
+import type { Info } from "../../../firmware/contract";
 import { deviceHealth, DeviceView, RejectionLog } from "../../view/deviceView";
 import { byId, clear, el, fillList, formatAgeLong, formatTime } from "./dom";
 
 function show(v: unknown): string {
   if (v === null || v === undefined) return "–";
   return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** The device's own counts of commands it did not carry out (present in info when its firmware keeps them). */
+function commandCounters(i: Info): [string, string][] {
+  const rows: [string, string][] = [];
+  if (i.refused !== undefined) rows.push(["commands refused (unsigned, forged, expired, replayed)", show(i.refused)]);
+  if (i.rateLimited !== undefined) rows.push(["commands rate-limited", show(i.rateLimited)]);
+  if (i.retainedCmds !== undefined) rows.push(["retained commands ignored", show(i.retainedCmds)]);
+  if (i.skipped !== undefined) rows.push(["oversized messages skipped", show(i.skipped)]);
+  return rows;
 }
 
 export function renderDetails(d: DeviceView, now: number): void {
@@ -22,6 +33,7 @@ export function renderDetails(d: DeviceView, now: number): void {
     ["firmware", show(i.fw)], ["model", show(i.model)], ["pin", show(i.pin)], ["interval", `${i.interval} s`], ["ip", show(i.ip)],
     ["boot (info)", show(i.boot)], ["topic root", show(i.root)], ["capabilities", Array.isArray(i.caps) ? i.caps.map(String).join(", ") : show(i.caps)],
     ["dropped offline", show(i.dropped)], ["config error", show(i.configError)], ...(i.mem ? [["memory free", `${i.mem.free} / ${i.mem.total}`] as [string, string]] : []),
+    ...commandCounters(i),
   ] : [["info", "not received yet"]]);
   const errs = d.errors;
   fillList(byId("stats"), [
