@@ -1,5 +1,6 @@
 // `espdht watch` end to end (real CLI, real Mosquitto, MQTT.js devices) and its table rendering.
 import fs from "node:fs";
+import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../support/brokers";
@@ -8,6 +9,9 @@ import { FleetState } from "../../host/ingest/deviceState";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
 import { formatAgeShort, renderWatchTable } from "../../host/terminal/watchTable";
 import { until } from "../support/until";
+import { Keyring, newKeyHex, updateKeyringFile } from "../../provisioning/keyring";
+import { DeviceTrust } from "../../host/trust/deviceTrust";
+import { deviceSigned, withWrongSignature } from "../host/trust/deviceSigner";
 
 const ROOT = "espdht/watchtest";
 let broker: RunningBroker;
@@ -44,9 +48,32 @@ describe("espdht watch", () => {
     expect(await run.done).toBe(0);
     const lines = run.stdout().trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => l.seq)).toEqual([1, 2, 3]);
-    expect(lines[0]).toMatchObject({ id: "sim-w1", boot: 3, temperature: 21.25, humidity: 44.5 });
+    expect(lines[0]).toMatchObject({ id: "sim-w1", boot: 3, temperature: 21.25, humidity: 44.5, trust: "unsigned" });
     expect(typeof lines[0].received).toBe("number");
     expect(run.stderr()).toContain("rejected espdht/watchtest/sim-w1/reading: reading: invalid JSON");
+  });
+
+  it("--json marks a keyed device's readings verified and logs its forged ones as rejected, never printing them", async () => {
+    const key = newKeyHex();
+    const keyring = path.join(dir, "watch-keys.json");
+    updateKeyringFile(keyring, (d) => { d.devices["sim-wk"] = { key, added: "" }; });
+    const run = runCli(["watch", "--json", "--keyring", keyring], env);
+    await until(() => run.stderr().includes("Ctrl-C to stop"), 20_000, "watch to subscribe");
+    const t = `${ROOT}/sim-wk/reading`;
+    const r = (seq: number, extra: object = {}) => ({ v: 1, id: "sim-wk", boot: 1, seq, up: seq, ts: null, temperature: 20, humidity: 40, ...extra });
+    await dev.publishAsync(t, deviceSigned(key, t, r(1)), { qos: 1 });
+    await dev.publishAsync(t, withWrongSignature(deviceSigned(key, t, r(2, { temperature: 79.9 }))), { qos: 1 });
+    await dev.publishAsync(t, JSON.stringify(r(2, { temperature: 79.9 })), { qos: 1 });
+    await dev.publishAsync(t, deviceSigned(key, t, r(1)), { qos: 1 });
+    await dev.publishAsync(t, deviceSigned(key, t, r(2)), { qos: 1 });
+    await until(() => run.stdout().split("\n").filter(Boolean).length >= 2 && run.stderr().includes("replayed"), 10_000, "two lines and the rejections");
+    run.child.kill("SIGINT");
+    expect(await run.done).toBe(0);
+    const lines = run.stdout().trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.seq, l.temperature, l.trust])).toEqual([[1, 20, "verified"], [2, 20, "verified"]]);
+    expect(lines[0]).not.toHaveProperty("sig");
+    for (const reason of ["reading: bad-signature", "reading: unsigned", "reading: replayed"]) expect(run.stderr()).toContain(`rejected ${t}: ${reason}`);
+    expect(run.stderr() + run.stdout()).not.toContain(key);
   });
 
   it("--once --json prints the current state (retained status) and exits", async () => {
@@ -54,7 +81,7 @@ describe("espdht watch", () => {
     expect(await run.done).toBe(0);
     const devices = JSON.parse(run.stdout());
     expect(devices).toHaveLength(1);
-    expect(devices[0]).toMatchObject({ id: "sim-w1", online: true });
+    expect(devices[0]).toMatchObject({ id: "sim-w1", online: true, trust: "unsigned", keyFingerprint: null });
   });
 
   it("--once exits 1 with a message when no device is there", async () => {
@@ -76,6 +103,19 @@ describe("watch table", () => {
     expect(lines[0]).toMatch(/^DEVICE\s+STATUS\s+TRUST\s+TEMP °C\s+HUM %\s+AGE\s+SEQ\s+GAPS/);
     expect(lines[1].split(/\s{2,}/)).toEqual(["sim-w1", "online", "unsigned", "(checksum)", "5s", "3:5", "2", "0", "0", "1 (checksum 1)", "0"]);
     expect(renderWatchTable(s.list(), 8000, true)[1]).toContain("\x1b[32monline");
+  });
+
+  it("shows a verified badge for a device whose readings verify under its key", () => {
+    const s = new FleetState();
+    const key = newKeyHex();
+    const t = `${ROOT}/sim-v/reading`;
+    const ring = new Keyring(null);
+    ring.bind("sim-v", key);
+    const trust = new DeviceTrust(ring);
+    s.apply(parseDeviceMessage(ROOT, t, new TextEncoder().encode(deviceSigned(key, t, { v: 1, id: "sim-v", boot: 1, seq: 1, up: 1, ts: null, temperature: 20, humidity: 40 })), trust), 1000);
+    const row = renderWatchTable(s.list(), 1000, true)[1];
+    expect(row).toContain("\x1b[32mverified");
+    expect(renderWatchTable(s.list(), 1000, false)[1].split(/\s{2,}/).slice(0, 4)).toEqual(["sim-v", "online", "verified", "20.0"]);
   });
 
   it("formats ages", () => {
