@@ -1,10 +1,12 @@
 // `espdht flash`: build, package offline with the espruino CLI, and write the firmware to Storage `.bootcde`
 // plus the config JSON to Storage, over USB serial (115200 baud) or tcp:// (telnet or a virtual board's console).
+// Every flash gives the board a new key, recorded in the keyring as pending until the board's first signed info.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CONFIG_FILE } from "../../firmware/contract";
 import { buildDeviceConfig, DeviceConfigError } from "../../provisioning/deviceConfig";
+import { keyFingerprint, KeyringError, keyringPathFor, newKeyHex, updateKeyringFile } from "../../provisioning/keyring";
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
 import { SIZE_BUDGET_BYTES } from "../../tools/buildFirmware";
 import { ensureFirmwareBuilt } from "../firmwareArtifact";
@@ -14,15 +16,18 @@ import { configPath, loadOrCreateUserConfig } from "../userConfig";
 const spec: CommandSpec = {
   name: "flash",
   usage: "flash --port /dev/ttyUSB0 | --port tcp://HOST[:PORT] | --dry-run FILE",
-  summary: "Build dist/firmware.js (when missing or older than its sources) and upload it to Storage .bootcde, with your config (broker, topic root, Wi-Fi, sensor) as " + CONFIG_FILE + ", to an ESP32 that already runs Espruino (2v27 or newer). The board reboots into it.",
+  summary: "Build dist/firmware.js (when missing or older than its sources) and upload it to Storage .bootcde, with your config (broker, topic root, Wi-Fi, sensor) and a new key for the board as " + CONFIG_FILE + ", to an ESP32 that already runs Espruino (2v27 or newer). The board reboots into it.",
   options: {
     port: { type: "string", short: "p", value: "PORT", help: "serial port (/dev/ttyUSB0, /dev/ttyACM0, COM3) or tcp://HOST[:PORT]" },
     baud: { type: "string", short: "b", value: "BAUD", help: "serial baud rate", default: "115200" },
-    "dry-run": { type: "string", value: "FILE", help: "write the exact upload to FILE instead of a port (it contains your Wi-Fi password)" },
+    "dry-run": { type: "string", value: "FILE", help: "write the exact upload to FILE instead of a port (it contains your Wi-Fi password and the board's key)" },
+    keyring: { type: "string", value: "FILE", help: "keyring that records the board's new key (default: keys.json next to your config)" },
     timeout: { type: "string", value: "SECONDS", help: "give up when the board does not answer", default: "120" },
     verbose: { type: "boolean", short: "v", help: "show everything the CLI and the board print" },
   },
   epilog: [
+    "Each flash makes a new key for the board (its old key stops working). The keyring holds it as pending",
+    "until the board's first signed info names its id; only the key's fingerprint is ever printed.",
     "The one-time Espruino install on a new ESP32 is esptool's job (see README, 'Flash an ESP32').",
     "Examples:",
     "  espdht flash --port /dev/ttyUSB0",
@@ -78,6 +83,19 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   if (!user.wifi) log("espdht flash: warning: no Wi-Fi in your config, the board will not get online (run 'espdht init')");
+  const keyring = path.resolve((args.values.keyring as string | undefined) ?? keyringPathFor(configPath()));
+  const keyringChange = (change: Parameters<typeof updateKeyringFile>[1]) => {
+    try {
+      updateKeyringFile(keyring, change);
+    } catch (e) {
+      if (e instanceof KeyringError) throw new UsageError(`keyring: ${e.message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code) throw new UsageError(`keyring: cannot write ${keyring} (${code})`);
+      throw e;
+    }
+  };
+  // a broken keyring stops the flash before anything is built or sent
+  keyringChange(() => {});
 
   const started = Date.now();
   const step = (m: string) => log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}`);
@@ -86,10 +104,19 @@ export async function run(argv: string[]): Promise<number> {
   // a board is never given a bundle over the budget (sim and start still run one, to debug it)
   if (built.size > SIZE_BUDGET_BYTES) throw new UsageError(`${path.relative(process.cwd(), built.file)} is ${built.size} bytes, over the ${SIZE_BUDGET_BYTES}-byte budget: not flashed`);
 
-  // the config holds secrets: a private temp file, removed right after the upload
+  // recorded before the upload, so a board never holds a key its host does not know
+  const key = newKeyHex();
+  const fingerprint = keyFingerprint(key);
+  keyringChange((d) => { d.pending.push({ key, added: new Date().toISOString() }); });
+  step(`new key for the board, fingerprint ${fingerprint}: pending in ${keyring} until the board's first signed info`);
+  let uploaded = false;
+  // the CLI and the board are not expected to print it, but their output is shown as is
+  const redact = (text: string) => text.split(key).join("<the board's key>");
+
+  // the config holds secrets: a private temp file (in a 0700 folder), removed right after the upload; only its path reaches the CLI
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-flash-"));
   const configFile = path.join(dir, CONFIG_FILE);
-  fs.writeFileSync(configFile, JSON.stringify(deviceConfig), { mode: 0o600 });
+  fs.writeFileSync(configFile, JSON.stringify({ ...deviceConfig, key }), { mode: 0o600 });
   const progress = setInterval(() => step(dryRun ? "packaging..." : `uploading to ${port}...`), 3000);
   // Ctrl-C stops the CLI and still reaches `finally`, which removes the config with its secrets
   const abort = new AbortController();
@@ -106,16 +133,17 @@ export async function run(argv: string[]): Promise<number> {
       firmwareFile: built.file,
       storageFiles: { [CONFIG_FILE]: configFile },
       timeoutMs: timeout * 1000,
-      onLine: args.values.verbose ? (l) => log(`  | ${l}`) : undefined,
+      onLine: args.values.verbose ? (l) => log(`  | ${redact(l)}`) : undefined,
       signal: abort.signal,
     });
+    uploaded = true;
   } catch (e) {
     if (e instanceof UploadInterrupted) {
       log("espdht flash: interrupted; the board may hold a partial upload: flash again");
       return 130;
     }
     if (e instanceof UploadError) {
-      log(`espdht flash: ${args.values.verbose ? e.message.split("\n---")[0] : e.message}`);
+      log(`espdht flash: ${redact(args.values.verbose ? e.message.split("\n---")[0] : e.message)}`);
       return 1;
     }
     throw e;
@@ -124,12 +152,17 @@ export async function run(argv: string[]): Promise<number> {
     process.off("SIGTERM", interrupt);
     clearInterval(progress);
     fs.rmSync(dir, { recursive: true, force: true });
+    // a failed upload is flashed again with another key: this one is not kept waiting
+    if (!uploaded || (dryRun && fs.statSync(dryRun).size === 0)) {
+      keyringChange((d) => { d.pending = d.pending.filter((e) => e.key !== key); });
+      log(`espdht flash: key ${fingerprint} taken out of the keyring again (the upload did not complete; the next flash makes a new key)`);
+    }
   }
   if (dryRun && fs.statSync(dryRun).size === 0) {
     log(`espdht flash: the espruino CLI wrote nothing to ${dryRun}`);
     return 1;
   }
-  if (dryRun) step(`wrote ${dryRun} (contains your Wi-Fi and broker passwords: keep it private)`);
+  if (dryRun) step(`wrote ${dryRun} (contains your Wi-Fi and broker passwords and the board's key: keep it private; key ${fingerprint} is pending in the keyring)`);
   else step(`done: the board reboots into the new firmware and publishes under ${user.root}/ (watch with 'espdht watch')`);
   return 0;
 }

@@ -7,6 +7,7 @@ import { configPath, defaultDataDir, loadOrCreateUserConfig } from "../userConfi
 import { SENSOR_MODELS, SensorModel, validateTopicRoot, isUsableDhtPin } from "../../firmware/contract";
 import { brokerUrlProblem } from "../../provisioning/brokerUrl";
 import { DeviceConfigError } from "../../provisioning/deviceConfig";
+import { KeyringError, keyringPathFor, readKeyringFile } from "../../provisioning/keyring";
 import { startFleet, FleetError } from "../../sim/fleet/fleet";
 import { startStatusLine } from "../../sim/fleet/statusLine";
 import { FaultEvent, FAULT_HELP, FAULT_NAMES } from "../../sim/faults/faults";
@@ -31,7 +32,9 @@ const spec: CommandSpec = {
     seed: { type: "string", value: "SEED", help: "seed for ids, sensor values, jitter and faults (default: from your topic root, so ids stay the same)" },
     config: { type: "string", value: "FILE", help: "device config JSON (DeviceConfig shape) written to each board's Storage instead of the one made from the options" },
     data: { type: "string", value: "DIR", help: "folder for each board's Storage file (default: your data folder)" },
-    fresh: { type: "boolean", help: "erase each board's Storage first (boot counter, saved settings, uploaded code)" },
+    fresh: { type: "boolean", help: "erase each board's Storage first (boot counter, saved settings, uploaded code); its key is kept" },
+    keyring: { type: "string", value: "FILE", help: "keyring that gets each board's key (default: keys.json next to your config)" },
+    "no-keys": { type: "boolean", help: "unsigned boards, as before keys, to compare (the keyring is only read)" },
     insecure: { type: "boolean", help: "accept a self-signed broker certificate (mqtts://)" },
     scenario: { type: "string", value: "FILE", help: 'faults over time: [{"at": 30, "fault": "wifi-drop", "seconds": 20}, ...]' },
     "checksum-rate": { type: "string", value: "RATE", help: "share of DHT answers with a corrupted bit (0..1)" },
@@ -45,13 +48,17 @@ const spec: CommandSpec = {
     "base-temperature": { type: "string", value: "C", help: "mean room temperature of the model", default: "21" },
     "base-humidity": { type: "string", value: "%", help: "mean relative humidity of the model", default: "48" },
     "dht11-decimals": { type: "boolean", help: "DHT11 parts that send tenths (newer ones)" },
-    console: { type: "string", value: "PORT", help: `serial console of board i on 127.0.0.1:PORT+i (up to ${MAX_CONSOLES} boards; 0 = free ports), e.g. for 'espdht flash --port tcp://127.0.0.1:PORT'` },
+    console: { type: "string", value: "PORT", help: `serial console of board i on 127.0.0.1:PORT+i (up to ${MAX_CONSOLES} boards; 0 = free ports), e.g. for 'espdht flash --port tcp://127.0.0.1:PORT'. Loopback only; a connection that opens like HTTP is dropped unread (no web page can post code to it); its output starts after your first line; code typed there cannot reach Node, but it can read the board's Storage, as on a real board (its config holds the Wi-Fi and broker passwords)` },
     verbose: { type: "boolean", short: "v", help: "print what the boards print on their consoles" },
     json: { type: "boolean", help: "machine output on stdout: the boards at start, then one status object every 5 s" },
   },
   epilog: [
     "Faults (flags or --scenario):",
     ...FAULT_NAMES.map((f) => `  ${f.padEnd(20)} ${FAULT_HELP[f]}`),
+    "",
+    "Keys: each board signs its readings with its own key, made at its first run and kept beside its",
+    "Storage file in the data folder; --duplicate-id clones share board 0's key. Every key is written to",
+    "the keyring, so 'espdht watch', 'dashboard' and 'send' verify the boards with no extra step.",
     "",
     "Time runs at real speed: the firmware talks to a real broker with real keepalives and timeouts, so",
     "speeding up the boards' clocks alone would not be honest. Ctrl-C powers the boards off (their wills fire).",
@@ -100,6 +107,19 @@ function readDeviceConfig(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** Unsigned boards whose ids have keys in the keyring look forged to the host: say so. */
+function noKeysNote(ids: string[], keyring: string, log: (line: string) => void): void {
+  let keyed = 0;
+  try {
+    const devices = readKeyringFile(keyring).devices;
+    keyed = ids.filter((id) => devices[id]).length;
+  } catch (e) {
+    if (!(e instanceof KeyringError)) throw e;
+  }
+  if (keyed) log(`  unsigned boards: ${keyed} of these ids have a key in ${keyring}, so host programs reject their readings as 'unsigned' (a forger looks like this); another --seed gives ids the host accepts as unsigned`);
+  else log("  unsigned boards: host programs show them as 'unsigned'");
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(spec, argv);
   if (!args) return 0;
@@ -130,6 +150,8 @@ export async function run(argv: string[]): Promise<number> {
   if (consolePort !== undefined && devices > MAX_CONSOLES) throw new UsageError(`--console: at most ${MAX_CONSOLES} boards can expose a console (got --devices ${devices})`);
   const json = !!v.json;
   const log = (line: string) => process.stderr.write(line + "\n");
+  const keys = !v["no-keys"];
+  const keyring = path.resolve((v.keyring as string | undefined) ?? keyringPathFor(configPath()));
 
   const firmwareFile = (await ensureFirmwareBuilt((m) => log(`espdht sim: ${m}`))).file;
   let status: ReturnType<typeof startStatusLine> | null = null;
@@ -144,6 +166,8 @@ export async function run(argv: string[]): Promise<number> {
       deviceConfig: v.config ? readDeviceConfig(v.config as string) : undefined,
       username: user.username, password: user.password, wifi: user.wifi, homeAssistant: user.homeAssistant,
       insecure: !!v.insecure,
+      keys,
+      keyring,
       faults,
       dht11Decimals: !!v["dht11-decimals"],
       environment: { baseTemperature: numberOption(v, "base-temperature", -40, 80)!, baseHumidity: numberOption(v, "base-humidity", 0, 100)! },
@@ -167,11 +191,16 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   log(`espdht sim: ${devices} board${devices > 1 ? "s" : ""} -> ${displayUrl(broker)}, topic root ${fleet.root}, firmware ${path.relative(process.cwd(), firmwareFile)}`);
-  for (let i = 0; i < Math.min(devices, 10); i++) log(`  board ${i}: ${fleet.ids[i]}${consoles[i] ? `  serial console tcp://127.0.0.1:${consoles[i].port}` : ""}`);
+  for (let i = 0; i < Math.min(devices, 10); i++) {
+    const key = fleet.fingerprints[i] ? `  key ${fleet.fingerprints[i]}` : "  unsigned";
+    log(`  board ${i}: ${fleet.ids[i]}${key}${consoles[i] ? `  serial console tcp://127.0.0.1:${consoles[i].port}` : ""}`);
+  }
   if (devices > 10) log(`  ... and ${devices - 10} more`);
+  if (fleet.fingerprints.some((f) => f)) log(`  keys: ${keys ? `each board's key is in ${keyring}` : "from --config"}`);
+  else noKeysNote(fleet.ids, keyring, log);
   if (v.verbose) fleet.boards.forEach((b, i) => b.on("console", (t) => (status ? status.log(`[${fleet.ids[i]}] ${t.trimEnd()}`) : log(t.trimEnd()))));
   if (json) {
-    process.stdout.write(JSON.stringify({ event: "start", root: fleet.root, broker: displayUrl(broker), boards: fleet.ids.map((id, i) => ({ index: i, id, console: consoles[i]?.port ?? null })) }) + "\n");
+    process.stdout.write(JSON.stringify({ event: "start", root: fleet.root, broker: displayUrl(broker), boards: fleet.ids.map((id, i) => ({ index: i, id, keyFingerprint: fleet.fingerprints[i], console: consoles[i]?.port ?? null })) }) + "\n");
   }
   status = startStatusLine(fleet);
   const jsonTimer = json ? setInterval(() => process.stdout.write(JSON.stringify({ event: "status", at: Date.now(), ...fleet.stats() }) + "\n"), 5000) : null;

@@ -32,7 +32,8 @@ export class VirtualFlash {
     for (const [name, data] of this.files) out[name] = data.toString("base64");
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const tmp = this.file + ".tmp";
-    fs.writeFileSync(tmp, JSON.stringify(out));
+    // it holds the device config: Wi-Fi and broker passwords, the board's key
+    fs.writeFileSync(tmp, JSON.stringify(out), { mode: 0o600 });
     fs.renameSync(tmp, this.file);
   }
 

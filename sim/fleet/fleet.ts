@@ -1,9 +1,10 @@
-// A fleet of virtual boards in one process: ids and Storage per board, device config written to Storage
+// A fleet of virtual boards in one process: ids, keys and Storage per board, device config written to Storage
 // before boot (as `espdht flash` does), staggered power-on, scheduled faults, and power-off on stop.
 import fs from "node:fs";
 import path from "node:path";
-import { CONFIG_FILE, resolveDeviceConfig, SensorModel, UNCONFIGURED_TOPIC_ROOT } from "../../firmware/contract";
+import { CONFIG_FILE, KEY_FILE, resolveDeviceConfig, SensorModel, UNCONFIGURED_TOPIC_ROOT } from "../../firmware/contract";
 import { buildDeviceConfig } from "../../provisioning/deviceConfig";
+import { keyFingerprint, parseKeyHex } from "../../provisioning/keyring";
 import { VirtualBoard } from "../board/board";
 import { VirtualFlash } from "../board/storage";
 import type { CsvSeries } from "../dht/csvReplay";
@@ -11,6 +12,7 @@ import { createEnvironment, DEFAULT_ENVIRONMENT, EnvironmentOptions } from "../d
 import { VirtualDht } from "../dht/virtualDht";
 import type { FaultEvent } from "../faults/faults";
 import { createPrng, deriveSeed } from "../prng";
+import { boardKeyFile, BoardKeyError, loadOrMakeBoardKey, registerBoardKeys } from "./boardKeys";
 import { simDeviceId } from "./deviceId";
 
 export const VIRTUAL_WIFI = { ssid: "espdht-sim", password: "" };
@@ -31,8 +33,12 @@ export interface FleetOptions {
   freshStorage?: boolean;
   /** the firmware bundle to run (default dist/firmware.js) */
   firmwareFile: string;
-  /** a device config (DeviceConfig shape) written as is instead of the one made from the options */
+  /** a device config (DeviceConfig shape) written as is instead of the one made from the options (with `keys`, each board's key is added unless it names `key`) */
   deviceConfig?: Record<string, unknown>;
+  /** give each board its own signing key, kept beside its Storage file (docs/trust.md); off: unsigned boards */
+  keys?: boolean;
+  /** keyring file that gets every board's key as devices.<id> (with `keys`); absent: none is written */
+  keyring?: string | null;
   username?: string | null;
   password?: string | null;
   wifi?: { ssid: string; password: string } | null;
@@ -67,6 +73,8 @@ export interface Fleet {
   readonly boards: VirtualBoard[];
   /** device ids, by board index */
   readonly ids: string[];
+  /** each board's key fingerprint (safe to show; never the key), null for an unsigned board */
+  readonly fingerprints: (string | null)[];
   readonly root: string;
   stats(): FleetStats;
   /** powers every board off (sockets vanish without DISCONNECT: each will is published) */
@@ -74,6 +82,19 @@ export interface Fleet {
 }
 
 export class FleetError extends Error {}
+
+/** The key `rekey` installed on a board (KEY_FILE), when the firmware would still use it: it replaced the config's key. */
+function rotatedKeyIn(flash: VirtualFlash): string | null {
+  try {
+    const rotated = JSON.parse(flash.get(KEY_FILE)?.toString("latin1") ?? "null");
+    const config = JSON.parse(flash.get(CONFIG_FILE)?.toString("latin1") ?? "null");
+    if (!rotated || !config || typeof rotated.from !== "string" || rotated.from !== config.key) return null;
+    return parseKeyHex(rotated.key, KEY_FILE);
+  } catch {
+    // not JSON, or not a key: the firmware ignores it too
+    return null;
+  }
+}
 
 /**
  * The device config the boards find in Storage, built as `espdht flash` builds it (throws a DeviceConfigError
@@ -110,18 +131,41 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   // only a config given as is can get here invalid: it is written anyway, as a user may test the firmware's fallback
   const check = resolveDeviceConfig(config);
   if (!check.ok) log(`espdht sim: warning: the boards will reject this device config and use defaults: ${check.error}`);
-  const configBytes = Buffer.from(JSON.stringify(config), "latin1");
+  // a config given with a `key` (even null) is used as is; otherwise each board gets its own key
+  const ownKeys = !!o.keys && !("key" in config);
+  const givenKey = check.ok ? check.config.key : null;
   const savedWifi = !config.wifi;
   const timers: NodeJS.Timeout[] = [];
   const uncaughtSeen = new Map<string, number>();
   const boards: VirtualBoard[] = [];
   const ids: string[] = [];
+  const keys: (string | null)[] = [];
+  /** The board's Storage gets the config with `key`: what `espdht flash` would write to a board holding that key. */
+  const provision = (flash: VirtualFlash, key: string | null) => {
+    flash.writeFile(CONFIG_FILE, Buffer.from(JSON.stringify(ownKeys ? { ...config, key } : config), "latin1"), 0, 0);
+    // a key rotated on the board is already folded into `key`: the file would override it
+    flash.erase(KEY_FILE);
+  };
   for (let i = 0; i < o.devices; i++) {
     const id = simDeviceId(o.seed, i);
     ids.push(id);
-    const flash = new VirtualFlash(o.dataDir ? path.join(o.dataDir, "sim", `${id}.storage.json`) : null);
+    const storageFile = o.dataDir ? path.join(o.dataDir, "sim", `${id}.storage.json`) : null;
+    const flash = new VirtualFlash(storageFile);
+    const rotated = rotatedKeyIn(flash);
     if (o.freshStorage) flash.eraseAll();
-    flash.writeFile(CONFIG_FILE, configBytes, 0, 0);
+    let key: string | null = null;
+    try {
+      // a key rotated on the board is its key from now on, even in a run without keys
+      if (ownKeys || (rotated && o.dataDir)) key = loadOrMakeBoardKey(o.dataDir ? boardKeyFile(o.dataDir, id) : null, rotated);
+    } catch (e) {
+      if (e instanceof BoardKeyError) throw new FleetError(e.message);
+      throw e;
+    }
+    if (!ownKeys) key = givenKey;
+    keys.push(key);
+    provision(flash, key);
+    // it holds the board's key and the broker and Wi-Fi passwords
+    if (storageFile && fs.existsSync(storageFile)) fs.chmodSync(storageFile, 0o600);
     const envPrng = createPrng(deriveSeed(o.seed, "environment", i));
     const env = createEnvironment({
       ...DEFAULT_ENVIRONMENT,
@@ -146,12 +190,24 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     boards.push(board);
   }
 
+  if (o.keys && o.keyring) {
+    try {
+      registerBoardKeys(o.keyring, ids.flatMap((id, i) => (keys[i] ? [{ id, key: keys[i]! }] : [])));
+    } catch (e) {
+      if (e instanceof BoardKeyError) throw new FleetError(e.message);
+      throw e;
+    }
+  }
+
   const targetsOf = (ev: FaultEvent) => ev.devices ?? boards.map((_, i) => i);
-  /** duplicate-id: every target but the first takes the first one's id (its serial) */
+  /** duplicate-id: every target but the first takes the first one's id (its serial) and, being its clone, its key */
   const shareId = (ev: FaultEvent, on: boolean) => {
     const targets = targetsOf(ev);
+    const first = boards[targets[0]].spec.flash;
+    const sharedKey = rotatedKeyIn(first) ?? keys[targets[0]];
     for (const i of targets.slice(1)) {
       boards[i].spec.serial = on ? ids[targets[0]] : ids[i];
+      if (ownKeys) provision(boards[i].spec.flash, on ? sharedKey : keys[i]);
       if (boards[i].state === "on") boards[i].reboot();
     }
   };
@@ -185,6 +241,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   return {
     boards,
     ids,
+    fingerprints: keys.map((k) => (k ? keyFingerprint(k) : null)),
     root: typeof config.root === "string" ? config.root : UNCONFIGURED_TOPIC_ROOT,
     stats(): FleetStats {
       const s: FleetStats = { boards: boards.length, on: 0, wifi: 0, mqtt: 0, readings: 0, errorReadings: 0, uncaught: 0, reboots: 0 };

@@ -3,8 +3,15 @@ import net from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { judgeOutput, runEspruinoCli, writeBoardFile } from "../../cli/flash/espruinoCli";
+import { keyFingerprint, readKeyringFile } from "../../provisioning/keyring";
 import { FIRMWARE_OUT } from "../../tools/buildFirmware";
 import { runCli as startCli, runCliToEnd as runCli, tempUserEnv as tempHome } from "../support/runCli";
+
+/** The device config inside a --dry-run upload. */
+function uploadedConfig(uploadFile: string): Record<string, unknown> {
+  const configLine = fs.readFileSync(uploadFile, "latin1").split("\n").find((l) => l.includes('write("espdht.json"'))!;
+  return JSON.parse(Buffer.from(/atob\("([^"]+)"\)/.exec(configLine)![1], "base64").toString("utf8"));
+}
 
 describe("espdht flash", () => {
   it("--dry-run writes exactly what a board receives: the config, then the firmware to .bootcde, then load()", async () => {
@@ -31,6 +38,43 @@ describe("espdht flash", () => {
     expect(r.stderr).toContain("keep it private");
     // it holds the Wi-Fi password: readable by its owner only
     expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it("gives every board a new key: in the upload, pending in the keyring next to the config, shown only by its fingerprint", async () => {
+    const { dir, env } = tempHome();
+    const keys: string[] = [];
+    for (const name of ["a.js", "b.js"]) {
+      const r = await runCli(["flash", "--dry-run", path.join(dir, name)], env);
+      expect(r.code, r.stderr).toBe(0);
+      const key = uploadedConfig(path.join(dir, name)).key as string;
+      expect(key).toMatch(/^[0-9a-f]{64}$/);
+      keys.push(key);
+      expect(r.stderr).toContain(`fingerprint ${keyFingerprint(key)}`);
+      expect(r.stderr).toContain("the board's key: keep it private");
+      expect(r.stdout + r.stderr).not.toContain(key);
+    }
+    expect(keys[0]).not.toBe(keys[1]);
+    const keyring = path.join(dir, "keys.json");
+    expect(fs.statSync(keyring).mode & 0o777).toBe(0o600);
+    const ring = readKeyringFile(keyring);
+    expect(ring.pending.map((e) => e.key)).toEqual(keys);
+    expect(ring.devices).toEqual({});
+  });
+
+  it("--keyring FILE takes the key instead; a broken keyring stops the flash naming the file", async () => {
+    const { dir, env } = tempHome();
+    const other = path.join(dir, "ring", "board-keys.json");
+    const r = await runCli(["flash", "--dry-run", path.join(dir, "u.js"), "--keyring", other], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readKeyringFile(other).pending.map((e) => e.key)).toEqual([uploadedConfig(path.join(dir, "u.js")).key]);
+    expect(fs.existsSync(path.join(dir, "keys.json"))).toBe(false);
+
+    fs.writeFileSync(other, "{ broken");
+    const bad = await runCli(["flash", "--dry-run", path.join(dir, "v.js"), "--keyring", other], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`keyring: ${other}: not valid JSON`);
+    expect(bad.stderr).not.toMatch(/packaging|uploading/);
+    expect(fs.readFileSync(other, "utf8")).toBe("{ broken");
   });
 
   it("--dry-run into a folder that does not exist fails naming it (it used to report 'wrote' and exit 0)", async () => {
@@ -62,11 +106,14 @@ describe("espdht flash", () => {
     expect(r.stderr).toMatch(message);
   });
 
-  it("says so when nothing listens on the port", async () => {
-    const { env } = tempHome();
+  it("says so when nothing listens on the port, and takes the unused key out of the keyring again", async () => {
+    const { dir, env } = tempHome();
     const r = await runCli(["flash", "--port", "tcp://127.0.0.1:1"], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/connection refused/);
+    const fingerprint = /fingerprint (\S+):/.exec(r.stderr)![1];
+    expect(r.stderr).toContain(`key ${fingerprint} taken out of the keyring again`);
+    expect(readKeyringFile(path.join(dir, "keys.json")).pending).toEqual([]);
   });
 });
 
@@ -103,13 +150,29 @@ describe("the espruino CLI wrapper", () => {
     try {
       const run = startCli(["flash", "--port", `tcp://127.0.0.1:${port}`], { ...env, TMPDIR: tmp });
       await expect.poll(() => /uploading/.test(run.stderr()), { timeout: 60_000, interval: 200 }).toBe(true);
-      expect(fs.readdirSync(tmp).some((f) => f.startsWith("espdht-flash-"))).toBe(true);
+      const flashDir = fs.readdirSync(tmp).find((f) => f.startsWith("espdht-flash-"))!;
+      expect(flashDir).toBeDefined();
+      // the temporary config holds the board's key: 0600, and only its path is in any process's arguments
+      const configFile = path.join(tmp, flashDir, "espdht.json");
+      expect(fs.statSync(configFile).mode & 0o777).toBe(0o600);
+      const key = JSON.parse(fs.readFileSync(configFile, "utf8")).key as string;
+      expect(key).toMatch(/^[0-9a-f]{64}$/);
+      const argLists = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, "latin1");
+        } catch {
+          return "";
+        }
+      });
+      expect(argLists.some((a) => a.includes("espruino-cli") && a.includes(configFile))).toBe(true);
+      expect(argLists.filter((a) => a.includes(key) || a.includes("wifipass99"))).toEqual([]);
       const t0 = Date.now();
       run.child.kill("SIGINT");
       expect(await run.done).toBe(130);
       expect(Date.now() - t0).toBeLessThan(5000);
       expect(run.stderr()).toContain("interrupted");
       expect(fs.readdirSync(tmp).filter((f) => f.startsWith("espdht-flash-"))).toEqual([]);
+      expect(readKeyringFile(path.join(dir, "keys.json")).pending).toEqual([]);
     } finally {
       silent.close();
     }

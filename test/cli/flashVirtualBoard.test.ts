@@ -1,15 +1,18 @@
 // The flash path end to end: `espdht flash` drives the real espruino CLI over tcp:// into a virtual board's
-// serial console; the board reboots into the upload and its readings reach a host subscriber.
+// serial console; the board reboots into the upload and its readings, signed with the key the flash made and
+// left pending in the keyring, reach a host subscriber.
 import fs from "node:fs";
 import path from "node:path";
 import mqtt from "mqtt";
 import { describe, expect, it } from "vitest";
-import { validateInfo, validateReading } from "../../firmware/contract";
+import { CONFIG_FILE, validateInfo, validateReading } from "../../firmware/contract";
+import { keyFingerprint, readKeyringFile } from "../../provisioning/keyring";
 import { startSerialConsole } from "../../sim/console/serialConsole";
 import { startFleet } from "../../sim/fleet/fleet";
 import { FIRMWARE_OUT } from "../../tools/buildFirmware";
 import { startAedes } from "../support/brokers";
 import { runCliToEnd as runCli, tempUserEnv as tempHome } from "../support/runCli";
+import { signatureVerdict } from "../sim/fleet/signedPayload";
 
 describe("espdht flash to a virtual board through the real espruino CLI", () => {
   it("uploads firmware and config; the board reboots into them and publishes under the new topic root", async () => {
@@ -23,8 +26,9 @@ describe("espdht flash to a virtual board through the real espruino CLI", () => 
     const watcher = await mqtt.connectAsync(broker.url, { clientId: "flash-e2e-watcher" });
     try {
       const id = fleet.ids[0];
-      const seen: { info?: unknown; readings: unknown[]; status?: string } = { readings: [] };
+      const seen: { info?: unknown; readings: unknown[]; raw: [string, Buffer][]; status?: string } = { readings: [], raw: [] };
       watcher.on("message", (topic, payload) => {
+        if (topic.endsWith("/reading")) seen.raw.push([topic, payload]);
         if (topic.endsWith("/reading")) seen.readings.push(JSON.parse(payload.toString()));
         else if (topic.endsWith("/info")) seen.info = JSON.parse(payload.toString());
         else if (topic.endsWith("/status")) seen.status = payload.toString();
@@ -33,11 +37,19 @@ describe("espdht flash to a virtual board through the real espruino CLI", () => 
 
       const init = await runCli(["init", "-y", "--broker", broker.url, "--topic-root", "espdht/after", "--wifi-ssid", "workshop", "--wifi-password", "password1", "--interval", "3"], env);
       expect(init.code, init.stderr).toBe(0);
-      const flash = await runCli(["flash", "--port", `tcp://127.0.0.1:${console.port}`], env, 120_000);
+      // --verbose shows everything the CLI and the board print: the key is still not among it
+      const flash = await runCli(["flash", "--port", `tcp://127.0.0.1:${console.port}`, "--verbose"], env, 120_000);
       expect(flash.code, flash.stderr).toBe(0);
       expect(flash.stderr).toMatch(/done: the board reboots/);
+      const pending = readKeyringFile(path.join(dir, "keys.json")).pending.map((e) => e.key);
+      expect(pending).toHaveLength(1);
+      const key = pending[0];
+      expect(JSON.parse(fleet.boards[0].spec.flash.get(CONFIG_FILE)!.toString("latin1")).key).toBe(key);
+      expect(flash.stderr).toContain(keyFingerprint(key));
+      expect(flash.stdout + flash.stderr).not.toContain(key);
 
       await expect.poll(() => seen.readings.length, { timeout: 30_000, interval: 200 }).toBeGreaterThanOrEqual(2);
+      for (const [topic, payload] of seen.raw) expect(signatureVerdict(topic, payload, key)).toBe("verified");
       const reading = validateReading(seen.readings[0]);
       expect(reading.ok).toBe(true);
       if (reading.ok) expect(reading.value.id).toBe(id);

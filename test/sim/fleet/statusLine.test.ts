@@ -4,7 +4,7 @@ import { statusText } from "../../../sim/fleet/statusLine";
 import type { Fleet, FleetStats } from "../../../sim/fleet/fleet";
 
 function fleetWith(stats: FleetStats): Fleet {
-  return { boards: [], ids: [], root: "espdht/home", stats: () => stats, stop: async () => {} };
+  return { boards: [], ids: [], fingerprints: [], root: "espdht/home", stats: () => stats, stop: async () => {} };
 }
 
 describe("status line", () => {
