@@ -1,6 +1,7 @@
 // `espdht init`: the guided way to the user config shared by flash, sim, watch, dashboard and send.
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
 import { ask, askSecret, PromptAborted } from "../prompt";
+import { keyringPathFor } from "../../provisioning/keyring";
 import { configPath, maskSecrets, newUserConfig, randomHomeId, readUserConfig, UserConfig, validateUserConfig, writeUserConfig } from "../userConfig";
 
 const spec: CommandSpec = {
@@ -23,7 +24,7 @@ const spec: CommandSpec = {
     "no-home-assistant": { type: "boolean", help: "do not publish Home Assistant discovery" },
     yes: { type: "boolean", short: "y", help: "do not ask; keep current or default values for what flags do not set" },
   },
-  epilog: "Secrets are stored in the config file (mode 600) and never printed; 'espdht config' shows it masked.",
+  epilog: "Secrets are stored in the config file (mode 600) and never printed; 'espdht config' shows it masked.\nBoard keys live in keys.json next to it (mode 600): 'espdht flash' and 'espdht sim' add them.",
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -72,6 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   writeUserConfig(c, file);
   process.stderr.write(`espdht init: ${existing ? "updated" : "created"} ${file}\n`);
   for (const [k, val] of Object.entries(maskSecrets(c))) process.stderr.write(`  ${k.padEnd(14)} ${typeof val === "object" && val !== null ? JSON.stringify(val) : String(val)}\n`);
+  process.stderr.write(`Keys: 'espdht flash' gives each board its own secret key (and 'espdht sim' each virtual one); the host keeps them in ${keyringPathFor(file)} (mode 600), next to this config, to verify readings and sign commands.\n`);
   process.stderr.write("Next: 'espdht flash --port /dev/ttyUSB0' for a board, 'espdht sim' for a virtual one, 'espdht dashboard' to watch.\n");
   return 0;
 }

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCliToEnd as runCli, tempUserEnv as tempHome } from "../support/runCli";
 
@@ -19,6 +20,20 @@ describe("espdht init / config", () => {
     expect(masked.wifi.password).toBe("********");
     expect(masked.password).toBe("********");
     expect(shown.stdout).not.toContain("wifisecret1");
+  });
+
+  it("says that flash gives each board its own key, kept in keys.json next to the config (mode 600); config shows where", async () => {
+    const { dir, env } = tempHome();
+    const r = await runCli(["init", "-y"], env);
+    expect(r.code).toBe(0);
+    const keyring = path.join(dir, "keys.json");
+    expect(r.stderr).toContain(`'espdht flash' gives each board its own secret key`);
+    expect(r.stderr).toContain(`${keyring} (mode 600), next to this config`);
+    // init makes no key itself: flash and sim do
+    expect(fs.existsSync(keyring)).toBe(false);
+    const shown = await runCli(["config"], env);
+    expect(shown.stdout).toContain(`# board keys: ${keyring}`);
+    expect((await runCli(["init", "--help"], env)).stdout).toContain("keys.json");
   });
 
   it("keeps the home across runs and changes only what flags say", async () => {
