@@ -12,6 +12,7 @@ const COMMANDS: Record<string, [string, () => Promise<CommandModule>]> = {
   sim: ["run virtual ESP32 boards that execute dist/firmware.js", () => import("./commands/sim")],
   watch: ["live terminal view of your devices (or --json lines)", () => import("./commands/watch")],
   dashboard: ["local web dashboard with history, charts and commands", () => import("./commands/dashboard")],
+  export: ["write stored readings as CSV or JSON lines (one, several or all devices, a time range)", () => import("./commands/export")],
   send: ["send one command to a device and wait for its reply", () => import("./commands/send")],
   keys: ["the device keys: list fingerprints, add a key, rotate a device's key", () => import("./commands/keys")],
   flash: ["upload the firmware and config to a board running Espruino", () => import("./commands/flash")],

@@ -71,6 +71,11 @@ export function* iterateReadings(db: Database.Database, device: string, from: nu
   }
 }
 
+/** The readings of each device in turn (in the order given), each device's oldest first, a page at a time. */
+export function* iterateReadingsOf(db: Database.Database, devices: readonly string[], from: number, to: number, pageSize = 5000): Generator<StoredReading> {
+  for (const device of devices) yield* iterateReadings(db, device, from, to, pageSize);
+}
+
 export function countReadings(db: Database.Database, device?: string): number {
   const row = (device === undefined
     ? db.prepare("SELECT count(*) AS n FROM reading_rows").get()
@@ -85,6 +90,12 @@ export interface StoredDevice {
   info: Info | null;
   infoAt: number | null;
   lastSeen: number | null;
+}
+
+/** Every device id the store has readings, status, info or a last-seen time for, sorted. */
+export function knownDeviceIds(db: Database.Database): string[] {
+  const rows = db.prepare("SELECT id FROM device_keys UNION SELECT id FROM devices").pluck().all() as string[];
+  return rows.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Every device the store has status, info or a last-seen time for, by id. */
