@@ -25,9 +25,9 @@ export class DeviceList {
       if (this.body.children[i] !== row.tr) this.body.insertBefore(row.tr, this.body.children[i] || null);
       const health = deviceHealth(d, now);
       row.badge.textContent = health;
-      row.badge.className = `badge badge-${health}`;
+      row.badge.className = `badge status-badge badge-${health}`;
       row.trust.textContent = d.trust;
-      row.trust.className = `badge badge-${d.trust}`;
+      row.trust.className = `badge trust-badge badge-${d.trust}`;
       row.trust.title = d.keyFingerprint ? `key ${d.keyFingerprint}` : "no key in the keyring";
       const failed = d.lastReading && "error" in d.lastReading ? d.lastReading.error : null;
       row.temp.textContent = failed ? `(${failed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "–";

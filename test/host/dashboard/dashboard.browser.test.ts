@@ -1,5 +1,6 @@
 // The dashboard in real headless Chromium (playwright-core + Debian's chromium) against a real Mosquitto,
-// with MQTT.js clients acting as devices. A missing Chromium fails the suite: nothing is skipped.
+// with MQTT.js clients acting as devices: sim-web1 has a key in the dashboard's keyring and signs as the firmware
+// does (and checks the signature of the commands it gets). A missing Chromium fails the suite: nothing is skipped.
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -10,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
 import { validateCommand } from "../../../firmware/contract";
+import { checkSignature } from "../../../host/trust/signature";
+import { Keyring, keyFingerprint, newKeyHex, updateKeyringFile } from "../../../provisioning/keyring";
+import { deviceSigned, withWrongSignature } from "../trust/deviceSigner";
 
 export const CHROMIUM = "/usr/bin/chromium";
 const ROOT = "espdht/webtest";
@@ -23,6 +27,15 @@ let page: Page;
 let device: MqttClient;
 let dataDir: string;
 let seq = 0;
+const KEY = newKeyHex();
+/** the signature check of each command sim-web1 received */
+const commandChecks: string[] = [];
+
+/** What sim-web1 publishes: signed with its key. */
+function signedBy(id: string, kind: string, fields: object): string {
+  const topic = `${ROOT}/${id}/${kind}`;
+  return id === "sim-web1" ? deviceSigned(KEY, topic, fields) : JSON.stringify(fields);
+}
 
 async function connectDevice(id: string): Promise<MqttClient> {
   const c = await mqtt.connectAsync(broker.url, {
@@ -31,17 +44,20 @@ async function connectDevice(id: string): Promise<MqttClient> {
     reconnectPeriod: 0,
     will: { topic: `${ROOT}/${id}/status`, payload: Buffer.from("offline"), qos: 1, retain: true },
   });
-  // answers commands like a device would
-  c.on("message", (_t, payload) => {
+  // answers commands like a device with a key would: only correctly signed ones
+  c.on("message", (topic, payload) => {
     const cmd = JSON.parse(payload.toString());
+    const check = checkSignature(Buffer.from(KEY, "hex"), topic, payload).result;
+    commandChecks.push(check);
     const v = validateCommand(cmd);
-    const reply = v.ok ? { re: v.value.id, ok: true, op: v.value.op, ...(v.value.set ?? {}) } : { re: cmd.id ?? null, ok: false, error: v.error };
-    c.publish(`${ROOT}/${id}/reply`, JSON.stringify(reply), { qos: 1 });
+    const reply = check !== "verified" ? { re: null, ok: false, error: check }
+      : v.ok ? { re: v.value.id, ok: true, op: v.value.op, ...(v.value.set ?? {}) } : { re: cmd.id ?? null, ok: false, error: v.error };
+    c.publish(`${ROOT}/${id}/reply`, signedBy(id, "reply", reply), { qos: 1 });
   });
   await c.subscribeAsync(`${ROOT}/${id}/cmd`, { qos: 1 });
   await c.publishAsync(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
   const info = { v: 1, id, fw: XSS_FW, model: "dht22", pin: 4, interval: 2, ip: "192.168.1.50", boot: 7, root: ROOT, caps: ["read", "set"], dropped: 0, configError: null };
-  await c.publishAsync(`${ROOT}/${id}/info`, JSON.stringify(info), { qos: 1, retain: true });
+  await c.publishAsync(`${ROOT}/${id}/info`, signedBy(id, "info", info), { qos: 1, retain: true });
   return c;
 }
 
@@ -55,7 +71,7 @@ async function publishReadings(n: number, spacingMs = 0): Promise<void> {
     const temperature = Math.round((21 + Math.sin(ts / 90_000) * 1.5 + (seq % 3) * 0.1) * 10) / 10;
     const humidity = Math.round((45 + Math.cos(ts / 120_000) * 4) * 10) / 10;
     const r = { v: 1, id: "sim-web1", boot: 7, seq, up: seq * 2000, ts, temperature, humidity };
-    await device.publishAsync(`${ROOT}/sim-web1/reading`, JSON.stringify(r), { qos: 1 });
+    await device.publishAsync(`${ROOT}/sim-web1/reading`, signedBy("sim-web1", "reading", r), { qos: 1 });
   }
 }
 
@@ -67,9 +83,11 @@ function launchChromium(): Promise<Browser> {
 beforeAll(async () => {
   broker = await startMosquitto();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-dash-"));
+  const keyring = path.join(dataDir, "keys.json");
+  updateKeyringFile(keyring, (d) => { d.devices["sim-web1"] = { key: KEY, added: new Date().toISOString() }; });
   dash = await startDashboard({
     broker: { url: broker.url, username: null, password: null, ca: null },
-    root: ROOT, dataDir, port: 0, batchMs: 200, commandTimeoutMs: 5000, log: () => {},
+    root: ROOT, dataDir, port: 0, batchMs: 200, commandTimeoutMs: 5000, keyring: new Keyring(keyring), log: () => {},
   });
   device = await connectDevice("sim-web1");
   await publishReadings(80, 10_000); // the last ~13 minutes of history
@@ -90,9 +108,23 @@ describe("dashboard page in Chromium", () => {
   it("lists the device with an online badge and its last values", async () => {
     const row = page.locator('#devices tr[data-device="sim-web1"]');
     await row.waitFor({ timeout: 15_000 });
-    await expect.poll(() => row.locator(".badge").textContent(), { timeout: 10_000 }).toBe("online");
+    await expect.poll(() => row.locator(".status-badge").textContent(), { timeout: 10_000 }).toBe("online");
     await expect.poll(() => row.locator("td").nth(3).textContent(), { timeout: 10_000 }).toMatch(/^\d+\.\d$/);
     await expect.poll(() => page.locator("#dev-title").textContent()).toBe("sim-web1");
+  });
+
+  it("shows the verified badge for the device that signs, unsigned for one without a key", async () => {
+    const row = page.locator('#devices tr[data-device="sim-web1"]');
+    await expect.poll(() => row.locator(".trust-badge").textContent(), { timeout: 10_000 }).toBe("verified");
+    expect(await row.locator(".trust-badge").getAttribute("class")).toContain("badge-verified");
+    await expect.poll(() => page.locator("#dev-trust").textContent(), { timeout: 10_000 }).toBe("verified");
+    await expect.poll(() => page.locator("#stats").textContent()).toContain(keyFingerprint(KEY));
+    const plain = await mqtt.connectAsync(broker.url, { clientId: "sim-web2-plain", clean: true });
+    await plain.publishAsync(`${ROOT}/sim-web2/reading`, JSON.stringify({ v: 1, id: "sim-web2", boot: 1, seq: 1, up: 1, ts: Date.now(), temperature: 20, humidity: 40 }), { qos: 1 });
+    plain.end(true);
+    const row2 = page.locator('#devices tr[data-device="sim-web2"]');
+    await expect.poll(() => row2.locator(".trust-badge").textContent(), { timeout: 10_000 }).toBe("unsigned");
+    expect(await page.content()).not.toContain(KEY);
   });
 
   it("the chart gets new points as readings arrive", async () => {
@@ -115,12 +147,23 @@ describe("dashboard page in Chromium", () => {
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
 
-  it("shows rejected messages of the device", async () => {
-    await device.publishAsync(`${ROOT}/sim-web1/reading`, '{"v":1,"id":"sim-web1","temperature":"<i>hot</i>"}', { qos: 1 });
-    await expect.poll(() => page.locator("#rejected tbody").textContent(), { timeout: 10_000 }).toContain("reading: boot must be a non-negative integer");
+  it("shows forged, unsigned and replayed readings in the rejected table, as text", async () => {
+    const topic = `${ROOT}/sim-web1/reading`;
+    const fake = { v: 1, id: "sim-web1", boot: 7, seq: seq + 1, up: 1, ts: Date.now(), temperature: 79.9, humidity: 1 };
+    await device.publishAsync(topic, withWrongSignature(deviceSigned(KEY, topic, fake)), { qos: 1 });
+    await device.publishAsync(topic, '{"v":1,"id":"sim-web1","temperature":"<i>hot</i>"}', { qos: 1 });
+    await device.publishAsync(topic, deviceSigned(KEY, topic, { v: 1, id: "sim-web1", boot: 7, seq: 1, up: 2000, ts: Date.now() - 60_000, temperature: 21, humidity: 45 }), { qos: 1 });
+    const table = page.locator("#rejected tbody");
+    await expect.poll(() => table.textContent(), { timeout: 10_000 }).toContain("reading: replayed");
+    const text = (await table.textContent())!;
+    for (const reason of ["reading: bad-signature", "reading: unsigned"]) expect(text).toContain(reason);
+    expect(await table.locator("i, img, b").count()).toBe(0);
+    expect(await page.locator("#rejected-total").textContent()).toBe("(3 in all)");
+    // the forged value never became the device's latest
+    await expect.poll(() => page.locator('#devices tr[data-device="sim-web1"] td').nth(3).textContent()).not.toBe("79.9");
   });
 
-  it("runs a command round trip from the page and shows the reply", async () => {
+  it("runs a signed command round trip from the page and shows the reply", async () => {
     await page.click("#cmd-read");
     await expect.poll(() => page.locator("#cmd-reply").textContent(), { timeout: 10_000 }).toMatch(/sim-web1 replied: .*"ok": true/s);
     await page.fill("#cmd-interval", "30");
@@ -129,6 +172,9 @@ describe("dashboard page in Chromium", () => {
     await page.fill("#cmd-interval", "1");
     await page.click("#cmd-set");
     await expect.poll(() => page.locator("#cmd-reply").textContent(), { timeout: 10_000 }).toContain("interval must be 2..86400 seconds");
+    expect(commandChecks).toEqual(["verified", "verified"]); // the out-of-range interval was refused by the server
+    const res = await fetch(new URL("/api/devices/sim-web1/command", dash.url), { method: "POST", body: '{"op":"ping"}', headers: { "Content-Type": "application/json" } });
+    expect(await res.json()).toMatchObject({ reply: { ok: true, op: "ping" }, trust: "verified" });
   });
 
   it("switches ranges and offers a CSV export", async () => {
@@ -150,7 +196,7 @@ describe("dashboard page in Chromium", () => {
 
   it("shows the offline badge when the device's will fires", async () => {
     (device as unknown as { stream: { destroy(): void } }).stream.destroy();
-    const badge = page.locator('#devices tr[data-device="sim-web1"] .badge');
+    const badge = page.locator('#devices tr[data-device="sim-web1"] .status-badge');
     await expect.poll(() => badge.textContent(), { timeout: 15_000 }).toBe("offline");
   });
 });
