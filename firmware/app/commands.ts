@@ -6,7 +6,7 @@
 import { KEY_FILE, SETTINGS_FILE } from "../contract/deviceConfig";
 import { Capability, Command, validateCommand, Validation } from "../contract/payloads";
 import { groupCommandTopic } from "../contract/topics";
-import { fromHex, rekeyKeystream, RESTART_GRACE_S, sameSignature, splitSigned, toHex, xorBytes } from "../contract/trust";
+import { fromHex, rekeyKeystream, RESTART_GRACE_S, sameSignature, SIG_FIELD, SIG_TAIL_LENGTH, signatureTail, toHex, xorBytes } from "../contract/trust";
 import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
@@ -88,7 +88,7 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
     if (topic != own && topic != group) return;
     if (msg.retain) {
       counts.retainedCmds++;
-      return hal.log_("cmd: retained, ignored");
+      return hal.log_("retained cmd ignored");
     }
     const text = utf8Decode(msg.payload);
     // the parsed command, or 0: its fields read as undefined
@@ -112,11 +112,12 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
     } else {
       tokens--;
       if (device.key_) {
-        const signed = splitSigned(msg.payload);
+        // the last 42 bytes are the tail (ASCII: as many chars in `text`); what precedes it is signed
+        const tail = (text || "").slice(-SIG_TAIL_LENGTH);
         const wall = hal.time_();
-        error = !signed
+        error = tail.indexOf(SIG_FIELD)
           ? "unsigned"
-          : !sameSignature(device.mac_(topic, signed.body), signed.sig)
+          : !sameSignature(tail, signatureTail(device.mac_(topic, (text as string).slice(0, -SIG_TAIL_LENGTH))))
             ? "bad signature"
             : !(x.n > lastN)
               ? "replayed"

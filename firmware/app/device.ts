@@ -26,8 +26,8 @@ export interface Device {
   counts_: CommandCounts;
   /** `R/D/<kind>`: the device's own topics */
   topic_(kind: DeviceTopicKind): string;
-  /** the signature of `body` published on `topic`, under the current key (call only with a key) */
-  mac_(topic: string, body: Uint8Array): string;
+  /** the signature of `body` (JSON text) published on `topic`, under the current key (call only with a key) */
+  mac_(topic: string, body: string): string;
 }
 
 /** Loads the config, counts the boot and switches the telnet console as configured (off unless asked for). */
@@ -44,7 +44,7 @@ export function bootDevice(hal: Hal): Device {
     key_: loadKey(storage, config),
     counts_: { retainedCmds: 0, rateLimited: 0, refused: 0 },
     topic_: (kind) => prefix + kind,
-    mac_: (topic, body) => signatureOf(hal.sha256_, device.key_ as Uint8Array, utf8Encode(topic), body),
+    mac_: (topic, body) => signatureOf(hal.sha256_, device.key_ as Uint8Array, utf8Encode(topic), utf8Encode(body)),
   };
   return device;
 }

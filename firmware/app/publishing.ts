@@ -8,7 +8,6 @@ import { signatureTail } from "../contract/trust";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
 import { Hal, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient } from "../mqtt/types";
-import { utf8Encode } from "../mqtt/utf8";
 import type { Device } from "./device";
 import type { BufferedReading, ReadingBuffer } from "./readingBuffer";
 
@@ -43,7 +42,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
     if (device.key_) {
       // the body is the text without its closing brace; the tail closes it again
       text = text.slice(0, -1);
-      text += signatureTail(device.mac_(topic, utf8Encode(text)));
+      text += signatureTail(device.mac_(topic, text));
     }
     client.publish(topic, text, 1, !!retain);
   };

@@ -140,6 +140,12 @@ describe("signed commands", () => {
     expect(s.storage.readJSON(COUNTER_FILE)).toBe(c.n);
   });
 
+  it("verifies commands holding non-ASCII text over their UTF-8 bytes", () => {
+    const s = online();
+    s.client.deliver(CMD, signed(CMD, command({ id: "héllo-€", op: "ping" })));
+    expect(replies(s)).toEqual([{ re: "héllo-€", ok: true, up: 2000 }]);
+  });
+
   const refusals: [string, (s: Started) => string, string][] = [
     ["an unsigned command", () => JSON.stringify(command({ id: "x", op: "set", interval: 30 })), "unsigned"],
     ["a command signed with another key", () => signed(CMD, command({ id: "x", op: "set", interval: 30 }), OTHER_KEY), "bad signature"],
