@@ -1,11 +1,13 @@
 // `espdht start` (npm start): the all-local demo. One process: an embedded broker on loopback, three virtual
 // boards running dist/firmware.js, and the dashboard. Works offline; Ctrl-C stops everything cleanly.
+// The boards sign with their own keys, kept in the demo's own keyring that its dashboard reads: never the user's.
 import path from "node:path";
 import { startEmbeddedBroker } from "../../host/broker/embeddedBroker";
 import { startDashboard } from "../../host/dashboard/startDashboard";
+import { Keyring, KeyringError, KEYRING_FILE } from "../../provisioning/keyring";
 import { startFleet } from "../../sim/fleet/fleet";
 import { statusText } from "../../sim/fleet/statusLine";
-import { CommandSpec, numberOption, parseCommandArgs } from "../args";
+import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
 import { ensureFirmwareBuilt } from "../firmwareArtifact";
 import { defaultDataDir } from "../userConfig";
 
@@ -20,7 +22,7 @@ const spec: CommandSpec = {
     interval: { type: "string", value: "SECONDS", help: "seconds between readings (>= 2)", default: "5" },
     port: { type: "string", value: "N", help: "dashboard port (a free one when it is taken)", default: "8080" },
     "broker-port": { type: "string", value: "N", help: "embedded broker port (a free one when it is taken)", default: "1883" },
-    data: { type: "string", value: "DIR", help: "where the demo keeps its history and board Storage (default: <data folder>/demo)" },
+    data: { type: "string", value: "DIR", help: `where the demo keeps its history, board Storage and keyring (${KEYRING_FILE}) (default: <data folder>/demo)` },
     seed: { type: "string", value: "N", help: "seed for board ids and sensor noise", default: "1" },
   },
   epilog: `Topic root: ${DEMO_ROOT}. Watch the same boards from another terminal with\n  espdht watch --broker mqtt://127.0.0.1:1883 --topic-root ${DEMO_ROOT}`,
@@ -34,6 +36,14 @@ export async function run(argv: string[]): Promise<number> {
   const port = numberOption(args.values, "port", 0, 65535, true)!;
   const brokerPort = numberOption(args.values, "broker-port", 0, 65535, true)!;
   const dataDir = path.resolve(String(args.values.data ?? path.join(defaultDataDir(), "demo")));
+  const keyringFile = path.join(dataDir, KEYRING_FILE);
+  let keyring: Keyring;
+  try {
+    keyring = new Keyring(keyringFile);
+  } catch (e) {
+    if (e instanceof KeyringError) throw new UsageError(`${e.message} (the demo's own keyring: delete it, the boards' keys are written again)`);
+    throw e;
+  }
   const log = (m: string) => process.stderr.write(`espdht start: ${m}\n`);
 
   const firmwareFile = (await ensureFirmwareBuilt(log)).file;
@@ -51,16 +61,19 @@ export async function run(argv: string[]): Promise<number> {
       port,
       fallbackPort: true,
       retentionDays: 7,
+      // the keys the fleet writes below are picked up on the boards' first messages
+      keyring,
       log: (m) => process.stderr.write(m + "\n"),
     });
     closers.push(() => dash.close());
     const fleet = await startFleet({
       broker: broker.url, root: DEMO_ROOT, devices, interval, model: "dht22", pin: 4, seed: String(args.values.seed),
-      dataDir, firmwareFile, log: (m) => log(m),
+      dataDir, firmwareFile, keys: true, keyring: keyringFile, log: (m) => log(m),
     });
     closers.push(() => fleet.stop());
     process.stdout.write(`\n  Dashboard: ${dash.url}\n\n`);
     log(`${devices} virtual board${devices > 1 ? "s" : ""} (${fleet.ids.join(", ")}) reading every ${interval} s under ${DEMO_ROOT}; history in ${dataDir}`);
+    log(`each board signs with its own key (the demo's keyring: ${keyringFile}); the dashboard verifies them`);
     log(`watch from another terminal: espdht watch --broker ${broker.url} --topic-root ${DEMO_ROOT}`);
     log("Ctrl-C to stop");
 

@@ -4,12 +4,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { readKeyringFile } from "../../provisioning/keyring";
 import { REPO, tempUserEnv as tempHome } from "../support/runCli";
 
 const CHROMIUM = "/usr/bin/chromium";
 
 describe("espdht start (the all-local demo)", () => {
-  it("shows live readings of three virtual boards in the dashboard, then stops cleanly on Ctrl-C", async () => {
+  it("shows live readings of three virtual boards, verified with keys from the demo's own keyring, then stops cleanly on Ctrl-C", async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium)`);
     const { dir, env } = tempHome();
     const child = spawn(process.execPath, [path.join(REPO, "bin/espdht.js"), "start", "--port", "0", "--broker-port", "0", "--interval", "2", "--data", path.join(dir, "demo")], {
@@ -28,6 +29,16 @@ describe("espdht start (the all-local demo)", () => {
       await page.goto(url);
       const onlineRows = () => page.locator("#devices tr[data-device] .badge", { hasText: "online" }).count();
       await expect.poll(onlineRows, { timeout: 60_000, interval: 500 }).toBe(3);
+      // each board signs with its own key, and the dashboard holds them: every row says verified
+      const verifiedRows = () => page.locator("#devices tr[data-device] .badge-verified", { hasText: "verified" }).count();
+      await expect.poll(verifiedRows, { timeout: 30_000, interval: 500 }).toBe(3);
+      const ids = await page.locator("#devices tr[data-device]").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.device!));
+      const ring = readKeyringFile(path.join(dir, "demo", "keys.json"));
+      expect(Object.keys(ring.devices).sort()).toEqual(ids.sort());
+      expect(new Set(ids.map((id) => ring.devices[id].key)).size).toBe(3);
+      // the demo never touches the user's config or keyring
+      expect(fs.existsSync(path.join(dir, "keys.json"))).toBe(false);
+      expect(fs.existsSync(env.ESPDHT_CONFIG!)).toBe(false);
       const points = async () => Number(await page.locator("#chart-temp").getAttribute("data-points"));
       await expect.poll(points, { timeout: 30_000, interval: 500 }).toBeGreaterThan(0);
       const before = await points();
@@ -44,5 +55,6 @@ describe("espdht start (the all-local demo)", () => {
     expect(Date.now() - stoppedAt).toBeLessThan(10_000);
     expect(stderr).toContain("stopping");
     expect(stderr).not.toMatch(/Uncaught|Error:/);
+    for (const entry of Object.values(readKeyringFile(path.join(dir, "demo", "keys.json")).devices)) expect(stdout + stderr).not.toContain(entry.key);
   }, 180_000);
 });
