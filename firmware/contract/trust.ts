@@ -90,10 +90,10 @@ export function splitSigned(payload: Uint8Array): { body: Uint8Array; sig: strin
 
 /** Equal signatures, compared without an early exit (no timing hint to a forger). */
 export function sameSignature(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
+  // past the end of b, charCodeAt is NaN and XOR treats it as 0: the lengths already differ then
+  let diff = a.length ^ b.length;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+  return !diff;
 }
 
 function ascii(s: string): Uint8Array {

@@ -62,6 +62,9 @@ describe("signed payloads", () => {
     expect(sameSignature("ab", "ab")).toBe(true);
     expect(sameSignature("ab", "ac")).toBe(false);
     expect(sameSignature("ab", "abc")).toBe(false);
+    expect(sameSignature("abc", "ab")).toBe(false);
+    expect(sameSignature("", "")).toBe(true);
+    expect(sameSignature("a", "")).toBe(false);
   });
 });
 
