@@ -103,6 +103,7 @@ function applyField(c: { [k: string]: unknown }, key: string, v: unknown): strin
     err = validateTopicRoot(v);
   } else if (key === "key") {
     ok = v === null || !!fromHex(v, KEY_BYTES);
+    err = ok ? null : "key must be 64 hex digits or null";
   } else if (key === "ntpServer") {
     ok = isStr(v, 253);
   }

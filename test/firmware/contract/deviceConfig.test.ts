@@ -15,6 +15,13 @@ describe("device config", () => {
     expect(r.config).toMatchObject({ root: "espdht/h1", model: "dht11", pin: 16, interval: 30, telnet: true, keepalive: 60, bufferSize: 200 });
   });
 
+  it("takes a key of 64 hex digits (either case) or null", () => {
+    const key = "0123456789abcdefABCDEF".padEnd(64, "7");
+    expect(resolveDeviceConfig({ key })).toMatchObject({ ok: true, config: { key } });
+    expect(resolveDeviceConfig({ key: null })).toMatchObject({ ok: true, config: { key: null } });
+    expect(defaultDeviceConfig().key).toBeNull();
+  });
+
   it.each([
     ["not an object", "oops", /config is not a JSON object/],
     ["unknown key", { colour: "red" }, /unknown config key 'colour'/],
@@ -32,6 +39,9 @@ describe("device config", () => {
     ["bad root", { root: "a/#" }, /topic root: 1..128 chars/],
     ["bad model", { model: "dht33" }, /^invalid model$/],
     ["telnet as text", { telnet: "on" }, /^invalid telnet$/],
+    ["a short key", { key: "ab".repeat(31) }, /^key must be 64 hex digits or null$/],
+    ["a key that is not hex", { key: "zz".repeat(32) }, /^key must be 64 hex digits or null$/],
+    ["a key as bytes", { key: [1, 2, 3] }, /^key must be 64 hex digits or null$/],
   ])("rejects %s as a whole, falling back to the defaults", (_n, stored, message) => {
     const r = resolveDeviceConfig(stored);
     expect(r.ok).toBe(false);
