@@ -109,7 +109,8 @@ export function parseDeviceMessage(root: string, topic: string, payload: Uint8Ar
     if (d.trust === "verified") trust = { trust: "verified", fingerprint: d.fingerprint };
     body = d.body;
   } else {
-    const split = splitSigned(payload);
+    // a signed payload ends with `"}`; most unsigned readings end with a digit before the `}`
+    const split = payload[payload.length - 2] === 34 ? splitSigned(payload) : null;
     body = split ? split.body : null;
   }
   const raw = utf8(body ?? payload);

@@ -81,6 +81,14 @@ describe("espdht dashboard", () => {
       else expect(warning).toBeNull();
     });
 
+  it("a broken keyring is a clear error naming the file (exit 2), before anything starts", async () => {
+    const bad = `${dir}/broken-keys.json`;
+    fs.writeFileSync(bad, "[]");
+    const run = runCli(["dashboard", "--port", "0", "--keyring", bad], env);
+    expect(await run.done).toBe(2);
+    expect(run.stderr()).toContain(`keyring: ${bad}: expected {"version": 1`);
+  });
+
   it("rejects a bad --port with exit 2", async () => {
     const run = runCli(["dashboard", "--port", "99999"], env);
     expect(await run.done).toBe(2);

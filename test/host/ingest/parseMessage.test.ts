@@ -63,3 +63,24 @@ describe("parseDeviceMessage", () => {
     expect(parseDeviceMessage(ROOT, `${ROOT}/all/cmd`, enc("{}"))).toEqual({ kind: "ignored", deviceId: "all" });
   });
 });
+
+describe("parseDeviceMessage and signatures", () => {
+  const tail = ',"sig":"0123456789abcdef0123456789abcdef"}';
+  it("without a verifier, a signature tail is cut off before parsing: signed payloads parse like plain ones", () => {
+    const signed = enc(JSON.stringify(good).slice(0, -1) + tail);
+    expect(parseDeviceMessage(ROOT, `${ROOT}/sim-a/reading`, signed)).toEqual({ kind: "reading", deviceId: "sim-a", reading: good, trust: "unsigned", fingerprint: null });
+    const reply = parseDeviceMessage(ROOT, `${ROOT}/sim-a/reply`, enc('{"re":"x","ok":false,"error":"busy"' + tail));
+    expect(reply).toMatchObject({ kind: "reply", reply: { re: "x", ok: false, error: "busy" } });
+    expect((reply as { reply: object }).reply).not.toHaveProperty("sig");
+    const failed = { v: 1, id: "sim-a", boot: 1, seq: 2, up: 1, ts: null, error: "timeout" };
+    expect(parseDeviceMessage(ROOT, `${ROOT}/sim-a/reading`, enc(JSON.stringify(failed)))).toMatchObject({ kind: "reading", reading: failed });
+  });
+
+  it("asks the verifier before parsing, and turns its refusal into a rejection naming the kind", () => {
+    const asked: string[] = [];
+    const refuse = { verify: (id: string, topic: string) => { asked.push(`${id} ${topic}`); return { ok: false as const, reason: "bad-signature" as const }; } };
+    expect(parseDeviceMessage(ROOT, `${ROOT}/sim-a/info`, enc("{not even json"), refuse)).toMatchObject({ kind: "rejected", reason: "info: bad-signature" });
+    expect(parseDeviceMessage(ROOT, `${ROOT}/sim-a/status`, enc("online"), refuse)).toMatchObject({ kind: "status" }); // status is never signed
+    expect(asked).toEqual([`sim-a ${ROOT}/sim-a/info`]);
+  });
+});
