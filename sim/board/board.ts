@@ -5,7 +5,7 @@ import vm from "node:vm";
 import type { VirtualDht } from "../dht/virtualDht";
 import { createPrng, deriveSeed, Prng } from "../prng";
 import { BoardClock } from "./clock";
-import { compiled, createEspruinoContext } from "./context";
+import { compiled, createBoardRealm, evaluateIn, installGlobals } from "./context";
 import { EspruinoEmitter } from "./emitter";
 import { espruinoGlobals } from "./espruinoGlobals";
 import { Gpio, LineDevice } from "./gpio";
@@ -152,7 +152,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   /** Evaluates console input in the board's context; returns the value (throws what the code throws). */
   evaluate(code: string): unknown {
     if (!this.run) throw new Error("the board is off");
-    return vm.runInContext(code, this.run.context, { filename: "console" });
+    return evaluateIn(this.run.context, code);
   }
 
   print(text: string): void {
@@ -196,7 +196,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   /** A fresh interpreter with the board's hardware wired to it (GPIO + DHT, radio, sockets, Storage). */
   private createRun(): Run {
     const spec = this.spec;
-    const rt = new Interpreter((e) => this.reportUncaught(e));
+    const boardRealm = createBoardRealm(() => this.clock.getTime() * 1000, () => this.prng.next());
+    const rt = new Interpreter((e) => this.reportUncaught(e), boardRealm.membrane);
     const gpio = new Gpio(rt, this.clock, (line) => this.print(line), new Map<number, LineDevice>([[spec.dhtPin, spec.dht]]));
     let realm: Realm | null = null;
     const getRealm = () => realm!;
@@ -215,10 +216,14 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     };
     const E = new EspruinoEmitter(rt);
     // reboots happen once the current code returns (Espruino finishes the running function first)
-    const reboot = () => setImmediate(() => this.reboot());
+    const reboot = () => {
+      setImmediate(() => this.reboot());
+    };
     const require = createRequire({
       radio, network, flash: spec.flash, realm: getRealm, reboot, telnet: this.telnet, freeHeap: () => 60000,
-      deepSleep: (us) => setImmediate(() => this.deepSleep(us)),
+      deepSleep: (us) => {
+        setImmediate(() => this.deepSleep(us));
+      },
     });
     const globals = espruinoGlobals({
       rt, clock: this.clock, gpio, realm: getRealm, require, serial: spec.serial, E, reboot,
@@ -229,7 +234,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     });
     // on the ESP32 build the ESP32 class is a global as well as a module
     globals.ESP32 = require("ESP32");
-    const context = createEspruinoContext(globals, () => this.clock.getTime() * 1000, () => this.prng.next());
+    installGlobals(boardRealm, globals);
+    const context = boardRealm.context;
     realm = realmOf(context);
     return { rt, gpio, radio, context, realm, E };
   }

@@ -5,7 +5,8 @@ import type { Interpreter } from "./interpreter";
 type Listener = (...args: unknown[]) => unknown;
 
 export class EspruinoEmitter {
-  private listeners: Record<string, Listener[]> = {};
+  // no prototype: an event named "constructor" or "__proto__" is just a name
+  private listeners: Record<string, Listener[]> = Object.create(null);
 
   constructor(protected readonly rt: Interpreter) {}
 
@@ -35,7 +36,7 @@ export class EspruinoEmitter {
   }
 
   removeAllListeners(event?: string): this {
-    if (event === undefined) this.listeners = {};
+    if (event === undefined) this.listeners = Object.create(null);
     else delete this.listeners[event];
     return this;
   }

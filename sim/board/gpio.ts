@@ -48,6 +48,12 @@ interface Watch {
   armedUs: number;
 }
 
+function numbersOf(items: unknown[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < items.length; i++) out.push(Number(items[i]));
+  return out;
+}
+
 export class Gpio {
   private pins: PinState[] = [];
   private watches = new Map<number, Watch>();
@@ -185,7 +191,8 @@ export class Gpio {
     const p = this.pin(pin);
     const now = this.clock.micros();
     const busyUntil = this.pulseUntilUs[p] ?? 0;
-    const list = typeof times === "number" ? [times] : Array.isArray(times) ? times.map(Number) : null;
+    // an index loop, not times.map(Number): the board's Array.prototype.map must never get a host function
+    const list = typeof times === "number" ? [times] : Array.isArray(times) ? numbersOf(times) : null;
     if (!list) throw new Error(`Expecting Number or Array, got ${typeof times}`);
     if (list.length === 1 && list[0] === 0) {
       if (busyUntil > now) throw new NotEmulatedError("digitalPulse(pin, value, 0) waiting for a running pulse");

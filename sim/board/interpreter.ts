@@ -1,6 +1,7 @@
 // One run of the interpreter between power-on and reset: Espruino timers, the event queue (Espruino runs
 // event handlers after the current code, never re-entrantly), and uncaught-exception reporting.
 // Killing it stops every timer and queued event at once, like a reset.
+import type { Membrane } from "./membrane";
 import { NotEmulatedError } from "./notEmulated";
 
 type Fn = (...args: unknown[]) => unknown;
@@ -39,13 +40,16 @@ export class Interpreter {
   private queued: (() => void)[] = [];
   private drainScheduled = false;
 
-  constructor(private readonly onUncaught: (error: unknown) => void) {}
+  /** `membrane`: into the board's realm (`this` and arguments of callbacks cross it); absent only for hardware
+   * tests that drive host functions without a board */
+  constructor(private readonly onUncaught: (error: unknown) => void, private readonly membrane?: Membrane) {}
 
   /** Runs JS from the firmware; an exception is reported like Espruino's "Uncaught ...", never thrown on. */
   call(fn: unknown, thisArg: unknown, args: unknown[]): void {
     if (!this.alive) return;
     try {
-      (fn as Fn).apply(thisArg, args);
+      if (this.membrane) this.membrane.call(fn, thisArg, args);
+      else Reflect.apply(fn as Fn, thisArg, args);
     } catch (e) {
       this.onUncaught(e);
     }

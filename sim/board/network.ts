@@ -157,13 +157,16 @@ function parseTarget(options: unknown, api: string): { host: string; port: numbe
   return { host: o.host, port };
 }
 
+/** What the firmware may use of a socket (Espruino's net.Socket: an event emitter with write and end). */
+const SOCKET_MEMBERS = ["on", "addListener", "prependListener", "removeListener", "removeAllListeners", "emit", "write", "end"];
+
 function connect(host: NetworkHost, isTls: boolean, options: unknown, cb: unknown): EspruinoSocket {
   const api = isTls ? "tls.connect" : "net.connect";
   const target = parseTarget(options, api);
   const sock = new EspruinoSocket(host, isTls, target);
   // the ESP32 build has room for one TLS socket (> 32 KB each, ~40 KB native heap)
   const tlsOpen = [...host.sockets].some((s) => s.isTls);
-  const face = strict(`${isTls ? "tls" : "net"} socket`, sock);
+  const face = strict(`${isTls ? "tls" : "net"} socket`, sock, SOCKET_MEMBERS);
   sock.face = face;
   if (typeof cb === "function") sock.on("connect", cb as () => void);
   if (isTls && tlsOpen) {

@@ -1,9 +1,13 @@
 // Anything the firmware touches that the simulator does not emulate fails loudly, naming the API,
 // instead of quietly returning undefined.
 
+/** `espdht sim: <api> is not emulated`: the board's realm builds the same message for members it lacks. */
+export const NOT_EMULATED_PREFIX = "espdht sim: ";
+export const NOT_EMULATED_SUFFIX = " is not emulated";
+
 export class NotEmulatedError extends Error {
   constructor(api: string, detail?: string) {
-    super(`espdht sim: ${api} is not emulated${detail ? ` (${detail})` : ""}`);
+    super(`${NOT_EMULATED_PREFIX}${api}${NOT_EMULATED_SUFFIX}${detail ? ` (${detail})` : ""}`);
     this.name = "Error";
   }
 }
@@ -17,15 +21,24 @@ export function notEmulatedFunction(api: string): () => never {
   return () => notEmulated(api);
 }
 
+export interface EspruinoObject {
+  name: string;
+  /** what the board may use; undefined: the object's own enumerable keys */
+  members?: readonly string[];
+}
+
+const espruinoObjects = new WeakMap<object, EspruinoObject>();
+
 /**
- * Wraps an emulated module or object: reading a property it does not have throws, naming `name.prop`.
- * Symbols pass through (engine internals look them up); writes are allowed, as on Espruino objects.
+ * Marks an emulated module or object: on the board (sim/board/membrane.ts) it shows only `members` (or its
+ * own keys), and reading a member it does not have throws, naming `name.member`. Symbols pass through
+ * (engine internals look them up); writes are allowed, as on Espruino objects.
  */
-export function strict<T extends object>(name: string, target: T): T {
-  return new Proxy(target, {
-    get(t, prop, receiver) {
-      if (typeof prop === "symbol" || prop in t) return Reflect.get(t, prop, receiver);
-      return notEmulated(`${name}.${prop}`);
-    },
-  });
+export function strict<T extends object>(name: string, target: T, members?: readonly string[]): T {
+  espruinoObjects.set(target, { name, members });
+  return target;
+}
+
+export function espruinoObjectOf(value: object): EspruinoObject | undefined {
+  return espruinoObjects.get(value);
 }
