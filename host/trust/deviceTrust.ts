@@ -38,6 +38,7 @@ export class DeviceTrust implements MessageVerifier {
   private readonly refreshEveryMs: number;
   private lastRefresh: number;
   private fingerprints = new Map<string, string>();
+  private lastError: string | null = null;
 
   constructor(readonly keyring: Keyring | null, private readonly opts: DeviceTrustOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -69,7 +70,15 @@ export class DeviceTrust implements MessageVerifier {
   refreshNow(): boolean {
     if (!this.keyring) return false;
     this.lastRefresh = this.now();
-    return this.keyring.refresh((e: KeyringError) => this.opts.onError?.(`keyring: ${e.message} (keeping the keys read before)`));
+    let failed = false;
+    const changed = this.keyring.refresh((e: KeyringError) => {
+      failed = true;
+      // a file that stays broken is said once, not at every look
+      if (e.message !== this.lastError) this.opts.onError?.(`keyring: ${e.message} (keeping the keys read before)`);
+      this.lastError = e.message;
+    });
+    if (!failed) this.lastError = null;
+    return changed;
   }
 
   verify(deviceId: string, topic: string, payload: Uint8Array): TrustDecision {

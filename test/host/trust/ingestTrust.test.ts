@@ -187,6 +187,9 @@ describe("the keyring file", () => {
     now += 1000;
     expect(handle("sim-a", "reading", JSON.stringify(reading("sim-a", 1)))).toMatchObject({ kind: "rejected", reason: "reading: unsigned" });
     expect(errors[0]).toContain(`${file}: not valid JSON`);
+    now += 5000;
+    handle("sim-a", "reading", JSON.stringify(reading("sim-a", 2)));
+    expect(errors).toHaveLength(1); // said once while it stays broken
     expect(handle("sim-a", "reading", signed(KEY_A, "sim-a", "reading", reading("sim-a", 1)))).toMatchObject({ kind: "reading", trust: "verified" });
   });
 });
