@@ -10,8 +10,11 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** One reading as a JSON line: values when the read succeeded, the error when it failed. */
 export function jsonlLine(r: StoredReading): string {
-  const base = { device: r.device, boot: r.boot, seq: r.seq, up: r.up, ts: r.ts, time: new Date(r.t).toISOString(), received: r.received };
-  const line = r.error === null ? { ...base, temperature: r.temperature, humidity: r.humidity } : { ...base, error: r.error };
+  const time = new Date(r.t).toISOString();
+  const line =
+    r.error === null
+      ? { device: r.device, boot: r.boot, seq: r.seq, up: r.up, ts: r.ts, time, received: r.received, temperature: r.temperature, humidity: r.humidity }
+      : { device: r.device, boot: r.boot, seq: r.seq, up: r.up, ts: r.ts, time, received: r.received, error: r.error };
   return JSON.stringify(line) + "\n";
 }
 
