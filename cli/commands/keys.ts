@@ -23,8 +23,9 @@ verify readings and sign commands with it. Keys are never printed, only their fi
   keys rotate DEVICE                     give the device a new key over MQTT (signed with its current key),
                                          then keep the new key in the keyring once the device proves it
 
-Run 'espdht keys <subcommand> --help' for its options.`,
-  options: KEYRING_OPTION,
+Each takes --keyring FILE (default: keys.json next to your config). Run 'espdht keys <subcommand> --help' for
+its options.`,
+  options: {},
 };
 
 const listSpec: CommandSpec = {
