@@ -54,7 +54,7 @@ export function parseTimeOption(flag: string, raw: string): ParsedTime {
   if (/^\d{1,16}$/.test(raw)) {
     const ms = Number(raw);
     if (ms > MAX_TIME_MS) throw bad("is past the year 275760");
-    const warning = ms < SECONDS_LIKE ? `--${flag} ${raw} is read as Unix ms (${new Date(ms).toISOString()}); in Unix seconds it would be ${raw}000` : null;
+    const warning = ms > 0 && ms < SECONDS_LIKE ? `--${flag} ${raw} is read as Unix ms (${new Date(ms).toISOString()}); in Unix seconds it would be ${raw}000` : null;
     return { ms, warning };
   }
   const m = ISO_TIME.exec(raw.trim());
