@@ -18,13 +18,13 @@ const spec: CommandSpec = {
     "Write the stored readings (one row per reading: device, boot, seq, up, ts, time, received, temperature and humidity or the error) " +
     "of the devices named (default: all), by device, then time. Reads the data folder's store without changing it, also while a dashboard runs.",
   options: {
-    data: { type: "string", value: "DIR", help: "data folder holding the store (default: $ESPDHT_DATA or ~/.local/share/espdht)" },
+    data: { type: "string", value: "DIR", help: "data folder holding the store (default: $ESPDHT_DATA, else espdht/ in $XDG_DATA_HOME or ~/.local/share)" },
     device: { type: "string", value: "ID", help: "a device to export (repeatable; the same as naming it as an argument)", multiple: true },
     format: { type: "string", value: "FORMAT", help: "csv (the dashboard's CSV columns) or jsonl (one JSON object per line)", default: "csv" },
     from: { type: "string", value: "TIME", help: "first reading time to include: ISO 8601 or Unix ms (default: the oldest)" },
     to: { type: "string", value: "TIME", help: "readings before this time (excluded): ISO 8601 or Unix ms (default: the newest)" },
     out: { type: "string", short: "o", value: "FILE", help: "write to FILE (through FILE.tmp, renamed when complete) instead of stdout" },
-    progress: { type: "boolean", help: "print rows so far on stderr every 2 s (on by default when stderr is a terminal)" },
+    progress: { type: "boolean", help: "print rows so far on stderr every 2 s (on by default when stderr is a terminal and the rows go elsewhere)" },
   },
   epilog: [
     "Times without Z or an offset are local time. Readings are selected by their time (the device clock when it was set, else the time received).",
@@ -235,7 +235,9 @@ export async function run(argv: string[]): Promise<number> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const showProgress = v.progress === true || process.stderr.isTTY === true;
+    // on a terminal that also shows the rows, progress lines would land between them
+    const rowsOnTerminal = target.label === "stdout" && process.stdout.isTTY === true;
+    const showProgress = v.progress === true || (process.stderr.isTTY === true && !rowsOnTerminal);
     const progress = new ProgressLine(process.stderr.isTTY === true);
     try {
       const lines = exportLines(db, format, devices, from?.ms ?? -MAX_TIME_MS, to?.ms ?? MAX_TIME_MS + 1);
