@@ -12,7 +12,7 @@ type HostFunction = (...args: unknown[]) => unknown;
 /** Functions made inside the board's context by REALM_KIT (their closures hold what the board must not see). */
 export interface RealmKit {
   /** a realm function calling `call` with its arguments; a non-realm exception or result becomes a realm Error */
-  wrap(call: (args: ArrayLike<unknown>) => unknown, name: string, length: number): HostFunction;
+  wrap(call: (args: ArrayLike<unknown>) => unknown): HostFunction;
   /** a realm Proxy over `target` where reading a member it lacks throws `espdht sim: <name>.<member> is not emulated` */
   face(name: string, target: object): object;
   /** calls a realm function with `this` and arguments (already realm values) */
@@ -51,16 +51,14 @@ export const REALM_KIT = `(function (notEmulatedPrefix, notEmulatedSuffix) {
   function guard(e) { return isObject(e) && !isRealm(e) ? escaped() : e; }
   function data(value) { return { __proto__: null, value: value, writable: true, enumerable: true, configurable: true }; }
   return {
-    wrap: function (call, name, length) {
-      var w = function () {
+    // no name or length of its own: redefining them costs ~20 KB a board, and nothing on Espruino reads them
+    wrap: function (call) {
+      return function () {
         var r;
         try { r = call(arguments); } catch (e) { throw guard(e); }
         if (isObject(r) && !isRealm(r)) throw escaped();
         return r;
       };
-      define(w, "name", { __proto__: null, value: name });
-      define(w, "length", { __proto__: null, value: length });
-      return w;
     },
     face: function (name, target) {
       return new P(target, {
@@ -75,12 +73,16 @@ export const REALM_KIT = `(function (notEmulatedPrefix, notEmulatedSuffix) {
     error: error,
     list: function (items) {
       var a = [];
-      for (var i = 0; i < items.length; i++) define(a, i, data(items[i]));
+      for (var i = 0; i < items.length; i++) a[i] = items[i];
       return a;
     },
     object: function (keys, values) {
       var o = {};
-      for (var i = 0; i < keys.length; i++) define(o, keys[i], data(values[i]));
+      // assignment is fast; a setter the board put on Object.prototype only ever sees realm values
+      for (var i = 0; i < keys.length; i++) {
+        if (keys[i] === "__proto__") define(o, keys[i], data(values[i]));
+        else o[keys[i]] = values[i];
+      }
       return o;
     },
     define: function (target, key, value) { define(target, key, data(value)); },
@@ -111,7 +113,7 @@ export class Membrane {
     if (this.isRealm(value)) return value;
     if (depth > MAX_DEPTH) throw new Error("espdht sim: internal: data handed to the board is nested too deep");
     if (typeof value === "function") {
-      const w = this.wrap(value as HostFunction, undefined, value.name);
+      const w = this.wrap(value as HostFunction, undefined);
       this.crossed.set(value, w);
       return w;
     }
@@ -150,14 +152,14 @@ export class Membrane {
   }
 
   /** A realm function that runs `fn` (with `this` = `self`, never the board's `this`). */
-  private wrap(fn: HostFunction, self: unknown, name: string): HostFunction {
+  private wrap(fn: HostFunction, self: unknown): HostFunction {
     const w = this.kit.wrap((args) => {
       try {
         return this.toRealm(Reflect.apply(fn, self, args));
       } catch (e) {
         throw this.errorToRealm(e);
       }
-    }, name, fn.length);
+    });
     this.made.add(w);
     return w;
   }
@@ -171,7 +173,7 @@ export class Membrane {
     const keys = members ?? Object.keys(host);
     for (const key of keys) {
       const v = (host as Record<string, unknown>)[key];
-      this.kit.define(target, key, typeof v === "function" ? this.wrap(v as HostFunction, host, key) : this.toRealm(v));
+      this.kit.define(target, key, typeof v === "function" ? this.wrap(v as HostFunction, host) : this.toRealm(v));
     }
     return face;
   }
