@@ -18,7 +18,7 @@ export const LOCAL_PROBES = [
   "require(nope) error", "E.setClock error", "setWatch TypeError", "clearTimeout(undefined) error", "E.toString error",
   "analogRead error", "Storage.write error", "eval", "Function from a function", "setTimeout with a string",
   "stack exhaustion errors", "poisoned Array.prototype", "toJSON caller", "getter caller", "Error.prepareStackTrace frames",
-  "timer this", "timer caller", "poisoned Function.prototype.apply/call", "E.on handler this", "E.on handler argument",
+  "timer this", "timer caller", "error getter caller (stack)", "error getter caller (uncaught report)", "poisoned Function.prototype.apply/call", "E.on handler this", "E.on handler argument",
   "setWatch event", "Wifi connect callback", "Wifi connected event", "Wifi.getIP callback argument", "Wifi event this",
 ];
 
@@ -161,6 +161,19 @@ setTimeout(function tf() {
   value("timer this", this);
   reach("timer caller", function () { var c = tf.caller; return c && c.constructor; });
 }, 1);
+
+// an error's getters run when Node formats its stack and when the simulator reports it as uncaught
+function probedError(label) {
+  var e = new Error("x");
+  var done = false;
+  Object.defineProperty(e, "message", { get: function gm() {
+    if (!done) { done = true; reach(label, function () { var c = gm.caller; return c && c.constructor; }); }
+    return "probed";
+  } });
+  return e;
+}
+probedError("error getter caller (stack)").stack;
+setTimeout(function () { throw probedError("error getter caller (uncaught report)"); }, 3);
 
 var captured = [];
 var origApply = Function.prototype.apply, origCall = Function.prototype.call;
