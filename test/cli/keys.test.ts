@@ -144,11 +144,12 @@ describe("espdht keys rotate", () => {
   });
 
   it("gives a virtual board a new key: the board answers signed with it, then the keyring holds it", async () => {
-    fleet = await startFleet({ broker: broker.url, root: ROOT, devices: 1, interval: 2, model: "dht22", pin: 4, seed: "rotate", dataDir: path.join(rdir, "boards"), firmwareFile: FIRMWARE_OUT, keys: true, keyring: ring, log: () => {} });
-    const id = fleet.ids[0];
+    const started = await startFleet({ broker: broker.url, root: ROOT, devices: 1, interval: 2, model: "dht22", pin: 4, seed: "rotate", dataDir: path.join(rdir, "boards"), firmwareFile: FIRMWARE_OUT, keys: true, keyring: ring, log: () => {} });
+    fleet = started;
+    const id = started.ids[0];
     const oldKey = readKeyringFile(ring).devices[id].key;
     // a command published before the board's first connect has no session to wait in
-    await until(() => fleet.stats().mqtt === 1, 30_000, "the board connected");
+    await until(() => started.stats().mqtt === 1, 30_000, "the board connected");
     // the board is up and signing with its first key
     const ping = await runCliToEnd(["send", id, "ping", "--json", "--timeout", "20"], renv);
     expect(ping.code).toBe(0);
