@@ -92,6 +92,11 @@ export interface StoredDevice {
   lastSeen: number | null;
 }
 
+/** Ids of devices with readings in the store, most recently seen first, at most `limit`. */
+export function readingDeviceIds(db: Database.Database, limit: number): string[] {
+  return db.prepare("SELECT k.id FROM device_keys k LEFT JOIN devices d ON d.id = k.id ORDER BY d.last_seen DESC LIMIT ?").pluck().all(limit) as string[];
+}
+
 /** Every device id the store has readings, status, info or a last-seen time for, sorted. */
 export function knownDeviceIds(db: Database.Database): string[] {
   const rows = db.prepare("SELECT id FROM device_keys UNION SELECT id FROM devices").pluck().all() as string[];
