@@ -1,8 +1,10 @@
 // Per-device state built from validated messages: online/offline, last reading, last seen, boot, seq gaps,
-// duplicates, restarts, read errors, trust and rejected messages. Pure (time is passed in) and bounded in memory.
+// duplicates, restarts, read errors, trust and rejected messages. Pure (time is passed in) and bounded in memory:
+// proven devices and newcomers live in two bounded tables, and new ids are admitted at a bounded rate.
 // A verified reading whose (boot, seq) was already accepted is a replay and is rejected (docs/trust.md).
 import { isFailedReading, MAX_FUTURE_TS_MS, READ_ERRORS, ReadError, Reading, Reply } from "../../firmware/contract";
 import type { DeviceView, RejectionLog, Trust } from "../view/deviceView";
+import { AdmissionBucket, AdmissionOptions } from "./admission";
 import { ParseResult } from "./parseMessage";
 
 export type ReadingVerdict = Readonly<{ accepted: true; duplicate: boolean; gap: number; restart: boolean }>;
@@ -16,7 +18,11 @@ export type ApplyOutcome =
   | { kind: "status" | "info"; device: DeviceView }
   | { kind: "reply"; device: DeviceView; reply: Reply }
   | { kind: "rejected"; device: DeviceView | null; reason: string }
+  /** a device never seen before, turned away because the admission rate was used up (counted in flood()) */
+  | { kind: "refused" }
   | { kind: "ignored" };
+
+const REFUSED: ApplyOutcome = Object.freeze({ kind: "refused" });
 
 export const MAX_RECENT_REJECTIONS = 20;
 export const MAX_REASONS = 32;
@@ -83,6 +89,10 @@ class SeqWindow {
   }
 }
 
+function newRecord(id: string): DeviceRecord {
+  return { view: newView(id), window: new SeqWindow(), pastBoots: [] };
+}
+
 interface DeviceRecord {
   view: DeviceView;
   /** the seqs of view.boot */
@@ -92,47 +102,149 @@ interface DeviceRecord {
 }
 
 export interface FleetStateOptions {
-  /** devices tracked at most; messages for further devices are rejected */
-  maxDevices?: number;
+  /** proven devices kept at most (verified readings, or valid ones without a keyring); never evicted */
+  maxEstablished?: number;
+  /** unproven devices kept at most; the least recently seen is evicted to make room */
+  maxNewcomers?: number;
+  /** the rate at which devices never seen before are let in */
+  admission?: AdmissionOptions;
+  /** with a keyring: only a verified reading proves a device (an id outside the keyring stays a newcomer) */
+  requireVerified?: boolean;
+  /** ids that need no token and go straight to the established table (devices with a key in the keyring) */
+  isKnown?: (id: string) => boolean;
+}
+
+export const DEFAULT_MAX_ESTABLISHED = 5000;
+export const DEFAULT_MAX_NEWCOMERS = 1000;
+
+/** What floods of unknown ids did: shown by watch and the dashboard. */
+export interface FloodStats {
+  established: number;
+  maxEstablished: number;
+  newcomers: number;
+  maxNewcomers: number;
+  /** new devices let in (each took a token or was known) */
+  admitted: number;
+  /** messages from unknown ids turned away because the admission rate was used up */
+  refused: number;
+  /** unproven devices dropped to make room for newer ones */
+  evicted: number;
+  /** newcomers that proved themselves */
+  promoted: number;
+  perSecond: number;
+  burst: number;
 }
 
 export class FleetState {
-  private devices = new Map<string, DeviceRecord>();
-  private readonly maxDevices: number;
-  /** rejections that name no device (unknown topics, too many devices) */
+  /** devices that proved themselves: a flood of new ids never touches them */
+  private established = new Map<string, DeviceRecord>();
+  /** unproven devices, least recently seen first (re-inserted on every message) */
+  private newcomers = new Map<string, DeviceRecord>();
+  /** ids to establish on their first message without a token (proven in an earlier run: the store has their readings) */
+  private provenBefore = new Set<string>();
+  private readonly maxEstablished: number;
+  private readonly maxNewcomers: number;
+  private readonly bucket: AdmissionBucket;
+  private readonly requireVerified: boolean;
+  private readonly isKnown: (id: string) => boolean;
+  private counts = { admitted: 0, refused: 0, evicted: 0, promoted: 0 };
+  /** rejections that name no device (unknown topics) */
   readonly unattributed: RejectionLog = newRejectionLog();
 
   constructor(opts: FleetStateOptions = {}) {
-    this.maxDevices = opts.maxDevices ?? 5000;
+    this.maxEstablished = opts.maxEstablished ?? DEFAULT_MAX_ESTABLISHED;
+    this.maxNewcomers = opts.maxNewcomers ?? DEFAULT_MAX_NEWCOMERS;
+    this.bucket = new AdmissionBucket(opts.admission);
+    this.requireVerified = opts.requireVerified ?? false;
+    this.isKnown = opts.isKnown ?? (() => false);
   }
 
+  /** Every tracked device, sorted by id. */
   list(): DeviceView[] {
-    return [...this.devices.values()].map((r) => r.view).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const views: DeviceView[] = [];
+    for (const r of this.established.values()) views.push(r.view);
+    for (const r of this.newcomers.values()) views.push(r.view);
+    return views.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   get(id: string): DeviceView | undefined {
-    return this.devices.get(id)?.view;
+    return (this.established.get(id) ?? this.newcomers.get(id))?.view;
+  }
+
+  /** true when the device proved itself (it cannot be evicted) */
+  isEstablished(id: string): boolean {
+    return this.established.has(id);
   }
 
   get size(): number {
-    return this.devices.size;
+    return this.established.size + this.newcomers.size;
   }
 
-  private record(id: string): DeviceRecord | null {
-    let r = this.devices.get(id);
+  flood(): FloodStats {
+    return {
+      established: this.established.size, maxEstablished: this.maxEstablished, newcomers: this.newcomers.size, maxNewcomers: this.maxNewcomers,
+      ...this.counts, perSecond: this.bucket.perSecond, burst: this.bucket.burst,
+    };
+  }
+
+  /** Ids proven in an earlier run (they had readings stored): established on their first message, no token. */
+  rememberProven(ids: Iterable<string>): void {
+    for (const id of ids) {
+      if (this.provenBefore.size >= this.maxEstablished) break;
+      this.provenBefore.add(id);
+    }
+  }
+
+  /** The device's record; a device not tracked yet is admitted (known ids freely, others at the bucket's rate) or null. */
+  private record(id: string, now: number): DeviceRecord | null {
+    let r = this.established.get(id);
     if (r) return r;
-    if (this.devices.size >= this.maxDevices) return null;
-    r = { view: newView(id), window: new SeqWindow(), pastBoots: [] };
-    this.devices.set(id, r);
+    r = this.newcomers.get(id);
+    if (r) {
+      // least recently seen first: move to the end
+      this.newcomers.delete(id);
+      this.newcomers.set(id, r);
+      return r;
+    }
+    const known = this.isKnown(id) || this.provenBefore.has(id);
+    if (known && this.established.size < this.maxEstablished) {
+      r = newRecord(id);
+      this.established.set(id, r);
+      this.provenBefore.delete(id);
+      this.counts.admitted++;
+      return r;
+    }
+    if (!known && !this.bucket.take(now)) {
+      this.counts.refused++;
+      return null;
+    }
+    if (this.newcomers.size >= this.maxNewcomers) {
+      const oldest = this.newcomers.keys().next().value as string;
+      this.newcomers.delete(oldest);
+      this.counts.evicted++;
+    }
+    r = newRecord(id);
+    this.newcomers.set(id, r);
+    this.counts.admitted++;
     return r;
+  }
+
+  /** A newcomer's accepted reading proves it when it was verified (or valid, without a keyring). */
+  private prove(id: string, trust: Trust): void {
+    if (this.requireVerified && trust !== "verified") return;
+    const r = this.newcomers.get(id);
+    if (!r || this.established.size >= this.maxEstablished) return;
+    this.newcomers.delete(id);
+    this.established.set(id, r);
+    this.counts.promoted++;
   }
 
   /** Applies one parsed message received at `now` on `topic`; `retained` messages do not count as seen now. */
   apply(msg: ParseResult, now: number, retained = false, topic?: string): ApplyOutcome {
     if (msg.kind === "ignored") return { kind: "ignored" };
     if (msg.kind === "rejected") return this.reject(msg.deviceId, msg.topic, msg.reason, now);
-    const rec = this.record(msg.deviceId);
-    if (!rec) return this.reject(null, msg.deviceId, `too many devices (limit ${this.maxDevices})`, now);
+    const rec = this.record(msg.deviceId, now);
+    if (!rec) return REFUSED;
     const v = rec.view;
     if (msg.kind === "reading") {
       const r = msg.reading;
@@ -156,14 +268,18 @@ export class FleetState {
         return { kind: "info", device: v };
       case "reply":
         return { kind: "reply", device: v, reply: msg.reply };
-      case "reading":
-        return { kind: "reading", device: v, reading: msg.reading, verdict: this.applyReading(rec, msg.reading, now), trust: msg.trust };
+      case "reading": {
+        const verdict = this.applyReading(rec, msg.reading, now);
+        this.prove(msg.deviceId, msg.trust);
+        return { kind: "reading", device: v, reading: msg.reading, verdict, trust: msg.trust };
+      }
     }
   }
 
-  /** Records a rejected message against its device (when the topic named one) or as unattributed. */
+  /** Records a rejected message against its device (when the topic named one and it is admitted) or as unattributed. */
   reject(deviceId: string | null, topic: string, reason: string, now: number): ApplyOutcome {
-    const rec = deviceId === null ? null : this.record(deviceId);
+    const rec = deviceId === null ? null : this.record(deviceId, now);
+    if (deviceId !== null && !rec) return REFUSED;
     recordRejection(rec ? rec.view.rejected : this.unattributed, now, topic, reason);
     return { kind: "rejected", device: rec ? rec.view : null, reason };
   }

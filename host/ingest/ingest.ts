@@ -7,7 +7,8 @@ import { BrokerSettings, connectBroker } from "../mqtt/connectBroker";
 import type { HistoryStore } from "../store/historyStore";
 import type { DeviceTrust } from "../trust/deviceTrust";
 import type { DeviceView, Trust } from "../view/deviceView";
-import { ApplyOutcome, FleetState } from "./deviceState";
+import { readingDeviceIds } from "../store/historyQueries";
+import { ApplyOutcome, DEFAULT_MAX_ESTABLISHED, FleetState } from "./deviceState";
 import { parseDeviceMessage } from "./parseMessage";
 
 export const INGEST_KINDS = ["status", "info", "reading", "reply"] as const;
@@ -42,13 +43,26 @@ export class IngestPipeline {
   accepted = 0;
   duplicates = 0;
   rejected = 0;
+  /** messages from new ids turned away by the admission rate (FleetState.flood() has the details) */
+  refused = 0;
 
   constructor(opts: IngestOptions) {
     this.root = opts.root;
-    this.fleet = opts.fleet ?? new FleetState();
     this.store = opts.store ?? null;
     this.trust = opts.trust ?? null;
+    this.fleet = opts.fleet ?? IngestPipeline.fleetFor(this.trust, this.store);
     this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * With a keyring, only devices with a key prove themselves (by verified readings) and they need no admission;
+   * without one, devices whose readings the store already holds are let back in at once after a restart.
+   */
+  private static fleetFor(trust: DeviceTrust | null, store: HistoryStore | null): FleetState {
+    const keyring = trust?.keyring ?? null;
+    const fleet = new FleetState({ requireVerified: keyring !== null, isKnown: keyring ? (id) => trust!.keyOf(id) !== null : undefined });
+    if (!keyring && store) fleet.rememberProven(readingDeviceIds(store.db, DEFAULT_MAX_ESTABLISHED));
+    return fleet;
   }
 
   on(listener: IngestListener): () => void {
@@ -95,6 +109,9 @@ export class IngestPipeline {
       case "reply":
         this.emit({ kind: "reply", deviceId: out.device.id, reply: out.reply, trust: out.device.trust });
         this.emit({ kind: "device", device: out.device });
+        break;
+      case "refused":
+        this.refused++;
         break;
       case "rejected":
         this.rejected++;

@@ -126,11 +126,14 @@ describe("FleetState rejections", () => {
     expect(log.byReason.other).toBe(500 - 32);
   });
 
-  it("rejects devices beyond the limit instead of growing", () => {
-    const s = new FleetState({ maxDevices: 2 });
-    feed(s, { ...reading(1), id: "d1" }, 1, "d1");
-    feed(s, { ...reading(1), id: "d2" }, 1, "d2");
-    expect(feed(s, { ...reading(1), id: "d3" }, 1, "d3")).toMatchObject({ kind: "rejected", reason: "too many devices (limit 2)" });
-    expect(s.size).toBe(2);
+  it("keeps unproven devices in a bounded table, evicting the least recently seen", () => {
+    const s = new FleetState({ maxNewcomers: 2, admission: { perSecond: 1000, burst: 1000 } });
+    const status = (id: string, now: number) => s.apply(parseDeviceMessage(ROOT, `${ROOT}/${id}/status`, enc("online")), now);
+    status("d1", 1);
+    status("d2", 2);
+    status("d1", 3); // d1 seen again: d2 is now the oldest
+    status("d3", 4);
+    expect(s.list().map((d) => d.id)).toEqual(["d1", "d3"]);
+    expect(s.flood()).toMatchObject({ newcomers: 2, established: 0, evicted: 1, admitted: 3 });
   });
 });
