@@ -142,6 +142,13 @@ export class MqttIngest extends IngestPipeline {
     const ingest = new MqttIngest(opts);
     const client = await connectBroker(opts.broker, { clientId: opts.clientId, clean: opts.clean }, (c) => {
       c.on("message", (topic, payload, packet) => ingest.handle(topic, payload, packet.retain === true));
+      // MQTT.js emits "message", then sends the PUBACK when handleMessage calls back, and reads the next packet
+      // only then: calling back once the store has the reading journalled means acknowledged = on this host's disk
+      c.handleMessage = (_packet, done) => {
+        const durable = ingest.store?.whenDurable?.() ?? null;
+        if (durable) void durable.then(() => done());
+        else done();
+      };
     });
     ingest.client = client;
     client.on("error", (e) => log(`espdht: broker error: ${e.message}`));
