@@ -4,6 +4,19 @@ import type Database from "better-sqlite3";
 import type { Info, Reading } from "../../firmware/contract";
 import type { StoredDevice } from "./historyQueries";
 
+/** Whether readings reach the store; the dashboard shows it and publishes it for `watch`. */
+export interface StoreHealth {
+  ok: boolean;
+  /** what is wrong, for people: null when ok */
+  problem: string | null;
+  /** since when the store has been failing (Unix ms) */
+  since: number | null;
+  journalBytes: number;
+  journalLimitBytes: number;
+  /** readings are held unacknowledged (the journal is full or cannot be written) */
+  holding: boolean;
+}
+
 export interface HistoryStore {
   /** connection for queries */
   readonly db: Database.Database;
@@ -18,5 +31,8 @@ export interface HistoryStore {
   devices(): StoredDevice[];
   readonly inserted: number;
   readonly duplicatesIgnored: number;
+  /** null when everything added is journalled or committed; else resolves once it is (acknowledge only then) */
+  whenDurable?(): Promise<void> | null;
+  health?(): StoreHealth;
   close(): Promise<void>;
 }

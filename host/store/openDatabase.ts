@@ -3,6 +3,7 @@
 import Database from "better-sqlite3";
 import fs from "node:fs";
 import path from "node:path";
+import { FILE_MODE, makePrivateDir, makePrivateFile } from "./privateFiles";
 
 export const STORE_FILE = "espdht.sqlite";
 export const SCHEMA_VERSION = 3;
@@ -101,8 +102,11 @@ function migrate(db: Database.Database, version: number, log: (m: string) => voi
 export function openDatabase(dir: string, log: (m: string) => void = (m) => process.stderr.write(m + "\n")): Database.Database {
   let file = ":memory:";
   if (dir !== ":memory:") {
-    fs.mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
     file = path.join(dir, STORE_FILE);
+    // created 0600 here: SQLite gives its -wal and -shm files the database file's mode
+    fs.closeSync(fs.openSync(file, "a", FILE_MODE));
+    for (const f of [file, file + "-wal", file + "-shm"]) makePrivateFile(f);
   }
   const db = new Database(file);
   db.pragma("journal_mode = WAL");

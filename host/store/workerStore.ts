@@ -7,10 +7,12 @@ import type Database from "better-sqlite3";
 import type { EventLoopUtilization } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 import type { Info, Reading } from "../../firmware/contract";
+import { DataFolderLock } from "./dataFolderLock";
 import { StoredDevice, storedDevices } from "./historyQueries";
-import type { HistoryStore } from "./historyStore";
+import type { HistoryStore, StoreHealth } from "./historyStore";
+import { DEFAULT_JOURNAL_LIMIT_BYTES, IngestJournal, SegmentContents } from "./ingestJournal";
 import { openDatabase } from "./openDatabase";
-import type { PackedRows } from "./rowFormat";
+import { PackedRows, RowPacker } from "./rowFormat";
 import { startTsWorker } from "./tsWorker";
 import type { StoreRequest, StoreResponse } from "./workerProtocol";
 import { WriteQueue } from "./writeQueue";
@@ -26,6 +28,20 @@ export interface StoreOptions {
   retentionEveryMs?: number;
   now?: () => number;
   onError?: (e: Error) => void;
+  /** journal every reading before it is acknowledged (default: on; off only for benchmarks comparing the two) */
+  journal?: boolean;
+  /** bound on the journal while the store fails; past it readings are held unacknowledged */
+  journalLimitBytes?: number;
+  /** how often a failing store (or journal) is tried again */
+  retryMs?: number;
+  /** called when the health changes (failing, holding, recovered) */
+  onHealth?: (h: StoreHealth) => void;
+}
+
+/** A reading that is neither journalled nor committed yet: its MQTT acknowledgement waits. */
+interface HeldReading {
+  reading: Reading;
+  receivedAt: number;
 }
 
 export class WorkerStore implements HistoryStore {
@@ -41,10 +57,28 @@ export class WorkerStore implements HistoryStore {
   private waiting = new Map<number, () => void>();
   private closed: Promise<void> | null = null;
   private dead: Error | null = null;
+  private readonly journal: IngestJournal | null;
+  /** batch serial -> the journal segment holding its readings */
+  private readonly segmentOf = new Map<number, number>();
+  /** serials of batches replayed from the journal, and their segment */
+  private readonly replaying = new Map<number, number>();
+  /** replayed batches the store committed, until their replay sees it */
+  private readonly replayed = new Set<number>();
+  private draining = false;
+  private failure: { message: string; since: number } | null = null;
+  private held: HeldReading[] = [];
+  private heldWaiters: (() => void)[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly retryMs: number;
+  private readonly onHealth: (h: StoreHealth) => void;
+  private lastHealth = "";
 
-  private constructor(dir: string, opts: StoreOptions, private readonly worker: Worker) {
+  private constructor(dir: string, opts: StoreOptions, private readonly worker: Worker, private readonly lock: DataFolderLock | null) {
     this.db = openDatabase(dir);
     this.db.pragma("query_only = true");
+    this.journal = opts.journal === false || dir === ":memory:" ? null : new IngestJournal(dir, opts.journalLimitBytes ?? DEFAULT_JOURNAL_LIMIT_BYTES);
+    this.retryMs = opts.retryMs ?? 2000;
+    this.onHealth = opts.onHealth ?? (() => {});
     // 8000-row batches rewrite fewer partly filled pages per commit than 2000: ~25% less writer CPU per row
     this.queue = new WriteQueue(opts.batchRows ?? 8000, opts.flushMs ?? 200, (rows, seen) => this.commit(rows, seen));
     this.retentionDays = opts.retentionDays ?? 0;
@@ -54,6 +88,7 @@ export class WorkerStore implements HistoryStore {
     worker.on("error", (e) => {
       this.dead = e;
       this.onError(new Error(`store worker failed: ${e.message}`));
+      this.fail(`the store's writer thread stopped: ${e.message}`);
       for (const w of this.waiting.values()) w();
       this.waiting.clear();
     });
@@ -64,14 +99,48 @@ export class WorkerStore implements HistoryStore {
     }
   }
 
-  /** Opens the store in `dir` and waits until its worker is ready. */
+  /**
+   * Opens the store in `dir` (taking the data folder's lock: DataFolderInUseError when another process writes
+   * there), replays what a previous run left in the journal, and resolves once that is committed or has failed
+   * (then health() says why and it is retried).
+   */
   static async open(dir: string, opts: StoreOptions = {}): Promise<WorkerStore> {
-    openDatabase(dir).close(); // create the file and schema before two connections race for it
-    const worker = startTsWorker(new URL("./storeWorker.ts", import.meta.url), { dir });
-    const store = new WorkerStore(dir, opts, worker);
-    await store.settle();
-    if (store.dead) throw store.dead;
+    const db = openDatabase(dir); // create the folder, file and schema before two connections race for it
+    db.close();
+    const lock = dir === ":memory:" ? null : DataFolderLock.acquire(dir);
+    let store: WorkerStore;
+    try {
+      const worker = startTsWorker(new URL("./storeWorker.ts", import.meta.url), { dir });
+      store = new WorkerStore(dir, opts, worker, lock);
+      await store.settle();
+      if (store.dead) throw store.dead;
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
+    if (store.journal && store.journal.sealed().length > 0) {
+      store.fail("replaying readings a previous run left in the journal");
+      await store.drainJournal();
+    }
     return store;
+  }
+
+  /** Whether readings reach the store, and how full the journal is. */
+  health(): StoreHealth {
+    return {
+      ok: this.failure === null && this.held.length === 0,
+      problem: this.failure?.message ?? (this.held.length ? this.heldReason() : null),
+      since: this.failure?.since ?? null,
+      journalBytes: this.journal?.bytes ?? 0,
+      journalLimitBytes: this.journal?.limitBytes ?? 0,
+      holding: this.held.length > 0,
+    };
+  }
+
+  /** null when every reading added so far is journalled or committed; else resolves when they are. */
+  whenDurable(): Promise<void> | null {
+    if (this.held.length === 0) return null;
+    return new Promise((resolve) => this.heldWaiters.push(resolve));
   }
 
   /** The worker's event-loop utilisation (busy vs idle time), for benchmarks: pass an earlier value to get the delta. */
@@ -80,6 +149,16 @@ export class WorkerStore implements HistoryStore {
   }
 
   add(r: Reading, receivedAt: number): void {
+    if (this.journal) {
+      if (this.held.length > 0 || !this.journal.append(r, receivedAt)) {
+        this.held.push({ reading: r, receivedAt });
+        this.reportHealth();
+        this.scheduleRetry();
+        return;
+      }
+      // while the store fails the journal alone keeps it; it is replayed from there
+      if (this.failure) return;
+    }
     this.queue.add(r, receivedAt);
   }
 
@@ -118,19 +197,127 @@ export class WorkerStore implements HistoryStore {
       this.flush();
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       this.retentionTimer = null;
-      this.closed = new Promise<void>((resolve) => {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      // held readings were never acknowledged: the broker sends them again
+      this.held = [];
+      for (const w of this.heldWaiters.splice(0)) w();
+      this.closed = this.settle().then(() => new Promise<void>((resolve) => {
         if (this.dead) return resolve();
         this.worker.once("exit", () => resolve());
         this.post({ kind: "close" });
-      }).then(() => {
+      })).then(() => {
         this.db.close();
+        this.journal?.close();
+        this.lock?.release();
       });
     }
     return this.closed;
   }
 
   private commit(rows: PackedRows, seen: [string, number][]): void {
-    this.post({ kind: "batch", serial: ++this.serial, rows, seen });
+    const segment = this.journal?.seal() ?? null;
+    if (this.failure) return; // sealed: the journal is drained into the store once it works again
+    const serial = ++this.serial;
+    if (segment !== null) this.segmentOf.set(serial, segment);
+    this.post({ kind: "batch", serial, rows, seen });
+  }
+
+  private heldReason(): string {
+    const j = this.journal!;
+    if (j.lastError) return `cannot write the journal (${j.lastError.message}): readings are not acknowledged until it can`;
+    return `the journal is full (${mb(j.bytes)} of ${mb(j.limitBytes)} MB): readings are not acknowledged until the store takes them`;
+  }
+
+  private fail(message: string): void {
+    if (!this.failure) this.failure = { message, since: this.now() };
+    else this.failure.message = message;
+    this.reportHealth();
+  }
+
+  private reportHealth(): void {
+    const h = this.health();
+    const key = `${h.ok}|${h.problem}|${h.holding}`;
+    if (key === this.lastHealth) return;
+    this.lastHealth = key;
+    this.onHealth(h);
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.retry();
+    }, this.retryMs);
+  }
+
+  /** Drains the journal while the store fails, and writes held readings to the journal when it has room again. */
+  private async retry(): Promise<void> {
+    if (this.failure) await this.drainJournal();
+    this.journalHeld();
+    if (this.failure || this.held.length > 0) this.scheduleRetry();
+  }
+
+  private journalHeld(): void {
+    while (this.held.length > 0) {
+      const h = this.held[0];
+      if (!this.journal!.append(h.reading, h.receivedAt)) break;
+      this.held.shift();
+      if (!this.failure) this.queue.add(h.reading, h.receivedAt);
+    }
+    if (this.held.length === 0) for (const w of this.heldWaiters.splice(0)) w();
+    this.reportHealth();
+  }
+
+  /**
+   * Replays the sealed journal segments into the store, oldest first (the store skips rows it already has); once
+   * all are in, the open segment (readings journalled while the store failed) is sealed and replayed too, and new
+   * readings go to the store's queue again.
+   */
+  private async drainJournal(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      const j = this.journal!;
+      this.queue.flush();
+      const inFlight = new Set(this.segmentOf.values());
+      for (const segment of j.sealed()) {
+        if (this.closed) return;
+        if (inFlight.has(segment)) continue;
+        if (!(await this.replaySegment(segment))) return this.scheduleRetry();
+      }
+      const rest = j.seal();
+      this.failure = null;
+      if (rest !== null) void this.replaySegment(rest);
+      this.reportHealth();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Posts one journal segment as a batch; true once committed (then the segment is deleted). */
+  private replaySegment(segment: number): Promise<boolean> {
+    let contents: SegmentContents;
+    try {
+      contents = this.journal!.read(segment);
+    } catch (e) {
+      this.fail(`cannot read the journal (${(e as Error).message})`);
+      return Promise.resolve(false);
+    }
+    const { entries, skipped } = contents;
+    if (skipped > 0) this.onError(new Error(`journal segment ${segment}: ${skipped} line(s) that were not whole records (a write cut short by a crash) skipped`));
+    const packer = new RowPacker(Math.max(1, entries.length));
+    const seen = new Map<string, number>();
+    for (const e of entries) {
+      packer.add(e.reading, e.receivedAt);
+      seen.set(e.reading.id, Math.max(seen.get(e.reading.id) ?? 0, e.receivedAt));
+    }
+    const serial = ++this.serial;
+    this.replaying.set(serial, segment);
+    return new Promise<boolean>((resolve) => {
+      this.waiting.set(serial, () => resolve(this.replayed.delete(serial)));
+      this.post({ kind: "batch", serial, rows: packer.take(), seen: [...seen] });
+    });
   }
 
   private runRetention(): void {
@@ -140,25 +327,41 @@ export class WorkerStore implements HistoryStore {
   private post(m: StoreRequest): void {
     if (this.dead) {
       this.onError(new Error(`store worker is down: ${this.dead.message}`));
+      this.fail(`the store's writer thread stopped: ${this.dead.message}`);
+      if ("serial" in m) this.resolveWaiter(m.serial);
       return;
     }
     this.worker.postMessage(m, m.kind === "batch" ? [m.rows.nums.buffer as ArrayBuffer, m.rows.errors.buffer as ArrayBuffer, m.rows.device.buffer as ArrayBuffer] : []);
+  }
+
+  private resolveWaiter(serial: number): void {
+    const w = this.waiting.get(serial);
+    this.waiting.delete(serial);
+    w?.();
   }
 
   private onResponse(m: StoreResponse): void {
     if (m.kind === "ack") {
       this.inserted += m.inserted;
       this.duplicatesIgnored += m.rows - m.inserted;
-      const w = this.waiting.get(m.serial);
-      this.waiting.delete(m.serial);
-      w?.();
+      // committed: its journal segment is no longer needed
+      const segment = this.segmentOf.get(m.serial) ?? this.replaying.get(m.serial);
+      if (this.replaying.delete(m.serial)) this.replayed.add(m.serial);
+      this.segmentOf.delete(m.serial);
+      if (segment !== undefined) this.journal?.release(segment);
+      this.resolveWaiter(m.serial);
     } else if (m.kind === "error") {
       this.onError(new Error(`store: ${m.message}`));
       if (m.serial !== undefined) {
-        const w = this.waiting.get(m.serial);
-        this.waiting.delete(m.serial);
-        w?.();
+        if (this.segmentOf.delete(m.serial) || this.replaying.delete(m.serial)) {
+          // the batch's readings stay in the journal; it is replayed once the store works again
+          this.fail(`the store cannot write (${m.message}): readings are kept in the journal`);
+          this.scheduleRetry();
+        }
+        this.resolveWaiter(m.serial);
       }
     }
   }
 }
+
+const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
