@@ -15,6 +15,7 @@ import { MqttWireStats, newWireStats, sniffSocket } from "./mqttSniffer";
 import { EspruinoSocket, NetworkHost, SOCKET_ERRORS } from "./network";
 import { NotEmulatedError } from "./notEmulated";
 import { Realm, realmOf } from "./realm";
+import { reportRejectionsOf } from "./realmRejections";
 import type { VirtualFlash } from "./storage";
 import { WifiRadio } from "./wifi";
 
@@ -198,6 +199,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     const spec = this.spec;
     const boardRealm = createBoardRealm(() => this.clock.getTime() * 1000, () => this.prng.next());
     const rt = new Interpreter((e) => this.reportUncaught(e), boardRealm.membrane);
+    reportRejectionsOf(boardRealm.context, (message) => this.reportUncaught(message));
     const gpio = new Gpio(rt, this.clock, (line) => this.print(line), new Map<number, LineDevice>([[spec.dhtPin, spec.dht]]));
     let realm: Realm | null = null;
     const getRealm = () => realm!;
