@@ -12,6 +12,8 @@ import type { DeviceSettings } from "../provisioning/deviceConfig";
 export interface UserConfig extends DeviceSettings {
   /** CA file for TLS on the host side */
   ca: string | null;
+  /** each board logs in to the broker as its device id with a password of its own (device-logins.json; docs/mosquitto.md) */
+  deviceLogins: boolean;
 }
 
 export const DEFAULT_BROKER = "mqtt://test.mosquitto.org:1883";
@@ -40,6 +42,7 @@ export function newUserConfig(): UserConfig {
     username: null,
     password: null,
     ca: null,
+    deviceLogins: false,
     wifi: null,
     model: "dht22",
     pin: 4,
@@ -70,6 +73,7 @@ export function validateUserConfig(c: unknown): string[] {
   if (!SENSOR_MODELS.includes(o.model as SensorModel)) errors.push("model: must be dht22 or dht11");
   if (typeof o.pin !== "number" || !isUsableDhtPin(o.pin)) errors.push("pin: must be an ESP32 GPIO that can drive and be watched (not 6-11, not 34-39)");
   if (typeof o.homeAssistant !== "boolean") errors.push("homeAssistant: must be true or false");
+  if (typeof o.deviceLogins !== "boolean") errors.push("deviceLogins: must be true or false");
   if (typeof o.interval !== "number" || o.interval < 2 || o.interval > 86400) errors.push("interval: must be 2..86400 seconds");
   return errors;
 }

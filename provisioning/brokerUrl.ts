@@ -28,21 +28,23 @@ export class BrokerUrlError extends Error {}
 
 /** Throws a BrokerUrlError naming the URL when `client` cannot use it. */
 export function parseBrokerUrl(url: string, client: BrokerClient): BrokerUrl {
+  // errors quote the URL with its credentials masked: they end up on terminals and in logs
+  const shown = url.replace(/\/\/[^@/]*@/, "//***@");
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new BrokerUrlError(`'${url}' is not a URL (expected e.g. mqtt://host:1883)`);
+    throw new BrokerUrlError(`'${shown}' is not a URL (expected e.g. mqtt://host:1883)`);
   }
   const scheme = u.protocol.slice(0, -1) as BrokerScheme;
   if (!SCHEMES[client].includes(scheme)) {
     const ws = scheme === "ws" || scheme === "wss";
-    if (client === "board") throw new BrokerUrlError(`'${url}': a board speaks mqtt:// or mqtts:// only${ws ? " (WebSocket is for the PC side)" : ""}`);
-    throw new BrokerUrlError(`'${u.protocol}' is not supported in '${url}' (use mqtt, mqtts, ws or wss)`);
+    if (client === "board") throw new BrokerUrlError(`'${shown}': a board speaks mqtt:// or mqtts:// only${ws ? " (WebSocket is for the PC side)" : ""}`);
+    throw new BrokerUrlError(`'${u.protocol}' is not supported in '${shown}' (use mqtt, mqtts, ws or wss)`);
   }
-  if (!u.hostname) throw new BrokerUrlError(`'${url}' has no host`);
+  if (!u.hostname) throw new BrokerUrlError(`'${shown}' has no host`);
   const port = u.port ? Number(u.port) : DEFAULT_PORTS[scheme];
-  if (port < 1) throw new BrokerUrlError(`'${url}': port ${port} is out of range 1..65535`);
+  if (port < 1) throw new BrokerUrlError(`'${shown}': port ${port} is out of range 1..65535`);
   return {
     scheme,
     host: u.hostname,

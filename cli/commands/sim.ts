@@ -15,6 +15,9 @@ import { readScenario, ScenarioError, validateEvent } from "../../sim/faults/sce
 import { readCsvSeries, CsvError } from "../../sim/dht/csvReplay";
 import { startSerialConsole, SerialConsole } from "../../sim/console/serialConsole";
 import { displayUrl } from "../../host/mqtt/connectBroker";
+import { DeviceLoginsError, deviceLoginsPathFor, ensureDeviceLogins } from "../../provisioning/deviceLogins";
+import { simDeviceId } from "../../sim/fleet/deviceId";
+import { passwordFrom, warnSecretsOnArgv } from "../hostOptions";
 
 const MAX_CONSOLES = 16;
 
@@ -25,6 +28,10 @@ const spec: CommandSpec = {
   options: {
     broker: { type: "string", value: "URL", help: "mqtt://host:1883 or mqtts://host:8883 (default: your config)" },
     "topic-root": { type: "string", value: "ROOT", help: "topic root (default: your config)" },
+    username: { type: "string", value: "NAME", help: "broker username every board logs in with (default: your config)" },
+    password: { type: "string", value: "SECRET", help: "broker password (visible in 'ps': prefer --password-file or ESPDHT_BROKER_PASSWORD)" },
+    "password-file": { type: "string", value: "FILE", help: "read the boards' broker password from FILE (first line)" },
+    "device-logins": { type: "boolean", help: "each board logs in as its device id with its own password from device-logins.json (made when missing; default: your config's deviceLogins); then run 'espdht broker-users'" },
     devices: { type: "string", short: "n", value: "N", help: "number of boards in this process", default: "1" },
     interval: { type: "string", value: "SECONDS", help: "seconds between readings, at least 2 (default: your config)" },
     model: { type: "string", value: "dht22|dht11", help: "sensor model (default: your config)" },
@@ -55,6 +62,9 @@ const spec: CommandSpec = {
   epilog: [
     "Faults (flags or --scenario):",
     ...FAULT_NAMES.map((f) => `  ${f.padEnd(20)} ${FAULT_HELP[f]}`),
+    "",
+    "Wi-Fi: the boards join a virtual access point ('espdht-sim', open): your real Wi-Fi password never goes",
+    "into their Storage. Their Storage files are mode 0600 (they hold the broker login and the board's key).",
     "",
     "Keys: each board signs its readings with its own key, made at its first run and kept beside its",
     "Storage file in the data folder; --duplicate-id clones share board 0's key. Every key is written to",
@@ -146,6 +156,20 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof ScenarioError || e instanceof CsvError) throw new UsageError(e.message);
     throw e;
   }
+  warnSecretsOnArgv(v, "sim");
+  const password = passwordFrom(v, user.password);
+  const username = (v.username as string | undefined) ?? user.username;
+  const seed = (v.seed as string | undefined) ?? root;
+  let deviceLogins: Record<string, string> | null = null;
+  const loginsFile = deviceLoginsPathFor(configPath());
+  if (v["device-logins"] || user.deviceLogins) {
+    try {
+      deviceLogins = ensureDeviceLogins(loginsFile, Array.from({ length: devices }, (_, i) => simDeviceId(seed, i)));
+    } catch (e) {
+      if (e instanceof DeviceLoginsError) throw new UsageError(`device logins: ${e.message}`);
+      throw e;
+    }
+  }
   const consolePort = numberOption(v, "console", 0, 65535, true);
   if (consolePort !== undefined && devices > MAX_CONSOLES) throw new UsageError(`--console: at most ${MAX_CONSOLES} boards can expose a console (got --devices ${devices})`);
   const json = !!v.json;
@@ -159,12 +183,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     fleet = await startFleet({
       broker, root, devices, interval, model: model as SensorModel, pin,
-      seed: (v.seed as string | undefined) ?? root,
+      seed,
       dataDir: (v.data as string | undefined) ?? defaultDataDir(),
       freshStorage: !!v.fresh,
       firmwareFile,
       deviceConfig: v.config ? readDeviceConfig(v.config as string) : undefined,
-      username: user.username, password: user.password, wifi: user.wifi, homeAssistant: user.homeAssistant,
+      // never the user's real Wi-Fi: the fleet's virtual access point (VIRTUAL_WIFI)
+      username, password, deviceLogins, homeAssistant: user.homeAssistant,
       insecure: !!v.insecure,
       keys,
       keyring,
@@ -196,6 +221,7 @@ export async function run(argv: string[]): Promise<number> {
     log(`  board ${i}: ${fleet.ids[i]}${key}${consoles[i] ? `  serial console tcp://127.0.0.1:${consoles[i].port}` : ""}`);
   }
   if (devices > 10) log(`  ... and ${devices - 10} more`);
+  if (deviceLogins) log(`  broker logins: each board logs in as its device id, passwords in ${loginsFile} (mode 600); 'espdht broker-users' writes them for Mosquitto`);
   if (fleet.fingerprints.some((f) => f)) log(`  keys: ${keys ? `each board's key is in ${keyring}` : "from --config"}`);
   else noKeysNote(fleet.ids, keyring, log);
   if (v.verbose) fleet.boards.forEach((b, i) => b.on("console", (t) => (status ? status.log(`[${fleet.ids[i]}] ${t.trimEnd()}`) : log(t.trimEnd()))));

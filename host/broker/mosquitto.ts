@@ -1,5 +1,6 @@
 // A Mosquitto of our own on loopback, for benchmarks and tests: spawned on a free port with a generated
-// config (anonymous, no persistence) and stopped afterwards, its temporary folder removed.
+// config (anonymous, no persistence; or TLS, a password file and an ACL; or a whole config given) and stopped
+// afterwards, its temporary folder removed.
 import { spawn, ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -10,7 +11,30 @@ export interface LocalMosquitto {
   host: string;
   port: number;
   url: string;
+  /** the TLS listener's port and mqtts:// URL, with `tls` */
+  tlsPort: number | null;
+  tlsUrl: string | null;
+  /** copies the password and ACL files again and makes Mosquitto re-read them (SIGHUP), as `systemctl reload` does */
+  reload(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface MosquittoOptions {
+  /** a second listener with TLS on its own free port (PEM files) */
+  tls?: { cafile: string; certfile: string; keyfile: string };
+  /** logins: Mosquitto's password file (anonymous clients are then refused) */
+  passwordFile?: string;
+  aclFile?: string;
+  /** the whole config instead of the generated one, given the ports chosen (`log_dest stderr` is up to it) */
+  config?: (ports: { port: number; tlsPort: number }) => string;
+}
+
+/** Mosquitto started as root drops to the `mosquitto` user, which must read the files it loads after that. */
+function handToBroker(file: string): void {
+  fs.chmodSync(file, 0o600);
+  if (process.getuid?.() !== 0) return;
+  const line = fs.readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("mosquitto:"));
+  if (line) fs.chownSync(file, Number(line.split(":")[2]), Number(line.split(":")[3]));
 }
 
 /** A loopback port nobody listens on right now (another process may still take it before we do). */
@@ -48,24 +72,48 @@ function waitForPort(port: number, timeoutMs: number, child: ChildProcess): Prom
   });
 }
 
-/** Starts Mosquitto 2 on a free loopback port, `extraConfig` lines appended; retries on another port when the chosen one is taken. */
-export async function startMosquitto(extraConfig: string[] = []): Promise<LocalMosquitto> {
+/** Starts Mosquitto 2 on a free loopback port, `extraConfig` lines appended; retries on other ports when a chosen one is taken. */
+export async function startMosquitto(extraConfig: string[] = [], opts: MosquittoOptions = {}): Promise<LocalMosquitto> {
   const bin = mosquittoBinary();
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
+    const tlsPort = opts.tls || opts.config ? await freePort() : 0;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-mosq-"));
+    // the broker's user goes through it to the copies of the password and ACL files
+    fs.chmodSync(dir, 0o711);
     const conf = path.join(dir, "mosquitto.conf");
-    fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence false", "log_dest stderr", "log_type error", "max_queued_messages 100000", ...extraConfig, ""].join("\n"));
+    const passwd = path.join(dir, "passwd");
+    const acl = path.join(dir, "acl");
+    const copyLogins = () => {
+      if (opts.passwordFile) { fs.copyFileSync(opts.passwordFile, passwd); handToBroker(passwd); }
+      if (opts.aclFile) { fs.copyFileSync(opts.aclFile, acl); handToBroker(acl); }
+    };
+    copyLogins();
+    const lines = [`listener ${port} 127.0.0.1`, "persistence false", "log_dest stderr", "log_type error", "max_queued_messages 100000"];
+    if (opts.tls) lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`);
+    lines.push(opts.passwordFile ? "allow_anonymous false" : "allow_anonymous true");
+    if (opts.passwordFile) lines.push(`password_file ${passwd}`);
+    if (opts.aclFile) lines.push(`acl_file ${acl}`);
+    fs.writeFileSync(conf, opts.config ? opts.config({ port, tlsPort }) : [...lines, ...extraConfig, ""].join("\n"));
     const child = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d) => { stderr += d; });
     try {
       await waitForPort(port, 15_000, child);
+      if (tlsPort) await waitForPort(tlsPort, 15_000, child);
       return {
         host: "127.0.0.1",
         port,
         url: `mqtt://127.0.0.1:${port}`,
+        tlsPort: tlsPort || null,
+        tlsUrl: tlsPort ? `mqtts://127.0.0.1:${tlsPort}` : null,
+        reload: async () => {
+          copyLogins();
+          child.kill("SIGHUP");
+          // Mosquitto re-reads them in its main loop
+          await new Promise((r) => setTimeout(r, 300));
+        },
         close: () => new Promise<void>((resolve) => {
           const removeDir = () => { fs.rmSync(dir, { recursive: true, force: true }); resolve(); };
           if (child.exitCode !== null) return removeDir();

@@ -1,5 +1,7 @@
 // Connects MQTT.js to the user's broker (mqtt/mqtts/ws/wss) and waits for the first CONNACK, so a wrong
-// URL or refused login is a clear error up front; later drops reconnect by themselves.
+// URL, refused login or untrusted certificate is a clear error up front; later drops reconnect by themselves.
+// Host sessions speak MQTT 5 with a session expiry (abandoned sessions do not pile up on public brokers) and
+// fall back to 3.1.1 when the broker refuses 5; boards stay on 3.1.1.
 import mqtt, { IClientOptions, MqttClient } from "mqtt";
 
 export interface BrokerSettings {
@@ -11,64 +13,136 @@ export interface BrokerSettings {
   ca: Buffer | null;
 }
 
+/** 7 days: how long the broker keeps a persistent host session (the dashboard's) while it is away. */
+export const PERSISTENT_SESSION_EXPIRY_S = 7 * 86400;
+
 export interface SessionOptions {
   clientId: string;
   /** false = persistent session: the broker keeps QoS 1 messages for us while we are away */
   clean: boolean;
+  /** MQTT 5 session expiry; default: 0 for a clean session, PERSISTENT_SESSION_EXPIRY_S otherwise */
+  sessionExpirySeconds?: number;
+  /** 5 (default: falls back to 4 when the broker refuses 5) or 4 (3.1.1 only) */
+  protocolVersion?: 4 | 5;
   connectTimeoutMs?: number;
   reconnectMs?: number;
+  /** told once which protocol the session uses */
+  log?: (m: string) => void;
 }
 
 export function clientOptions(b: BrokerSettings, s: SessionOptions): IClientOptions {
+  const version = s.protocolVersion ?? 5;
   const o: IClientOptions = {
     clientId: s.clientId,
     clean: s.clean,
-    protocolVersion: 4,
+    protocolVersion: version,
     keepalive: 30,
     connectTimeout: s.connectTimeoutMs ?? 10_000,
     reconnectPeriod: s.reconnectMs ?? 2_000,
   };
+  if (version === 5) o.properties = { sessionExpiryInterval: s.sessionExpirySeconds ?? (s.clean ? 0 : PERSISTENT_SESSION_EXPIRY_S) };
   if (b.username !== null) o.username = b.username;
   if (b.password !== null) o.password = b.password;
   if (b.ca) o.ca = b.ca;
   return o;
 }
 
-/** Masks credentials in a URL before it is printed. */
+/** Masks credentials in a URL before it is printed (user and password: either may be the secret). */
 export function displayUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, "//***@");
 }
 
-/**
- * Resolves once connected; rejects with a clear message when the first attempt fails. `attach` runs before
- * the CONNACK so no message the broker kept for a persistent session can arrive before its handler.
- */
-export function connectBroker(b: BrokerSettings, s: SessionOptions, attach?: (c: MqttClient) => void): Promise<MqttClient> {
-  const client = mqtt.connect(b.url, { ...clientOptions(b, s), reconnectPeriod: 0 });
+/** Masks every `scheme://user:pass@` in free text (error messages quoting a URL). */
+export function maskUrlsIn(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s'"]*@/gi, "$1***@");
+}
+
+const TLS_TRUST_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT", "CERT_UNTRUSTED",
+]);
+
+/** The reason in plain words for a failed first connect: which of login, certificate or network it was. */
+export function explainConnectError(e: Error & { code?: unknown }, b: BrokerSettings): string {
+  const code = e.code;
+  const said = e.message || String(e);
+  // 3.1.1 CONNACK 4/5, MQTT 5 0x86 (bad user name or password) / 0x87 (not authorized)
+  if (code === 4 || code === 5 || code === 134 || code === 135) {
+    const who = b.username !== null ? `username '${b.username}'` : "no username";
+    return `the broker refused the login (${who}${b.password !== null ? " with a password" : ", no password"}): wrong username or password, or this user may not connect (broker said: ${said})`;
+  }
+  if (typeof code === "string" && TLS_TRUST_CODES.has(code)) {
+    return `the broker's TLS certificate is not trusted (${said}): give the CA that signed it with --ca FILE${b.ca ? " (the --ca given did not sign it)" : ""}`;
+  }
+  if (code === "CERT_HAS_EXPIRED") return `the broker's TLS certificate has expired (${said})`;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return `the broker's TLS certificate is for another host name (${said})`;
+  if (code === "ECONNREFUSED") return `nothing accepts connections there (${said})`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `host not found (${said})`;
+  return said;
+}
+
+/** The broker answered that it does not speak this protocol version (3.1.1 rc 1, MQTT 5 0x84). */
+function refusedVersion(e: Error & { code?: unknown }): boolean {
+  return e.code === 1 || e.code === 132;
+}
+
+type Attempt = { client: MqttClient } | { error: Error & { code?: unknown } } | { closed: true };
+
+function attempt(b: BrokerSettings, s: SessionOptions, version: 4 | 5, attach?: (c: MqttClient) => void): Promise<Attempt> {
+  const client = mqtt.connect(b.url, { ...clientOptions(b, { ...s, protocolVersion: version }), reconnectPeriod: 0 });
   attach?.(client);
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     // only our own listeners are removed: MQTT.js keeps internal ones on the same events
     const detach = () => {
       client.removeListener("connect", onConnect);
       client.removeListener("error", onError);
       client.removeListener("close", onClose);
     };
-    const fail = (why: string) => {
+    const fail = (r: Attempt) => {
       detach();
       client.on("error", () => {});
       client.end(true);
-      reject(new Error(`cannot connect to ${displayUrl(b.url)}: ${why}`));
+      resolve(r);
     };
     const onConnect = () => {
       detach();
-      // from now on keep trying to reconnect after a drop
-      client.options.reconnectPeriod = s.reconnectMs ?? 2_000;
-      resolve(client);
+      resolve({ client });
     };
-    const onError = (e: Error) => fail(e.message || String(e));
-    const onClose = () => fail("connection closed before CONNACK");
+    const onError = (e: Error) => fail({ error: e });
+    const onClose = () => fail({ closed: true });
     client.once("connect", onConnect);
     client.once("error", onError);
     client.once("close", onClose);
   });
+}
+
+/**
+ * Resolves once connected; rejects with a clear message when the first attempt fails. `attach` runs before
+ * the CONNACK (on each attempt) so no message the broker kept for a persistent session can arrive before its handler.
+ */
+export async function connectBroker(b: BrokerSettings, s: SessionOptions, attach?: (c: MqttClient) => void): Promise<MqttClient> {
+  const first = s.protocolVersion ?? 5;
+  let r = await attempt(b, s, first, attach);
+  let version = first;
+  // a 3.1.1-only broker answers "unacceptable protocol version" or just hangs up on an MQTT 5 CONNECT
+  if (first === 5 && ("closed" in r || ("error" in r && refusedVersion(r.error)))) {
+    version = 4;
+    r = await attempt(b, s, 4, attach);
+  }
+  if ("client" in r) {
+    const client = r.client;
+    // from now on keep trying to reconnect after a drop, with the protocol that worked
+    client.options.reconnectPeriod = s.reconnectMs ?? 2_000;
+    const expiry = client.options.properties?.sessionExpiryInterval;
+    if (version === 5) s.log?.(`MQTT 5, session ${s.clean ? "not kept" : `kept ${Math.round((expiry ?? 0) / 86400)} days`} by the broker`);
+    else (s.log ?? ((m: string) => process.stderr.write(`espdht: ${m}\n`)))(`the broker does not speak MQTT 5: using MQTT 3.1.1${s.clean ? "" : " (its persistent session has no expiry there)"}`);
+    return client;
+  }
+  const why = "closed" in r ? "connection closed before CONNACK" : explainConnectError(r.error, b);
+  throw new Error(`cannot connect to ${displayUrl(b.url)}: ${maskUrlsIn(why)}`);
+}
+
+/** The MQTT version a connected client speaks (5, or 4 = 3.1.1). */
+export function protocolOf(client: MqttClient): number {
+  return client.options.protocolVersion ?? 4;
 }

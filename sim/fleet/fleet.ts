@@ -41,6 +41,8 @@ export interface FleetOptions {
   keyring?: string | null;
   username?: string | null;
   password?: string | null;
+  /** per-device broker logins: each board logs in as its device id with this password (docs/mosquitto.md) */
+  deviceLogins?: Record<string, string> | null;
   wifi?: { ssid: string; password: string } | null;
   homeAssistant?: boolean;
   /** accept a self-signed broker certificate (mqtts://) */
@@ -67,6 +69,8 @@ export interface FleetStats {
   errorReadings: number;
   uncaught: number;
   reboots: number;
+  /** boards whose last CONNECT the broker refused (wrong username or password, or not allowed) */
+  loginRefused: number;
 }
 
 export interface Fleet {
@@ -82,6 +86,16 @@ export interface Fleet {
 }
 
 export class FleetError extends Error {}
+
+/** MQTT 3.1.1 CONNACK return codes, in the words a user can act on. */
+export function connackReason(code: number): string {
+  if (code === 4) return "bad username or password";
+  if (code === 5) return "not authorized: wrong username or password, or this user may not connect";
+  if (code === 1) return "the broker does not speak MQTT 3.1.1";
+  if (code === 2) return "client id refused";
+  if (code === 3) return "broker unavailable";
+  return "refused";
+}
 
 /** The key `rekey` installed on a board (KEY_FILE), when the firmware would still use it: it replaced the config's key. */
 function rotatedKeyIn(flash: VirtualFlash): string | null {
@@ -137,12 +151,16 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const savedWifi = !config.wifi;
   const timers: NodeJS.Timeout[] = [];
   const uncaughtSeen = new Map<string, number>();
+  /** the CONNACK code that refused each board's last attempt (0: not refused) */
+  const refusedCode: number[] = [];
   const boards: VirtualBoard[] = [];
   const ids: string[] = [];
   const keys: (string | null)[] = [];
-  /** The board's Storage gets the config with `key`: what `espdht flash` would write to a board holding that key. */
-  const provision = (flash: VirtualFlash, key: string | null) => {
-    flash.writeFile(CONFIG_FILE, Buffer.from(JSON.stringify(ownKeys ? { ...config, key } : config), "latin1"), 0, 0);
+  /** The board's Storage gets the config with `key` (and its own broker login): what `espdht flash` would write to a board holding that key. */
+  const provision = (flash: VirtualFlash, key: string | null, id: string) => {
+    const login = o.deviceLogins?.[id];
+    const own = login ? { ...config, broker: { ...(config.broker as object), username: id, password: login } } : config;
+    flash.writeFile(CONFIG_FILE, Buffer.from(JSON.stringify(ownKeys ? { ...own, key } : own), "latin1"), 0, 0);
     // a key rotated on the board is already folded into `key`: the file would override it
     flash.erase(KEY_FILE);
   };
@@ -163,7 +181,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     }
     if (!ownKeys) key = givenKey;
     keys.push(key);
-    provision(flash, key);
+    provision(flash, key, id);
     // it holds the board's key and the broker and Wi-Fi passwords
     if (storageFile && fs.existsSync(storageFile)) fs.chmodSync(storageFile, 0o600);
     const envPrng = createPrng(deriveSeed(o.seed, "environment", i));
@@ -187,6 +205,15 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       uncaughtSeen.set(message, n);
       if (n === 1) log(`espdht sim: ${id}: Uncaught ${message} (repeats on any board are counted, not shown)`);
     });
+    const index = boards.length;
+    refusedCode.push(0);
+    board.on("console", (text) => {
+      // the firmware logs "mqtt: connack: refused, code N"; a later CONNACK clears it (seen in stats())
+      const m = /connack: refused, code (\d+)/.exec(text);
+      if (!m) return;
+      if (!refusedCode[index]) log(`espdht sim: ${id}: the broker refused the board's login (CONNACK code ${m[1]}: ${connackReason(Number(m[1]))}); it keeps retrying`);
+      refusedCode[index] = Number(m[1]);
+    });
     boards.push(board);
   }
 
@@ -207,7 +234,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     const sharedKey = rotatedKeyIn(first) ?? keys[targets[0]];
     for (const i of targets.slice(1)) {
       boards[i].spec.serial = on ? ids[targets[0]] : ids[i];
-      if (ownKeys) provision(boards[i].spec.flash, on ? sharedKey : keys[i]);
+      if (ownKeys || o.deviceLogins) provision(boards[i].spec.flash, on ? sharedKey : keys[i], on ? ids[targets[0]] : ids[i]);
       if (boards[i].state === "on") boards[i].reboot();
     }
   };
@@ -244,7 +271,11 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     fingerprints: keys.map((k) => (k ? keyFingerprint(k) : null)),
     root: typeof config.root === "string" ? config.root : UNCONFIGURED_TOPIC_ROOT,
     stats(): FleetStats {
-      const s: FleetStats = { boards: boards.length, on: 0, wifi: 0, mqtt: 0, readings: 0, errorReadings: 0, uncaught: 0, reboots: 0 };
+      const s: FleetStats = { boards: boards.length, on: 0, wifi: 0, mqtt: 0, readings: 0, errorReadings: 0, uncaught: 0, reboots: 0, loginRefused: 0 };
+      boards.forEach((b, i) => {
+        if (b.wire.connected) refusedCode[i] = 0;
+        else if (refusedCode[i]) s.loginRefused++;
+      });
       for (const b of boards) {
         if (b.state === "on") s.on++;
         if (b.wifiState === "connected") s.wifi++;

@@ -1,34 +1,23 @@
 // The shared --ca option against a real TLS listener: Mosquitto with a certificate signed by a CA made here.
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startMosquitto, RunningBroker } from "../support/brokers";
 import { runCli, tempUserEnv } from "../support/runCli";
+import { makeCertificates, TestCertificates } from "../support/certificates";
 
 const ROOT = "espdht/tlstest";
 let broker: RunningBroker;
 let tlsPort: number;
+let certs: TestCertificates;
 let certDir: string;
 let env: NodeJS.ProcessEnv;
 let dir: string;
 
-function makeCertificates(d: string): void {
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: d, stdio: "pipe" });
-  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=espdht test CA", "-keyout", "ca.key", "-out", "ca.pem");
-  ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr");
-  fs.writeFileSync(path.join(d, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-  ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "server.pem");
-  // Mosquitto started as root drops to its own user: it must be able to read the (throwaway) files
-  fs.chmodSync(d, 0o755);
-  for (const f of fs.readdirSync(d)) fs.chmodSync(path.join(d, f), 0o644);
-}
-
 beforeAll(async () => {
-  certDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-tls-"));
-  makeCertificates(certDir);
+  certs = makeCertificates();
+  certDir = certs.dir;
   tlsPort = await freePort();
   broker = await startMosquitto([
     `listener ${tlsPort} 127.0.0.1`,
@@ -43,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await broker?.stop();
-  if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
+  certs?.remove();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -57,7 +46,14 @@ describe("--ca with an mqtts:// broker", () => {
   it("without the CA, fails with the certificate error", async () => {
     const run = runCli(["watch", "--once", "--wait", "1"], env);
     expect(await run.done).toBe(1);
-    expect(run.stderr()).toMatch(/cannot connect to mqtts:\/\/127\.0\.0\.1:\d+: .*(self[- ]signed|unable to (get|verify))/i);
+    expect(run.stderr()).toMatch(/cannot connect to mqtts:\/\/127\.0\.0\.1:\d+: the broker's TLS certificate is not trusted \(.*(self[- ]signed|unable to (get|verify)).*\): give the CA that signed it with --ca FILE/i);
+  });
+
+  it("with a CA that did not sign the broker's certificate, says the certificate is not trusted", async () => {
+    const run = runCli(["watch", "--once", "--wait", "1", "--ca", certs.otherCa], env);
+    expect(await run.done).toBe(1);
+    expect(run.stderr()).toContain("the broker's TLS certificate is not trusted");
+    expect(run.stderr()).toContain("(the --ca given did not sign it)");
   });
 
   it("rejects a --ca that is missing or not a certificate", async () => {
