@@ -14,6 +14,7 @@ import {
   validateStatus,
 } from "../../firmware/contract";
 import type { MessageVerifier, Trust } from "../trust/deviceTrust";
+import { strictInfoError } from "./infoCheck";
 
 /** Payloads above this size are rejected unread (a reading is ~120 bytes, info ~300). */
 export const MAX_PAYLOAD_BYTES = 4096;
@@ -128,6 +129,8 @@ export function parseDeviceMessage(root: string, topic: string, payload: Uint8Ar
     const r = validateInfo(json.value);
     if (!r.ok) return reject(deviceId, topic, `info: ${r.error}`);
     if (r.value.id !== deviceId) return reject(deviceId, topic, "info: id does not match the topic's device");
+    const strict = strictInfoError(r.value);
+    if (strict) return reject(deviceId, topic, `info: ${strict}`);
     return { kind: "info", deviceId, info: r.value, ...trust };
   }
   const r = validateReply(json.value);
