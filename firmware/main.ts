@@ -10,7 +10,7 @@ const boot = () => {
   if (running) return;
   running = true;
   const hal = createEspruinoHal();
-  startApp(hal, (target, options, events) => new MqttClient(target, options, events, hal.sockets_, hal.clock_, hal.random_));
+  startApp(hal, (target, options, events) => new MqttClient(target, options, events, hal.sockets_, hal.clock_, hal.random_, hal.time_));
 };
 
 // save() and reset() run "kill" first: the image they leave must boot again on "init"

@@ -54,6 +54,8 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
       // published only while connected, so the link has an address
       ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(),
       configError: device.configError, mem: { free: mem.free, total: mem.total }, skipped: client.stats.skipped_,
+      // absent until the client saw a kick loop (another board with this id)
+      dupId: client.stats.dup_,
     }, device.counts_), true);
   };
 

@@ -116,6 +116,11 @@ export interface Info {
   rateLimited?: number;
   /** commands refused as unsigned, badly signed, expired or replayed */
   refused?: number;
+  /**
+   * present once the board saw a kick loop since boot (docs/architecture.md "Duplicate device ids"): the broker ended
+   * n sessions in a row within 60 s of their CONNACK, the last at `at` (Unix ms, or ms since boot below 1.577e12)
+   */
+  dupId?: { n: number; at: number };
 }
 
 /** The optional counters of `info`. */
@@ -139,6 +144,8 @@ export function validateInfo(x: unknown): Validation<Info> {
     const k = INFO_COUNTS[i];
     if (x[k] !== undefined && !isCount(x[k])) return invalid(k + " must be a non-negative integer");
   }
+  const dup = x.dupId;
+  if (dup !== undefined && !(isObject(dup) && isCount(dup.n) && dup.n > 0 && isCount(dup.at))) return invalid("dupId must be {n, at}: a count > 0 and a time (ms)");
   return { ok: true, value: x as unknown as Info };
 }
 

@@ -12,6 +12,8 @@ import { parseFromBroker, UNEXPECTED } from "./parseFromBroker";
 import type { DeviceMqttClient, IncomingMessage, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
 import { utf8Encode } from "./utf8";
 
+const PEER = "closed by peer";
+
 /** the fields of the broker's packets the client reads (which exist depends on the type) */
 interface Received {
   type: PacketType;
@@ -43,7 +45,8 @@ export class MqttClient implements DeviceMqttClient {
   subscribe!: (filter: string, qos: QoS) => void;
   unsubscribe!: (filter: string) => void;
 
-  constructor(target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents, sockets: SocketFactory, clock: Clock, random: () => number) {
+  /** `time`: the board's clock in seconds (Espruino's getTime(): Unix once SNTP set it), stamped on a kick loop report */
+  constructor(target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents, sockets: SocketFactory, clock: Clock, random: () => number, time: () => number) {
     const self = this;
     const stats: MqttClientStats = (self.stats = { connects: 0, queueDropped: 0, protocolErrors: 0, skipped_: 0 });
     const keepaliveMs = options.keepalive * 1000;
@@ -58,6 +61,7 @@ export class MqttClient implements DeviceMqttClient {
     let pinging: boolean | undefined;
     let backoff: number; // the last reconnect delay's base; unset or 0: start again from reconnectMinMs
     let connectedAt: number;
+    let kicks = 0; // sessions in a row the broker ended within stableMs of CONNACK (3+: a twin takes our client id)
     let lastSent: number; // set by CONNECT, before keepalive() first runs (after CONNACK)
     let lastRecv: number; // set by CONNACK's bytes
     let gen = 0; // connection generation: callbacks from an older socket are ignored
@@ -135,12 +139,17 @@ export class MqttClient implements DeviceMqttClient {
     const closed = (reason: string) => {
       gen++;
       sock = 0;
-      if (up && clock.now() - connectedAt >= (options.stableMs || 60000)) backoff = 0;
+      if (up) {
+        if (clock.now() - connectedAt >= (options.stableMs || 60000)) backoff = kicks = 0;
+        // the broker ending a fresh session cleanly: a client with our id took it over (MQTT-3.1.4-2)
+        else if (reason == PEER && ++kicks > 2) stats.dup_ = { n: kicks, at: Math.round(time() * 1000) };
+      }
       self.connected = up = pinging = false;
       pending = {};
       if (running) {
-        // exponential backoff with jitter: a delay in (base/2, base], base doubling from min to max
-        backoff = Math.min(options.reconnectMaxMs || 300000, backoff * 2 || options.reconnectMinMs || 1000);
+        // exponential backoff with jitter: a delay in (base/2, base], base doubling from min to max; in a kick loop
+        // from 1 min to 15 min, so two boards with one id stop taking the session from each other every few seconds
+        backoff = kicks > 2 ? Math.min(900000, Math.max(backoff * 2, 60000)) : Math.min(options.reconnectMaxMs || 300000, backoff * 2 || options.reconnectMinMs || 1000);
         arm(backoff - (random() * backoff) / 2, open);
       } else arm();
       events.onClose && events.onClose(reason);
@@ -249,7 +258,7 @@ export class MqttClient implements DeviceMqttClient {
             error = m;
           },
           onClose: () => {
-            if (g == gen) closed(error || "closed by peer");
+            if (g == gen) closed(error || PEER);
           },
         });
         // a socket that failed inside the factory (handlers called at once) is already forgotten

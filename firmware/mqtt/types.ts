@@ -22,7 +22,8 @@ export interface MqttClientOptions {
   connectTimeoutMs?: number;
   /**
    * reconnect backoff: first delay, cap, and how long a connection must last to reset it (defaults 1 s, 300 s, 60 s);
-   * each delay is drawn from (base/2, base], base doubling from the first delay up to the cap
+   * each delay is drawn from (base/2, base], base doubling from the first delay up to the cap; after 3+ sessions in
+   * a row that the broker ended within stableMs (a kick loop), base doubles from 60 s up to 900 s instead
    */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -64,6 +65,17 @@ export interface MqttClientStats {
   protocolErrors: number;
   /** incoming PUBLISHes over maxPacketSize, read past unbuffered and acknowledged */
   skipped_: number;
+  /**
+   * set once the broker ended 3+ sessions in a row within stableMs of their CONNACK (a kick loop: another client
+   * uses our id): n = those sessions, at = the time of the last (Unix ms, or ms since boot before the clock is set)
+   */
+  dup_?: DupIdReport;
+}
+
+/** `info.dupId` (firmware/contract/payloads.ts) */
+export interface DupIdReport {
+  n: number;
+  at: number;
 }
 
 export interface DeviceMqttClient {

@@ -72,7 +72,7 @@ for (const b of BROKERS) {
         clock_: clock, time_: () => Date.now() / 1000, sockets_: sockets, storage_: storage, wifi_: new FakeWifi(), random_: Math.random,
       });
       let client: MqttClient | null = null;
-      const app = startApp(hal, (target, options, events) => (client = new MqttClient(target, options, events, sockets, clock, Math.random)));
+      const app = startApp(hal, (target, options, events) => (client = new MqttClient(target, options, events, sockets, clock, Math.random, hal.time_)));
       cleanups.push(() => { clock.dispose(); client!.stop(false); });
       const t = (kind: string) => `${root}/${app.id}/${kind}`;
 

@@ -73,6 +73,19 @@ describe("publishing", () => {
     expect(JSON.parse(bad.client.sent[0].payload).configError).toBe("espdht.json: invalid pin");
   });
 
+  it("info_ carries dupId once the client saw a kick loop, and validates; absent before", () => {
+    const p = publishing();
+    p.part.info_();
+    expect(p.client.json(`${R}/${ID}/info`)[0]).not.toHaveProperty("dupId");
+    p.client.stats.dup_ = { n: 5, at: 1_733_184_000_000 };
+    p.part.info_();
+    const info = p.client.json(`${R}/${ID}/info`)[1];
+    expect(info.dupId).toEqual({ n: 5, at: 1_733_184_000_000 });
+    expect(validateInfo(info)).toMatchObject({ ok: true });
+    expect(validateInfo({ ...info, dupId: { n: 0, at: 1 } })).toEqual({ ok: false, error: "dupId must be {n, at}: a count > 0 and a time (ms)" });
+    expect(validateInfo({ ...info, dupId: 3 })).toMatchObject({ ok: false });
+  });
+
   it("publish_ sends JSON on the device's topic at QoS 1, not retained unless asked", () => {
     const p = publishing();
     p.part.publish_("reply", { re: "x", ok: true });

@@ -25,6 +25,7 @@ function setup(opts: Partial<MqttClientOptions> = {}, random: () => number = () 
     net.factory,
     clock,
     random,
+    () => clock.now() / 1000,
   );
   /** the broker side of a successful connect on the newest socket */
   const accept = (present = false): FakeSocket => {
@@ -110,7 +111,7 @@ describe("MqttClient: connecting", () => {
       h.onError("no route to host");
       h.onClose();
       return { write: () => { throw new Error("write on a dead socket"); }, close: () => {} };
-    }, clock, () => 0);
+    }, clock, () => 0, () => 0);
     client.start();
     expect(closes).toEqual(["no route to host"]);
     client.subscribe("a", 0);
@@ -231,6 +232,92 @@ describe("MqttClient: reconnect backoff", () => {
     clock.advance(60_000); // stable
     net.last.drop();
     expect(gap()).toBe(1000);
+  });
+
+  /** the broker takes each session `after` ms after its CONNACK (a twin with our id connecting); the delays before each reconnect */
+  function kickLoop(kicks: number, after: number, random: () => number = () => 0) {
+    const t = setup({}, random);
+    t.client.start();
+    const delays: number[] = [];
+    for (let i = 0; i < kicks; i++) {
+      t.accept();
+      t.clock.advance(after);
+      const n = t.net.sockets.length;
+      const at = t.clock.now();
+      t.net.last.drop();
+      while (t.net.sockets.length == n) t.clock.advance(100);
+      delays.push(t.clock.now() - at);
+    }
+    return { ...t, delays };
+  }
+
+  it("a kick loop (the broker ends 3 sessions in a row within a minute of CONNACK) backs off from 1 min to 15 min and is reported", () => {
+    const { client, delays, clock } = kickLoop(9, 2000);
+    // the first two kicks: the ordinary backoff; from the third: 1, 2, 4, 8 min, then the 15 min cap
+    expect(delays).toEqual([1, 2, 60, 120, 240, 480, 900, 900, 900].map((s) => s * 1000));
+    // the last kick's time: the board's clock (setup's time() is the fake clock in seconds)
+    expect(client.stats.dup_).toEqual({ n: 9, at: clock.now() - 900_000 });
+  });
+
+  it("kick loop delays are jittered within (base/2, base] by the HAL's random", () => {
+    let seed = 7;
+    const lcg = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const bases = [1, 2, 60, 120, 240, 480, 900, 900].map((s) => s * 1000);
+    const { delays } = kickLoop(8, 500, lcg);
+    // the fake loop notices a reconnect within 100 ms
+    delays.forEach((d, i) => {
+      expect(d).toBeGreaterThan(bases[i] / 2);
+      expect(d).toBeLessThanOrEqual(bases[i] + 100);
+    });
+  });
+
+  it("two kicks, timeouts, socket errors and our own closes are no kick loop", () => {
+    const { client, delays } = kickLoop(2, 1000);
+    expect(delays).toEqual([1000, 2000]);
+    expect(client.stats.dup_).toBeUndefined();
+    const t = setup();
+    const reopened = () => {
+      const n = t.net.sockets.length;
+      while (t.net.sockets.length == n) t.clock.advance(100);
+    };
+    t.client.start();
+    for (let i = 0; i < 4; i++) {
+      t.accept();
+      t.clock.advance(1000);
+      t.net.last.drop("ECONNRESET"); // a network error, not the broker's clean close
+      reopened();
+    }
+    t.accept();
+    t.clock.advance(70_000); // keepalive 60 s: the PINGRESP never comes, a timeout
+    expect(t.log.closes).toEqual(["ECONNRESET", "ECONNRESET", "ECONNRESET", "ECONNRESET", "timeout"]);
+    expect(t.client.stats.dup_).toBeUndefined();
+  });
+
+  it("a session that lasts stableMs ends the kick loop (ordinary backoff again); the report stays for info", () => {
+    const { client, net, clock, accept } = kickLoop(4, 1000);
+    const report = client.stats.dup_;
+    expect(report).toMatchObject({ n: 4 });
+    accept();
+    clock.advance(60_000);
+    const n = net.sockets.length;
+    const at = clock.now();
+    net.last.drop();
+    while (net.sockets.length == n) clock.advance(100);
+    expect(clock.now() - at).toBe(1000);
+    expect(client.stats.dup_).toBe(report);
+    // a new loop counts from one again
+    for (let i = 0; i < 2; i++) {
+      accept();
+      clock.advance(1000);
+      const m = net.sockets.length;
+      net.last.drop();
+      while (net.sockets.length == m) clock.advance(100);
+    }
+    expect(client.stats.dup_).toBe(report);
+    accept();
+    clock.advance(1000);
+    net.last.drop();
+    expect(client.stats.dup_).toEqual({ n: 3, at: clock.now() });
   });
 
   it("stops for good on stop(): graceful sends DISCONNECT, and no timer is left", () => {
@@ -437,7 +524,7 @@ describe("MqttClient: subscriptions and incoming messages", () => {
         if (n == 1) throw new Error("app bug");
       },
       onError: (e) => errors.push(e),
-    }, net.factory, clock, () => 0.5);
+    }, net.factory, clock, () => 0.5, () => 0);
     client.start();
     net.last.accept();
     const pub = (id: number): Packet => ({ type: PacketType.Publish, topic: "t", payload: new Uint8Array(0), qos: 1, id, retain: false, dup: false });

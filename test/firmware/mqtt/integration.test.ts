@@ -40,6 +40,7 @@ function device(broker: RunningBroker, opts: Partial<MqttClientOptions> & { clie
     factory,
     new NodeClock(),
     Math.random,
+    () => Date.now() / 1000,
   );
   /** closes the TCP connection under the client, without DISCONNECT */
   const cut = () => sockets[sockets.length - 1].close();
