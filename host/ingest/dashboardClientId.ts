@@ -3,21 +3,51 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { FILE_MODE, makePrivateDir, makePrivateFile } from "../store/privateFiles";
 
 export const CLIENT_ID_FILE = "dashboard-client-id";
 
+const VALID_ID = /^espdht-dash-[0-9a-f]{8,32}$/;
+
+/**
+ * The id kept in `<dataDir>/dashboard-client-id`, made on first use. The file is created exclusively (0600), so
+ * two processes starting at once agree on one id: the loser of the race reads the winner's.
+ */
 export function dashboardClientId(dataDir: string): string {
   const file = path.join(dataDir, CLIENT_ID_FILE);
-  try {
-    const id = fs.readFileSync(file, "utf8").trim();
-    if (/^espdht-dash-[0-9a-f]{8,32}$/.test(id)) return id;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  makePrivateDir(dataDir);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      const id = fs.readFileSync(file, "utf8").trim();
+      if (VALID_ID.test(id)) {
+        makePrivateFile(file);
+        return id;
+      }
+      // empty: another process created it and is writing its id this instant
+      if (id === "" && attempt < 49) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      throw new Error(`${file} holds '${id.slice(0, 40)}', not a dashboard client id (espdht-dash-<hex>); delete it and a new one is made`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    const id = "espdht-dash-" + crypto.randomBytes(6).toString("hex");
+    let fd: number;
+    try {
+      fd = fs.openSync(file, "wx", FILE_MODE);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw e;
+    }
+    try {
+      fs.writeSync(fd, id + "\n");
+    } finally {
+      fs.closeSync(fd);
+    }
+    return id;
   }
-  const id = "espdht-dash-" + crypto.randomBytes(6).toString("hex");
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(file, id + "\n");
-  return id;
+  throw new Error(`${file} stays empty: is another process stuck writing it?`);
 }
 
 /** watch, send and keys rotate: clean sessions with a throwaway id, never shared with another program. */
