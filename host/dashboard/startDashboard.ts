@@ -8,10 +8,11 @@ import { CommandCounter } from "../commands/sendCommand";
 import { dashboardClientId } from "../ingest/dashboardClientId";
 import { MqttIngest } from "../ingest/ingest";
 import { BrokerSettings, displayUrl } from "../mqtt/connectBroker";
-import type { HistoryStore } from "../store/historyStore";
+import { publishHostHealth } from "../ingest/hostHealth";
+import type { HistoryStore, StoreHealth } from "../store/historyStore";
 import { WorkerStore } from "../store/workerStore";
 import { DeviceTrust } from "../trust/deviceTrust";
-import { buildPage } from "./buildPage";
+import { buildPage, PageAssets } from "./buildPage";
 import { LiveBatcher } from "./liveBatcher";
 import { DashboardContext, route } from "./routes";
 import { SseHub } from "./sseHub";
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   commandTimeoutMs?: number;
   /** device keys: readings are verified and commands signed with them; none = every device unsigned */
   keyring?: Keyring | null;
+  /** bound on the ingest journal while the store fails (default 64 MB); past it readings are not acknowledged */
+  journalLimitBytes?: number;
   log?: (m: string) => void;
 }
 
@@ -65,11 +68,24 @@ function isLoopback(host: string): boolean {
 export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
   const log = opts.log ?? ((m: string) => process.stderr.write(m + "\n"));
   const host = opts.host ?? "127.0.0.1";
-  const page = await buildPage();
+  let healthChanged = (_h: StoreHealth) => {};
+  // first: a folder another dashboard writes is refused before anything connects (no session kicked off)
   const store = await WorkerStore.open(opts.dataDir, {
     retentionDays: opts.retentionDays ?? 0,
+    journalLimitBytes: opts.journalLimitBytes,
     onError: (e) => log(`espdht dashboard: store error: ${e.message}`),
+    onHealth: (h) => {
+      log(h.ok ? "espdht dashboard: the store takes readings again" : `espdht dashboard: ${h.problem}`);
+      healthChanged(h);
+    },
   });
+  let page: PageAssets;
+  try {
+    page = await buildPage();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const clientId = dashboardClientId(opts.dataDir);
   const trust = new DeviceTrust(opts.keyring ?? null, {
     onError: (m) => log(`espdht dashboard: ${m}`),
@@ -91,6 +107,11 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     if (e.kind === "connection") connected = e.connected;
     batcher.add(e);
   });
+  healthChanged = (h) => {
+    hub.send("health", h);
+    void publishHostHealth(ingest.client, opts.root, clientId, h);
+  };
+  void publishHostHealth(ingest.client, opts.root, clientId, store.health());
   const tick = setInterval(() => {
     const batch = batcher.take(Date.now());
     if (batch) hub.send("batch", batch);
@@ -133,6 +154,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await publishHostHealth(ingest.client, opts.root, clientId, store.health(), true);
       await ingest.close();
       await store.close();
     },
