@@ -5,6 +5,7 @@
 import { isFailedReading, MAX_FUTURE_TS_MS, READ_ERRORS, ReadError, Reading, Reply } from "../../firmware/contract";
 import type { DeviceView, RejectionLog, Trust } from "../view/deviceView";
 import { AdmissionBucket, AdmissionOptions } from "./admission";
+import { DuplicateIdDetector } from "./duplicateId";
 import { ParseResult } from "./parseMessage";
 
 export type ReadingVerdict = Readonly<{ accepted: true; duplicate: boolean; gap: number; restart: boolean }>;
@@ -150,6 +151,8 @@ export class FleetState {
   private counts = { admitted: 0, refused: 0, evicted: 0, promoted: 0 };
   /** rejections that name no device (unknown topics) */
   readonly unattributed: RejectionLog = newRejectionLog();
+  /** sets each view's duplicateId from what its messages show */
+  readonly duplicateIds = new DuplicateIdDetector();
 
   constructor(opts: FleetStateOptions = {}) {
     this.maxEstablished = opts.maxEstablished ?? DEFAULT_MAX_ESTABLISHED;
@@ -254,6 +257,7 @@ export class FleetState {
       if (msg.trust === "verified" && this.wasAccepted(rec, r.boot, r.seq)) return this.reject(msg.deviceId, where, REPLAYED, now);
     }
     if (!retained) v.lastSeen = now;
+    this.duplicateIds.observe(v, msg, now, retained);
     if (msg.kind === "status") {
       v.online = msg.online;
       v.statusAt = now;

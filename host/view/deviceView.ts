@@ -48,6 +48,25 @@ export interface DeviceView {
   trust: Trust;
   /** fingerprint of its key in the keyring (never the key), null when it has none */
   keyFingerprint: string | null;
+  /** "duplicate device id" suspected, and why; null (or absent before its first message) when not */
+  duplicateId?: DuplicateIdFlag | null;
+}
+
+/** What makes the host think two boards share this id (host/ingest/duplicateId.ts). */
+export type DuplicateIdSign = "device report" | "status flapping" | "interleaved boots" | "two IPs";
+
+export interface DuplicateIdFlag {
+  /** the signs seen within the last hour */
+  signs: DuplicateIdSign[];
+  /** host time of the first sign of this episode, and of the latest */
+  since: number;
+  last: number;
+  /** the board's own report (info.dupId: sessions the broker ended soon after CONNACK, the last at `at`), if any */
+  report: { n: number; at: number } | null;
+  /** the two addresses info alternated between ("two IPs"), else empty */
+  ips: string[];
+  /** the two boots live readings alternated between ("interleaved boots"), else empty */
+  boots: number[];
 }
 
 export type Health = "online" | "offline" | "stale" | "unknown";
