@@ -16,8 +16,15 @@ const spec: CommandSpec = {
     port: { type: "string", value: "N", help: `port to listen on (when ${DEFAULT_PORT} is taken, a free one is used)`, default: String(DEFAULT_PORT) },
     retention: { type: "string", value: "DAYS", help: "keep readings this many days (0 = forever)", default: "90" },
     "command-timeout": { type: "string", value: "SECONDS", help: "how long a command from the page waits for its reply", default: "10" },
+    "journal-limit": { type: "string", value: "MB", help: "readings kept in the data folder's journal while the store cannot write; past it they are not acknowledged, so the broker keeps them", default: "64" },
   },
-  epilog: "Example:\n  espdht dashboard --port 8090",
+  epilog: [
+    "A reading is acknowledged to the broker only once it is on this machine's disk (the journal in the data folder), so",
+    "killing the dashboard loses nothing: the broker sends again what was not acknowledged. One dashboard per data folder:",
+    "a second one on the same folder stops at once, naming the process that holds it.",
+    "",
+    "Example:\n  espdht dashboard --port 8090",
+  ].join("\n"),
 };
 
 /** A warning when the page (and its device commands, which need no login) is reachable beyond this machine. */
@@ -32,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   const port = numberOption(args.values, "port", 0, 65535, true)!;
   const retentionDays = numberOption(args.values, "retention", 0, 36500)!;
   const commandTimeout = numberOption(args.values, "command-timeout", 1, 600)!;
+  const journalLimitMb = numberOption(args.values, "journal-limit", 0.01, 1_000_000)!;
   const host = resolveHostOptions(args.values);
   const log = (m: string) => process.stderr.write(m + "\n");
   log(`espdht dashboard: connecting to ${displayUrl(host.broker.url)} under ${host.root}, store in ${host.dataDir}`);
@@ -46,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     retentionDays,
     commandTimeoutMs: commandTimeout * 1000,
     keyring: host.keyring,
+    journalLimitBytes: journalLimitMb * 1024 * 1024,
     log,
   });
   const warning = exposureWarning(String(args.values.host));

@@ -14,6 +14,7 @@ export interface LockOwner {
   pid: number;
   /** the process's start time as the kernel counts it (/proc/PID/stat field 22), "" where unknown */
   start: string;
+  /** the program and its command (no options) */
   command: string;
   since: number;
 }
@@ -48,6 +49,11 @@ function isAlive(owner: LockOwner): boolean {
   return owner.start === "" || start === "" || start === owner.start;
 }
 
+/** "espdht.js dashboard": the program and its command, never the options (a --password would be on disk) */
+function ownCommand(): string {
+  return [path.basename(process.argv[1] ?? process.argv0), process.argv[2] ?? ""].join(" ").trim();
+}
+
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -68,7 +74,7 @@ export class DataFolderLock {
   /** Takes the lock of data folder `dir` (which must exist) or throws DataFolderInUseError naming its holder. */
   static acquire(dir: string): DataFolderLock {
     const file = path.join(dir, LOCK_FILE);
-    const owner: LockOwner = { pid: process.pid, start: processStart(process.pid), command: process.argv.join(" "), since: Date.now() };
+    const owner: LockOwner = { pid: process.pid, start: processStart(process.pid), command: ownCommand(), since: Date.now() };
     for (let attempt = 0; attempt < 5; attempt++) {
       if (attempt > 0) sleepMs(20 * attempt);
       try {
