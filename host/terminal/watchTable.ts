@@ -1,7 +1,7 @@
 // The rows of `espdht watch`: one line per device, as plain text (colour is added by the caller).
-import { DeviceView, deviceHealth, Health, Trust } from "../view/deviceView";
+import { DeviceView, deviceHealth, DuplicateIdFlag, Health, Trust } from "../view/deviceView";
 
-export const WATCH_HEADER = ["DEVICE", "STATUS", "TRUST", "TEMP °C", "HUM %", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED"];
+export const WATCH_HEADER = ["DEVICE", "STATUS", "TRUST", "TEMP °C", "HUM %", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED", "DUP ID"];
 
 /** "3s", "4m", "2h", "5d"; "-" when never (the table's narrow AGE column; the page says "3 s ago"). */
 export function formatAgeShort(ms: number | null): string {
@@ -11,6 +11,14 @@ export function formatAgeShort(ms: number | null): string {
   if (s < 7200) return `${Math.round(s / 60)}m`;
   if (s < 172_800) return `${Math.round(s / 3600)}h`;
   return `${Math.round(s / 86_400)}d`;
+}
+
+/** "-", or the signs of a suspected duplicate id: "report n=5, flapping, boots 3/7, ips 10.0.0.2/10.0.0.9" */
+export function duplicateIdCell(f: DuplicateIdFlag | null | undefined): string {
+  if (!f) return "-";
+  return f.signs
+    .map((s) => (s === "device report" ? `report n=${f.report ? f.report.n : "?"}` : s === "status flapping" ? "flapping" : s === "interleaved boots" ? `boots ${f.boots.join("/")}` : `ips ${f.ips.join("/")}`))
+    .join(", ");
 }
 
 export function watchRow(d: DeviceView, now: number): { cells: string[]; health: Health } {
@@ -33,10 +41,12 @@ export function watchRow(d: DeviceView, now: number): { cells: string[]; health:
       String(d.restarts),
       `${errs}${errDetail}`,
       String(d.rejected.total),
+      duplicateIdCell(d.duplicateId),
     ],
   };
 }
 
+const DUP_COLUMN = WATCH_HEADER.indexOf("DUP ID");
 const COLOURS: Record<Health, string> = { online: "\x1b[32m", offline: "\x1b[31m", stale: "\x1b[33m", unknown: "\x1b[90m" };
 const TRUST_COLOURS: Record<Trust, string> = { verified: "\x1b[32m", unsigned: "\x1b[90m" };
 
@@ -50,6 +60,7 @@ export function renderWatchTable(devices: DeviceView[], now: number, colour: boo
         const padded = c.padEnd(widths[i]);
         if (colour && health && i === 1) return COLOURS[health] + padded + "\x1b[0m";
         if (colour && trust && i === 2) return TRUST_COLOURS[trust] + padded + "\x1b[0m";
+        if (colour && i === DUP_COLUMN && c !== "-" && health) return "\x1b[31m" + padded + "\x1b[0m";
         return padded;
       })
       .join("  ")

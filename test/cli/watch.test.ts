@@ -101,7 +101,7 @@ describe("watch table", () => {
     s.apply(parseDeviceMessage(ROOT, `${ROOT}/sim-w1/reading`, enc(JSON.stringify({ v: 1, id: "sim-w1", boot: 3, seq: 5, up: 1, ts: null, error: "checksum" }))), 3000);
     const lines = renderWatchTable(s.list(), 8000, false);
     expect(lines[0]).toMatch(/^DEVICE\s+STATUS\s+TRUST\s+TEMP °C\s+HUM %\s+AGE\s+SEQ\s+GAPS/);
-    expect(lines[1].split(/\s{2,}/)).toEqual(["sim-w1", "online", "unsigned", "(checksum)", "5s", "3:5", "2", "0", "0", "1 (checksum 1)", "0"]);
+    expect(lines[1].split(/\s{2,}/)).toEqual(["sim-w1", "online", "unsigned", "(checksum)", "5s", "3:5", "2", "0", "0", "1 (checksum 1)", "0", "-"]);
     expect(renderWatchTable(s.list(), 8000, true)[1]).toContain("\x1b[32monline");
   });
 
