@@ -47,3 +47,26 @@ export function timeRange(q: URLSearchParams, now: number, defaultRange = "1h"):
 export function pointsParam(q: URLSearchParams, fallback = 600): number {
   return intParam(q, "points", 10, MAX_POINTS) ?? fallback;
 }
+
+/** devices per page of the device list: the default, and the most one request may ask for */
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 200;
+export const MAX_FILTER_CHARS = 64;
+
+export interface PageParams {
+  offset: number;
+  limit: number;
+  /** id substring, "" = every device */
+  filter: string;
+}
+
+/** `offset` (0..), `limit` (1..MAX_PAGE) and `q` (an id substring) of the device list. */
+export function pageParams(q: URLSearchParams): PageParams {
+  const filter = q.get("q") ?? "";
+  if (filter.length > MAX_FILTER_CHARS) throw new BadRequest(`q: longer than ${MAX_FILTER_CHARS} characters (device ids are at most 64)`);
+  return {
+    offset: intParam(q, "offset", 0, 1e9) ?? 0,
+    limit: intParam(q, "limit", 1, MAX_PAGE) ?? DEFAULT_PAGE,
+    filter,
+  };
+}

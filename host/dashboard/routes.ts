@@ -7,12 +7,13 @@ import type { ReplyWaiter } from "../commands/replyWaiter";
 import type { FleetState } from "../ingest/deviceState";
 import { csvLines } from "../store/csvExport";
 import { querySeries } from "../store/historyQueries";
+import type { StoredDevice } from "../store/historyQueries";
 import type { HistoryStore } from "../store/historyStore";
 import type { DeviceTrust } from "../trust/deviceTrust";
 import type { DashboardState } from "../view/dashboardData";
 import type { DeviceView } from "../view/deviceView";
 import type { PageAssets } from "./buildPage";
-import { BadRequest, onlyParams, pointsParam, timeRange } from "./queryParams";
+import { BadRequest, DEFAULT_PAGE, onlyParams, PageParams, pageParams, pointsParam, timeRange } from "./queryParams";
 import type { SseHub } from "./sseHub";
 
 export interface DashboardContext {
@@ -51,30 +52,66 @@ function json(res: ServerResponse, status: number, data: unknown): void {
   send(res, status, "application/json; charset=utf-8", JSON.stringify(data));
 }
 
-/** Every device the fleet or the store knows, fleet first (live), store-only devices from history. */
-export function allDevices(ctx: DashboardContext): DeviceView[] {
-  const live = ctx.fleet.list();
-  const known = new Set(live.map((d) => d.id));
-  for (const s of ctx.store.devices()) {
-    if (known.has(s.id)) continue;
-    live.push({
-      id: s.id, online: s.status === null ? null : s.status === "online", statusAt: s.statusAt, info: s.info, lastSeen: s.lastSeen,
-      lastReading: null, lastReadingAt: null, lastGood: null, boot: s.info ? s.info.boot : null, seq: null, readings: 0, gaps: 0,
-      duplicates: 0, late: 0, restarts: 0, errors: { checksum: 0, timeout: 0, range: 0 }, rejected: { total: 0, byReason: {}, recent: [] },
-      trust: "unsigned", keyFingerprint: ctx.trust ? ctx.trust.fingerprintOf(s.id) : null,
-    });
-  }
-  return live.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+function storeOnlyView(ctx: DashboardContext, s: StoredDevice): DeviceView {
+  return {
+    id: s.id, online: s.status === null ? null : s.status === "online", statusAt: s.statusAt, info: s.info, lastSeen: s.lastSeen,
+    lastReading: null, lastReadingAt: null, lastGood: null, boot: s.info ? s.info.boot : null, seq: null, readings: 0, gaps: 0,
+    duplicates: 0, late: 0, restarts: 0, errors: { checksum: 0, timeout: 0, range: 0 }, rejected: { total: 0, byReason: {}, recent: [] },
+    trust: "unsigned", keyFingerprint: ctx.trust ? ctx.trust.fingerprintOf(s.id) : null,
+  };
 }
 
-export function stateSnapshot(ctx: DashboardContext): DashboardState {
+/** the store's device rows are read at most this often (a store of 20,000 devices takes tens of ms to read) */
+const STORE_DEVICES_TTL_MS = 5_000;
+const storeDevicesCache = new WeakMap<HistoryStore, { at: number; devices: StoredDevice[] }>();
+
+function storedDevicesOf(ctx: DashboardContext): StoredDevice[] {
+  const hit = storeDevicesCache.get(ctx.store);
+  const now = Date.now();
+  if (hit && now - hit.at < STORE_DEVICES_TTL_MS) return hit.devices;
+  const devices = ctx.store.devices();
+  storeDevicesCache.set(ctx.store, { at: now, devices });
+  return devices;
+}
+
+/** Every device the fleet or the store knows whose id contains `filter`, sorted by id: fleet views (live) first, store-only rows as ids. */
+function deviceDirectory(ctx: DashboardContext, filter: string): (DeviceView | StoredDevice)[] {
+  const all: (DeviceView | StoredDevice)[] = ctx.fleet.list().filter((d) => d.id.includes(filter));
+  const known = new Set(all.map((d) => d.id));
+  for (const s of storedDevicesOf(ctx)) if (!known.has(s.id) && s.id.includes(filter)) all.push(s);
+  return all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** One page of the devices the fleet or the store knows (store-only devices from history). */
+export function devicePage(ctx: DashboardContext, page: PageParams): { devices: DeviceView[]; total: number } {
+  const all = deviceDirectory(ctx, page.filter);
+  const devices = all.slice(page.offset, page.offset + page.limit).map((d) => ("readings" in d ? d : storeOnlyView(ctx, d)));
+  return { devices, total: all.length };
+}
+
+/** The one device's view (live, or from the store), or null when neither knows it. */
+export function deviceView(ctx: DashboardContext, id: string): DeviceView | null {
+  const live = ctx.fleet.get(id);
+  if (live) return live;
+  const stored = storedDevicesOf(ctx).find((s) => s.id === id) ?? ctx.store.devices().find((s) => s.id === id);
+  return stored ? storeOnlyView(ctx, stored) : null;
+}
+
+export function stateSnapshot(ctx: DashboardContext, page: PageParams = { offset: 0, limit: DEFAULT_PAGE, filter: "" }): DashboardState {
+  const { devices, total } = devicePage(ctx, page);
   return {
     now: ctx.now(),
     root: ctx.root,
     broker: ctx.brokerLabel,
     connected: ctx.isConnected(),
-    devices: allDevices(ctx),
+    devices,
+    total,
+    offset: page.offset,
+    limit: page.limit,
+    filter: page.filter,
     unattributed: ctx.fleet.unattributed,
+    flood: ctx.fleet.flood(),
+    live: ctx.hub.stats(),
   };
 }
 
@@ -145,12 +182,22 @@ export async function route(ctx: DashboardContext, req: IncomingMessage, res: Se
     if (req.method === "GET" && p === "/app.js") return send(res, 200, "text/javascript; charset=utf-8", ctx.page.js);
     if (req.method === "GET" && p === "/app.css") return send(res, 200, "text/css; charset=utf-8", ctx.page.css);
     if (req.method === "GET" && p === "/api/state") {
-      onlyParams(q, []);
-      return json(res, 200, stateSnapshot(ctx));
+      onlyParams(q, ["offset", "limit", "q"]);
+      return json(res, 200, stateSnapshot(ctx, pageParams(q)));
     }
     if (req.method === "GET" && p === "/api/events") {
+      onlyParams(q, ["offset", "limit", "q"]);
+      const page = pageParams(q);
+      ctx.hub.add(res, () => ({ event: "state", data: stateSnapshot(ctx, page) }));
+      return;
+    }
+    const one = /^\/api\/devices\/([^/]+)$/.exec(p);
+    if (one) {
+      if (req.method !== "GET") return json(res, 405, { error: "use GET" });
       onlyParams(q, []);
-      return ctx.hub.add(res, { event: "state", data: stateSnapshot(ctx) });
+      const id = knownDevice(ctx, one[1]);
+      const view = deviceView(ctx, id);
+      return view ? json(res, 200, view) : json(res, 404, { error: `unknown device '${id}'` });
     }
     const m = /^\/api\/devices\/([^/]+)\/(series|readings\.csv|command)$/.exec(p);
     if (m) {
@@ -160,7 +207,7 @@ export async function route(ctx: DashboardContext, req: IncomingMessage, res: Se
         return await handleCommand(ctx, req, res, id);
       }
       if (req.method !== "GET") return json(res, 405, { error: "use GET" });
-      if (!allDevices(ctx).some((d) => d.id === id)) return json(res, 404, { error: `unknown device '${id}'` });
+      if (!deviceView(ctx, id)) return json(res, 404, { error: `unknown device '${id}'` });
       if (m[2] === "series") {
         onlyParams(q, ["range", "from", "to", "points"]);
         const { from, to } = timeRange(q, ctx.now());

@@ -3,10 +3,13 @@
 // proven devices and newcomers live in two bounded tables, and new ids are admitted at a bounded rate.
 // A verified reading whose (boot, seq) was already accepted is a replay and is rejected (docs/trust.md).
 import { isFailedReading, MAX_FUTURE_TS_MS, READ_ERRORS, ReadError, Reading, Reply } from "../../firmware/contract";
+import type { FloodStats } from "../view/dashboardData";
 import type { DeviceView, RejectionLog, Trust } from "../view/deviceView";
 import { AdmissionBucket, AdmissionOptions } from "./admission";
 import { DuplicateIdDetector } from "./duplicateId";
 import { ParseResult } from "./parseMessage";
+
+export type { FloodStats };
 
 export type ReadingVerdict = Readonly<{ accepted: true; duplicate: boolean; gap: number; restart: boolean }>;
 
@@ -117,24 +120,6 @@ export interface FleetStateOptions {
 
 export const DEFAULT_MAX_ESTABLISHED = 5000;
 export const DEFAULT_MAX_NEWCOMERS = 1000;
-
-/** What floods of unknown ids did: shown by watch and the dashboard. */
-export interface FloodStats {
-  established: number;
-  maxEstablished: number;
-  newcomers: number;
-  maxNewcomers: number;
-  /** new devices let in (each took a token or was known) */
-  admitted: number;
-  /** messages from unknown ids turned away because the admission rate was used up */
-  refused: number;
-  /** unproven devices dropped to make room for newer ones */
-  evicted: number;
-  /** newcomers that proved themselves */
-  promoted: number;
-  perSecond: number;
-  burst: number;
-}
 
 export class FleetState {
   /** devices that proved themselves: a flood of new ids never touches them */

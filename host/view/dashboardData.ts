@@ -2,14 +2,55 @@
 // and the range names both understand. Shared with the browser, so it imports nothing server-side.
 import type { DeviceView, RejectionLog } from "./deviceView";
 
-/** GET /api/state and the SSE "state" event. */
+/** What floods of unknown device ids did (host/ingest/deviceState.ts): shown by watch and the dashboard. */
+export interface FloodStats {
+  /** devices that proved themselves (never evicted), and their limit */
+  established: number;
+  maxEstablished: number;
+  /** unproven devices, and their limit (the least recently seen is evicted first) */
+  newcomers: number;
+  maxNewcomers: number;
+  /** new devices let in */
+  admitted: number;
+  /** messages from unknown ids turned away because the admission rate was used up */
+  refused: number;
+  /** unproven devices dropped to make room */
+  evicted: number;
+  /** newcomers that proved themselves */
+  promoted: number;
+  /** the admission rate: new devices per second, and at once after a quiet spell */
+  perSecond: number;
+  burst: number;
+}
+
+/** The live connections (SSE) of the dashboard server. */
+export interface LiveStats {
+  clients: number;
+  maxClients: number;
+  /** connections refused because maxClients were open */
+  refused: number;
+  /** connections dropped because they did not read (backlog past maxBacklogBytes) */
+  cutOff: number;
+  maxBacklogBytes: number;
+}
+
+/** GET /api/state and the SSE "state" event: one page of the device list (sorted by id), with its total. */
 export interface DashboardState {
   now: number;
   root: string;
   broker: string;
   connected: boolean;
+  /** the devices of this page */
   devices: DeviceView[];
+  /** devices matching `filter` in all */
+  total: number;
+  offset: number;
+  limit: number;
+  /** the id substring the list was filtered by ("" = none) */
+  filter: string;
   unattributed: RejectionLog;
+  flood: FloodStats;
+  live: LiveStats;
 }
 
 /** [time ms, temperature, humidity] (null values for a failed read) */
@@ -25,6 +66,11 @@ export interface LiveBatch {
   /** present when unattributed rejections changed */
   unattributed?: RejectionLog;
   connected?: boolean;
+  /** devices that changed but did not fit in this batch (they follow in the next ones) */
+  moreDevices?: number;
+  /** present when the flood counters or live connections changed */
+  flood?: FloodStats;
+  live?: LiveStats;
 }
 
 /** A device's history over [from, to), downsampled to min/avg/max per bucket (GET .../series). */
