@@ -12,6 +12,9 @@ import { SIZE_BUDGET_BYTES } from "../../tools/buildFirmware";
 import { ensureFirmwareBuilt } from "../firmwareArtifact";
 import { runEspruinoCli, UploadError, UploadInterrupted, writeBoardFile } from "../flash/espruinoCli";
 import { configPath, loadOrCreateUserConfig } from "../userConfig";
+import { deviceIdFromMac, isValidDeviceId } from "../../firmware/contract";
+import { DeviceLoginsError, deviceLoginsPathFor, ensureDeviceLogins } from "../../provisioning/deviceLogins";
+import { passwordFrom } from "../hostOptions";
 
 const spec: CommandSpec = {
   name: "flash",
@@ -22,6 +25,8 @@ const spec: CommandSpec = {
     baud: { type: "string", short: "b", value: "BAUD", help: "serial baud rate", default: "115200" },
     "dry-run": { type: "string", value: "FILE", help: "write the exact upload to FILE instead of a port (it contains your Wi-Fi password and the board's key)" },
     keyring: { type: "string", value: "FILE", help: "keyring that records the board's new key (default: keys.json next to your config)" },
+    "device-id": { type: "string", value: "ID|MAC", help: "the board's device id (esp32-<last 12 hex digits of its MAC>) or its MAC (esptool prints it): with device logins on ('espdht init --device-logins') the board logs in as it, with its own password" },
+    "password-file": { type: "string", value: "FILE", help: "the board's broker password from FILE (first line) instead of your config's; ESPDHT_BROKER_PASSWORD works too" },
     timeout: { type: "string", value: "SECONDS", help: "give up when the board does not answer", default: "120" },
     verbose: { type: "boolean", short: "v", help: "show everything the CLI and the board print" },
   },
@@ -75,13 +80,32 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const user = loadOrCreateUserConfig();
+  const given = args.values["device-id"] as string | undefined;
+  let deviceId: string | null = null;
+  if (given !== undefined) {
+    deviceId = /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i.test(given) ? deviceIdFromMac("esp32", given) : given;
+    if (!isValidDeviceId(deviceId)) throw new UsageError(`--device-id: '${given}' is neither a device id (esp32-<12 hex>) nor a MAC (aa:bb:cc:dd:ee:ff)`);
+  }
+  let login: { username: string; password: string } | null = null;
+  if (user.deviceLogins) {
+    if (!deviceId) throw new UsageError("device logins are on in your config: give the board's --device-id ID (or its MAC, which esptool prints when it connects)");
+    try {
+      login = { username: deviceId, password: ensureDeviceLogins(deviceLoginsPathFor(configPath()), [deviceId])[deviceId] };
+    } catch (e) {
+      if (e instanceof DeviceLoginsError) throw new UsageError(`device logins: ${e.message}`);
+      throw e;
+    }
+  }
   let deviceConfig;
   try {
-    deviceConfig = buildDeviceConfig(user);
+    deviceConfig = buildDeviceConfig({ ...user, password: passwordFrom(args.values, user.password) });
+    // its own login wins over the URL's and the config's
+    if (login && deviceConfig.broker) deviceConfig.broker = { ...deviceConfig.broker, ...login };
   } catch (e) {
     if (e instanceof DeviceConfigError) throw new UsageError(`${configPath()}: ${e.message}`);
     throw e;
   }
+  if (login) log(`espdht flash: the board logs in to the broker as '${login.username}' with its own password (in ${deviceLoginsPathFor(configPath())}); run 'espdht broker-users' and reload Mosquitto`);
   if (!user.wifi) log("espdht flash: warning: no Wi-Fi in your config, the board will not get online (run 'espdht init')");
   const keyring = path.resolve((args.values.keyring as string | undefined) ?? keyringPathFor(configPath()));
   const keyringChange = (change: Parameters<typeof updateKeyringFile>[1]) => {

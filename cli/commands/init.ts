@@ -1,6 +1,7 @@
 // `espdht init`: the guided way to the user config shared by flash, sim, watch, dashboard and send.
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
 import { ask, askSecret, PromptAborted } from "../prompt";
+import { passwordFrom, warnSecretsOnArgv } from "../hostOptions";
 import { keyringPathFor } from "../../provisioning/keyring";
 import { configPath, maskSecrets, newUserConfig, randomHomeId, readUserConfig, UserConfig, validateUserConfig, writeUserConfig } from "../userConfig";
 
@@ -13,7 +14,10 @@ const spec: CommandSpec = {
     "topic-root": { type: "string", value: "ROOT", help: "topic root (default espdht/<random home id>)" },
     "new-home": { type: "boolean", help: "pick a new random home id for the topic root" },
     username: { type: "string", value: "NAME", help: "broker username" },
-    password: { type: "string", value: "SECRET", help: "broker password (prefer the prompt or ESPDHT_BROKER_PASSWORD)" },
+    password: { type: "string", value: "SECRET", help: "broker password (visible in 'ps': prefer the prompt, --password-file or ESPDHT_BROKER_PASSWORD)" },
+    "password-file": { type: "string", value: "FILE", help: "read the broker password from FILE (first line)" },
+    "device-logins": { type: "boolean", help: "each board logs in to the broker as its device id with its own password ('espdht broker-users' writes Mosquitto's files)" },
+    "no-device-logins": { type: "boolean", help: "every board logs in with the username and password above" },
     ca: { type: "string", value: "FILE", help: "CA certificate for TLS on the PC side" },
     "wifi-ssid": { type: "string", value: "SSID", help: "Wi-Fi network the board joins" },
     "wifi-password": { type: "string", value: "SECRET", help: "Wi-Fi password (prefer the prompt or ESPDHT_WIFI_PASSWORD)" },
@@ -24,7 +28,7 @@ const spec: CommandSpec = {
     "no-home-assistant": { type: "boolean", help: "do not publish Home Assistant discovery" },
     yes: { type: "boolean", short: "y", help: "do not ask; keep current or default values for what flags do not set" },
   },
-  epilog: "Secrets are stored in the config file (mode 600) and never printed; 'espdht config' shows it masked.\nBoard keys live in keys.json next to it (mode 600): 'espdht flash' and 'espdht sim' add them.",
+  epilog: "A broker URL with credentials (mqtt://user:pass@host) is stored without them: they become the username and password.\nSecrets are stored in the config file (mode 600) and never printed; 'espdht config' shows it masked.\nBoard keys live in keys.json next to it (mode 600): 'espdht flash' and 'espdht sim' add them.",
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -36,12 +40,13 @@ export async function run(argv: string[]): Promise<number> {
   const c: UserConfig = existing ?? newUserConfig();
   const interactive = !v.yes && process.stdin.isTTY === true;
 
+  warnSecretsOnArgv(v, "init");
   if (v.broker !== undefined) c.broker = String(v.broker);
   if (v["topic-root"] !== undefined) c.root = String(v["topic-root"]);
   if (v["new-home"]) c.root = "espdht/" + randomHomeId();
   if (v.username !== undefined) c.username = String(v.username) || null;
-  const brokerPassword = v.password ?? process.env.ESPDHT_BROKER_PASSWORD;
-  if (brokerPassword !== undefined) c.password = String(brokerPassword) || null;
+  const brokerPassword = passwordFrom(v, null);
+  if (brokerPassword !== null || v.password !== undefined) c.password = brokerPassword;
   if (v.ca !== undefined) c.ca = String(v.ca) || null;
   const wifiPassword = v["wifi-password"] ?? process.env.ESPDHT_WIFI_PASSWORD;
   if (v["wifi-ssid"] !== undefined) c.wifi = { ssid: String(v["wifi-ssid"]), password: String(wifiPassword ?? c.wifi?.password ?? "") };
@@ -54,6 +59,10 @@ export async function run(argv: string[]): Promise<number> {
   if (v["home-assistant"] && v["no-home-assistant"]) throw new UsageError("--home-assistant and --no-home-assistant contradict each other");
   if (v["home-assistant"]) c.homeAssistant = true;
   if (v["no-home-assistant"]) c.homeAssistant = false;
+  if (v["device-logins"] && v["no-device-logins"]) throw new UsageError("--device-logins and --no-device-logins contradict each other");
+  if (v["device-logins"]) c.deviceLogins = true;
+  if (v["no-device-logins"]) c.deviceLogins = false;
+  takeCredentialsOutOfUrl(c);
 
   try {
     if (interactive) await askAll(c, v);
@@ -78,6 +87,24 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** mqtt://user:pass@host: the credentials move to username/password, so the URL (shown, logged) holds no secret. */
+export function takeCredentialsOutOfUrl(c: UserConfig): void {
+  let u: URL;
+  try {
+    u = new URL(c.broker);
+  } catch {
+    // not a URL: validateUserConfig names the problem
+    return;
+  }
+  if (!u.username && !u.password) return;
+  if (u.username) c.username = decodeURIComponent(u.username);
+  if (u.password) c.password = decodeURIComponent(u.password);
+  u.username = "";
+  u.password = "";
+  c.broker = u.toString().replace(/\/$/, "");
+  process.stderr.write(`espdht init: the broker URL carried credentials: stored as username '${c.username ?? ""}'${u.password || c.password ? " and password (masked)" : ""}, the URL without them (${c.broker})\n`);
+}
+
 /** Asks for every setting the flags did not give, re-asking a field until it is valid. */
 async function askAll(c: UserConfig, given: Record<string, unknown>): Promise<void> {
   const field = async (flag: string, question: string, get: () => string, set: (s: string) => void, key: string) => {
@@ -89,7 +116,15 @@ async function askAll(c: UserConfig, given: Record<string, unknown>): Promise<vo
       process.stderr.write(`  ${problem}\n`);
     }
   };
-  await field("broker", "MQTT broker URL", () => c.broker, (s) => { c.broker = s; }, "broker");
+  await field("broker", "MQTT broker URL", () => c.broker, (s) => { c.broker = s; takeCredentialsOutOfUrl(c); }, "broker");
+  if (given.username === undefined) {
+    const name = await ask("Broker username (empty: none)", c.username ?? "");
+    c.username = name || null;
+  }
+  if (given.password === undefined && given["password-file"] === undefined && process.env.ESPDHT_BROKER_PASSWORD === undefined && c.username) {
+    const pw = await askSecret("Broker password", c.password !== null);
+    if (pw !== null) c.password = pw || null;
+  }
   await field("topic-root", "Topic root (keep it private to you)", () => c.root, (s) => { c.root = s; }, "root");
   if (given["wifi-ssid"] === undefined) {
     const ssid = await ask("Wi-Fi SSID for the board (empty: none)", c.wifi?.ssid ?? "");

@@ -166,7 +166,7 @@ async function rotate(argv: string[]): Promise<number> {
   if (!current) throw new UsageError(`${device} has no key in ${file}: add it first ('espdht keys add ${device}') or re-flash the board`);
   const oldFingerprint = keyFingerprint(current.toString("hex"));
   const log = (m: string) => process.stderr.write(`espdht keys: ${m}\n`);
-  const client = await connectBroker(host.broker, { clientId: throwawayClientId("keys"), clean: true });
+  const client = await connectBroker(host.broker, { clientId: throwawayClientId("keys"), clean: true, log });
   client.on("error", (e) => log(`broker error: ${e.message}`));
   try {
     log(`rekey -> ${device} via ${displayUrl(host.broker.url)} (${host.root}), waiting up to ${timeoutS} s`);

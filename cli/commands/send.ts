@@ -4,7 +4,7 @@ import { CommandCounter, CommandError, parseSettingArgs, sendCommand, buildValid
 import { ReplyWaiter } from "../../host/commands/replyWaiter";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
-import { connectBroker, displayUrl } from "../../host/mqtt/connectBroker";
+import { connectBroker, displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
 import { DeviceTrust } from "../../host/trust/deviceTrust";
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
 import { HOST_OPTIONS, resolveHostOptions } from "../hostOptions";
@@ -16,7 +16,8 @@ const spec: CommandSpec = {
 Each command is signed with the target's key from the keyring (with 'to', a counter 'n' and an expiry 'exp'); a
 device without a key there gets it unsigned. 'all' sends one copy per known device (keyring devices and devices
 that published their info) on the shared topic, each signed with that device's key, and says which did not answer.
-Exit code: 0 ok, 1 a device answered ok:false, 3 no reply (from some device, for 'all') before the timeout.`,
+Exit code: 0 ok, 1 a device answered ok:false, 3 no reply (from some device, for 'all') before the timeout,
+4 the broker refused the command or the reply subscription (its ACL; MQTT 5 says so, a 3.1.1 broker drops it silently).`,
   options: {
     ...HOST_OPTIONS,
     timeout: { type: "string", value: "SECONDS", help: "how long to wait for the reply (for 'all': for every reply)", default: "10" },
@@ -49,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`espdht send: ${m}\n`);
   const all = target === GROUP_SEGMENT;
   const trust = new DeviceTrust(host.keyring, { onError: log, onBind: (id, fp) => log(`key ${fp} from the keyring's pending keys now belongs to ${id}`) });
-  const client = await connectBroker(host.broker, { clientId: throwawayClientId("send"), clean: true });
+  const client = await connectBroker(host.broker, { clientId: throwawayClientId("send"), clean: true, log });
   client.on("error", (e) => log(`broker error: ${e.message}`));
   const waiter = new ReplyWaiter();
   const seen = new Set<string>();
@@ -68,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     waiter.cancelAll();
   };
   process.once("SIGINT", stop);
+  const who = host.broker.username !== null ? `user '${host.broker.username}'` : "an anonymous client";
   try {
     if (all) {
       await client.subscribeAsync([everyDeviceFilter(host.root, "reply"), everyDeviceFilter(host.root, "info")], { qos: 1 });
@@ -85,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     log(`${op} -> ${all ? `${devices.length} device(s)` : target} via ${displayUrl(host.broker.url)} (${host.root}), waiting up to ${timeoutS} s`);
     const signing = { keys: trust, counter: new CommandCounter(), expiresS };
     const res = await sendCommand(client, waiter, host.root, { target, op, set }, timeoutS * 1000, { signing, devices });
+
     if (interrupted) {
       log("interrupted");
       return 130;
@@ -98,13 +101,23 @@ export async function run(argv: string[]): Promise<number> {
       return res.missing.length ? 3 : 0;
     }
     if (res.timedOut) {
-      log(`no reply from ${target} within ${timeoutS} s (is it online and under ${host.root}?)`);
+      const silentAcl = protocolOf(client) === 4 ? "; on MQTT 3.1.1 a broker drops a publish its ACL denies without a word: check the ACL too" : "";
+      log(`no reply from ${target} within ${timeoutS} s (is it online and under ${host.root}?${silentAcl})`);
       return 3;
     }
     const { reply, trust: replyTrust } = res.replies[0];
     if (args.values.json) process.stdout.write(JSON.stringify({ ...reply, trust: replyTrust }) + "\n");
     else process.stdout.write(`${target}: ${reply.ok ? "ok" : "FAILED: " + String(reply.error)} (${replyTrust}) ${JSON.stringify(reply)}\n`);
     return reply.ok ? 0 : 1;
+  } catch (e) {
+    // MQTT 5: PUBACK / SUBACK reason 0x87, what Mosquitto's ACL answers; 3.1.1 SUBACK 0x80
+    const code = (e as { code?: unknown }).code;
+    if (code === 135 || code === 128) {
+      const what = /^Subscribe/.test((e as Error).message) ? `subscribing to the replies under ${host.root}` : `publishing the command under ${host.root}`;
+      log(`the broker refused ${what} (${(e as Error).message}, reason 0x${code.toString(16)}): ${who} may not do that there; check the broker's ACL (docs/mosquitto.md)`);
+      return 4;
+    }
+    throw e;
   } finally {
     process.removeListener("SIGINT", stop);
     await client.endAsync();

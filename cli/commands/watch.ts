@@ -2,7 +2,7 @@
 // or `--once` for the current state.
 import { MqttIngest } from "../../host/ingest/ingest";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
-import { displayUrl } from "../../host/mqtt/connectBroker";
+import { displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
 import { LiveTable } from "../../host/terminal/liveTable";
 import { renderWatchTable } from "../../host/terminal/watchTable";
 import { DeviceTrust } from "../../host/trust/deviceTrust";
@@ -35,8 +35,18 @@ export async function run(argv: string[]): Promise<number> {
     onError: (m) => log(`espdht watch: ${m}`),
     onBind: (id, fp) => log(`espdht watch: key ${fp} from the keyring's pending keys now belongs to ${id}`),
   });
-  const ingest = await MqttIngest.start({ broker: host.broker, root: host.root, clientId: throwawayClientId("watch"), clean: true, trust, log });
-  log(`espdht watch: subscribed to ${host.root}/+/{status,info,reading,reply}${args.values.once ? "" : " (Ctrl-C to stop)"}`);
+  let ingest: MqttIngest;
+  try {
+    ingest = await MqttIngest.start({ broker: host.broker, root: host.root, clientId: throwawayClientId("watch"), clean: true, trust, log });
+  } catch (e) {
+    // SUBACK 0x87 (MQTT 5) / 0x80 (3.1.1): the broker's ACL does not let this user read the root
+    const code = (e as { code?: unknown }).code;
+    if (code !== 135 && code !== 128) throw e;
+    log(`espdht watch: the broker refused the subscription to ${host.root}/+/... (${(e as Error).message}): ${host.broker.username !== null ? `user '${host.broker.username}'` : "an anonymous client"} may not read there; check the broker's ACL (docs/mosquitto.md)`);
+    return 1;
+  }
+  const version = protocolOf(ingest.client);
+  log(`espdht watch: subscribed to ${host.root}/+/{status,info,reading,reply} over MQTT ${version === 5 ? "5" : "3.1.1"}${args.values.once ? "" : " (Ctrl-C to stop)"}`);
 
   if (args.values.once) {
     // done early once every device seen has a status and a reading (after a short settle for retained messages)
