@@ -1,0 +1,193 @@
+// Acknowledged means stored, with the real CLI: `espdht dashboard` killed with SIGKILL at random moments while a
+// publisher sends 10,000 QoS 1 readings through a real Mosquitto, then a full disk (a tiny tmpfs, or a file-size
+// limit where mounting is not allowed); afterwards the store holds every reading exactly once.
+import Database from "better-sqlite3";
+import { execFileSync, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import mqtt, { MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseHostHealth, HostHealth } from "../../host/ingest/hostHealth";
+import { JOURNAL_DIR } from "../../host/store/ingestJournal";
+import { STORE_FILE } from "../../host/store/openDatabase";
+import { startMosquitto, RunningBroker } from "../support/brokers";
+import { CliRun, REPO, runCli, tempUserEnv } from "../support/runCli";
+import { until } from "../support/until";
+
+const ROOT = "espdht/durable";
+const DEVICES = ["sim-dur0", "sim-dur1", "sim-dur2", "sim-dur3"];
+let broker: RunningBroker;
+let publisher: MqttClient;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  // max_queued_messages 0: Mosquitto keeps every message for the dashboard's session while it is down
+  broker = await startMosquitto(["max_queued_messages 0"]);
+  publisher = await mqtt.connectAsync(broker.url, { clientId: "durability-publisher", clean: true, reconnectPeriod: 0 });
+}, 60_000);
+afterAll(async () => {
+  await publisher?.endAsync();
+  await broker?.stop();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const T0 = Date.now() - 3_600_000;
+/** reading number n (0-based) of the stream: devices in turn, seq counting per device */
+function reading(n: number): { topic: string; payload: string } {
+  const id = DEVICES[n % DEVICES.length];
+  const seq = Math.floor(n / DEVICES.length) + 1;
+  return {
+    topic: `${ROOT}/${id}/reading`,
+    payload: JSON.stringify({ v: 1, id, boot: 1, seq, up: seq * 1000, ts: T0 + seq * 1000, temperature: 20 + (seq % 50) / 10, humidity: 40 + (seq % 30) }),
+  };
+}
+
+/** Publishes readings [from, to) at QoS 1, `perTick` every 10 ms; resolves when the broker acknowledged them all. */
+async function publish(from: number, to: number, perTick: number): Promise<void> {
+  for (let n = from; n < to; n += perTick) {
+    const sends: Promise<unknown>[] = [];
+    for (let k = n; k < Math.min(to, n + perTick); k++) {
+      const r = reading(k);
+      sends.push(publisher.publishAsync(r.topic, r.payload, { qos: 1 }));
+    }
+    await Promise.all(sends);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Counts {
+  rows: number;
+  distinct: number;
+}
+function storedCounts(dataDir: string): Counts {
+  const file = path.join(dataDir, STORE_FILE);
+  if (!fs.existsSync(file)) return { rows: 0, distinct: 0 };
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma("busy_timeout = 5000");
+    const rows = db.prepare("SELECT count(*) FROM readings").pluck().get() as number;
+    const distinct = db.prepare("SELECT count(*) FROM (SELECT DISTINCT device, boot, seq FROM readings)").pluck().get() as number;
+    return { rows, distinct };
+  } catch {
+    return { rows: 0, distinct: 0 }; // the schema is not there yet
+  } finally {
+    db.close();
+  }
+}
+
+function dashboardArgs(dataDir: string, extra: string[] = []): string[] {
+  return ["dashboard", "--broker", broker.url, "--topic-root", ROOT, "--data", dataDir, "--port", "0", ...extra];
+}
+
+async function startDashboard(env: NodeJS.ProcessEnv, dataDir: string, extra: string[] = []): Promise<CliRun> {
+  const run = runCli(dashboardArgs(dataDir, extra), env);
+  await until(() => /http:\/\/127\.0\.0\.1:\d+\//.test(run.stdout()) || run.child.exitCode !== null, 60_000, "the dashboard's URL");
+  if (run.child.exitCode !== null) throw new Error(`the dashboard exited ${run.child.exitCode}: ${run.stderr()}`);
+  return run;
+}
+
+function figures(name: string, sent: number, c: Counts): string {
+  return `${name}: sent ${sent}, stored ${c.distinct}, lost ${sent - c.distinct}, duplicates ${c.rows - c.distinct}`;
+}
+
+describe("espdht dashboard: acknowledged means stored", () => {
+  it("keeps every one of 10,000 QoS 1 readings exactly once across kill -9 at random moments", async () => {
+    const { env, dir } = tempUserEnv();
+    dirs.push(dir);
+    const dataDir = path.join(dir, "data");
+    const SENT = 10_000;
+    let dash = await startDashboard(env, dataDir); // its persistent session exists from here on
+    const publishing = publish(0, SENT, 25); // ~2,500 readings/s
+    const kills: number[] = [];
+    const started = Date.now();
+    // four kills at random moments of the stream (one of them right after a restart, in the replay)
+    for (let k = 0; k < 4; k++) {
+      await new Promise((r) => setTimeout(r, k === 2 ? 150 : 300 + Math.random() * 1200));
+      const before = storedCounts(dataDir).distinct;
+      process.kill(dash.child.pid!, "SIGKILL");
+      await dash.done;
+      kills.push(Date.now() - started);
+      const journal = path.join(dataDir, JOURNAL_DIR);
+      const left = fs.existsSync(journal) ? fs.readdirSync(journal).length : 0;
+      console.log(`kill -9 #${k + 1} at ${kills[k]} ms: ${before} stored, ${left} journal segment(s) left`);
+      dash = await startDashboard(env, dataDir);
+    }
+    await publishing;
+    const sentAt = Date.now() - started;
+    await until(() => storedCounts(dataDir).distinct >= SENT, 120_000, "every reading to be stored");
+    dash.child.kill("SIGINT");
+    expect(await dash.done).toBe(0);
+    const c = storedCounts(dataDir);
+    console.log(`${figures("kill -9 x4 while publishing", SENT, c)} (published in ${sentAt} ms, kills at ${kills.join(", ")} ms)`);
+    expect(c).toEqual({ rows: SENT, distinct: SENT });
+    expect(fs.readdirSync(path.join(dataDir, JOURNAL_DIR))).toEqual([]); // a clean stop leaves no journal
+  }, 300_000);
+
+  it("stops acknowledging on a full disk, shows it, and stores everything once the disk has room again", async () => {
+    const { env, dir } = tempUserEnv();
+    dirs.push(dir);
+    const mountPoint = path.join(dir, "disk");
+    fs.mkdirSync(mountPoint);
+    const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]).status === 0;
+    const dataDir = path.join(mountPoint, "data");
+    const SENT = 3000;
+    const healths: HostHealth[] = [];
+    const watcher = await mqtt.connectAsync(broker.url, { clean: true, reconnectPeriod: 0 });
+    watcher.on("message", (_t, p) => {
+      const h = parseHostHealth(p);
+      if (h) healths.push(h);
+    });
+    await watcher.subscribeAsync(`${ROOT}/+/health`, { qos: 1 });
+    let dash: CliRun | null = null;
+    try {
+      if (mounted) {
+        dash = await startDashboard(env, dataDir);
+        await publish(0, 500, 50);
+        await until(() => storedCounts(dataDir).distinct === 500, 30_000, "the first 500 readings");
+        // fill the disk: the store's commits and the journal's writes fail with ENOSPC
+        const filler = path.join(mountPoint, "filler");
+        spawnSync("dd", ["if=/dev/zero", `of=${filler}`, "bs=64k"], { stdio: "ignore" });
+        await publish(500, SENT, 50);
+        await until(() => healths.some((h) => !h.ok && h.holding), 60_000, "the dashboard to report that it holds readings");
+        const during = storedCounts(dataDir).distinct;
+        expect(during).toBeLessThan(SENT);
+        console.log(`full disk: ${during} of ${SENT} stored while the disk was full; the dashboard reports: ${healths.find((h) => h.holding)?.problem}`);
+        fs.rmSync(filler);
+      } else {
+        // no mount here: a file-size limit (ulimit -f; Node ignores SIGXFSZ and gets EFBIG) lets the store file grow
+        // no further while the journal's small segments still fit; a small journal bound then stops the acks
+        const cmd = `ulimit -f 2048; exec "${process.execPath}" "${path.join(REPO, "bin/espdht.js")}" ${dashboardArgs(dataDir, ["--journal-limit", "0.2"]).join(" ")}`;
+        const child = spawn("bash", ["-c", cmd], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (err += d));
+        const done = new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+        dash = { child, stdout: () => out, stderr: () => err, done };
+        await until(() => /http:\/\//.test(out), 60_000, "the dashboard's URL");
+        await publish(0, SENT, 50);
+        await until(() => healths.some((h) => !h.ok && h.holding), 120_000, "the dashboard to report that it holds readings");
+        child.kill("SIGINT");
+        expect(await done).toBe(0);
+        dash = await startDashboard(env, dataDir); // without the limit
+      }
+      await until(() => storedCounts(dataDir).distinct >= SENT, 120_000, "every reading to be stored after the disk has room");
+      await until(() => healths.length > 0 && healths[healths.length - 1].ok, 30_000, "the dashboard to report the store OK again");
+      dash.child.kill("SIGINT");
+      expect(await dash.done).toBe(0);
+      dash = null;
+      const c = storedCounts(dataDir);
+      console.log(figures(mounted ? "full disk (4 MB tmpfs filled)" : "file-size limit (ulimit -f)", SENT, c));
+      expect(c).toEqual({ rows: SENT, distinct: SENT });
+    } finally {
+      if (dash && dash.child.exitCode === null) {
+        dash.child.kill("SIGKILL");
+        await dash.done;
+      }
+      await watcher.endAsync();
+      if (mounted) execFileSync("umount", [mountPoint]);
+    }
+  }, 300_000);
+});
