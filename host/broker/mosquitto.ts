@@ -25,13 +25,13 @@ export interface MosquittoOptions {
   /** logins: Mosquitto's password file (anonymous clients are then refused) */
   passwordFile?: string;
   aclFile?: string;
-  /** the whole config instead of the generated one, given the ports chosen (`log_dest stderr` is up to it) */
-  config?: (ports: { port: number; tlsPort: number }) => string;
+  /** the whole config instead of the generated one, given the ports chosen, where the password and ACL files were copied and a folder for persistence */
+  config?: (at: { port: number; tlsPort: number; passwordFile: string; aclFile: string; persistenceDir: string }) => string;
 }
 
 /** Mosquitto started as root drops to the `mosquitto` user, which must read the files it loads after that. */
-function handToBroker(file: string): void {
-  fs.chmodSync(file, 0o600);
+function handToBroker(file: string, mode = 0o600): void {
+  fs.chmodSync(file, mode);
   if (process.getuid?.() !== 0) return;
   const line = fs.readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("mosquitto:"));
   if (line) fs.chownSync(file, Number(line.split(":")[2]), Number(line.split(":")[3]));
@@ -90,12 +90,15 @@ export async function startMosquitto(extraConfig: string[] = [], opts: Mosquitto
       if (opts.aclFile) { fs.copyFileSync(opts.aclFile, acl); handToBroker(acl); }
     };
     copyLogins();
+    const persistenceDir = path.join(dir, "data");
+    fs.mkdirSync(persistenceDir);
+    handToBroker(persistenceDir, 0o700);
     const lines = [`listener ${port} 127.0.0.1`, "persistence false", "log_dest stderr", "log_type error", "max_queued_messages 100000"];
     if (opts.tls) lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`);
     lines.push(opts.passwordFile ? "allow_anonymous false" : "allow_anonymous true");
     if (opts.passwordFile) lines.push(`password_file ${passwd}`);
     if (opts.aclFile) lines.push(`acl_file ${acl}`);
-    fs.writeFileSync(conf, opts.config ? opts.config({ port, tlsPort }) : [...lines, ...extraConfig, ""].join("\n"));
+    fs.writeFileSync(conf, opts.config ? opts.config({ port, tlsPort, passwordFile: passwd, aclFile: acl, persistenceDir: persistenceDir + "/" }) : [...lines, ...extraConfig, ""].join("\n"));
     const child = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d) => { stderr += d; });
