@@ -15,7 +15,7 @@ import { DeviceTrust } from "../trust/deviceTrust";
 import { buildPage, PageAssets } from "./buildPage";
 import { LiveBatcher } from "./liveBatcher";
 import { DashboardContext, route } from "./routes";
-import { SseHub } from "./sseHub";
+import { SseHub, SseHubOptions } from "./sseHub";
 
 export interface DashboardOptions {
   broker: BrokerSettings;
@@ -34,6 +34,8 @@ export interface DashboardOptions {
   keyring?: Keyring | null;
   /** bound on the ingest journal while the store fails (default 64 MB); past it readings are not acknowledged */
   journalLimitBytes?: number;
+  /** live connections (SSE): how many at most, and how far behind one may fall before it is cut off */
+  live?: SseHubOptions;
   log?: (m: string) => void;
 }
 
@@ -99,8 +101,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     throw e;
   }
   const waiter = new ReplyWaiter();
-  const hub = new SseHub();
-  const batcher = new LiveBatcher(ingest.fleet.unattributed);
+  const hub = new SseHub(opts.live);
+  const batcher = new LiveBatcher(ingest.fleet.unattributed, () => ({ flood: ingest.fleet.flood(), live: hub.stats() }));
   let connected = true;
   ingest.on((e) => {
     if (e.kind === "reply") waiter.offer(e.deviceId, e.reply, Date.now(), e.trust);
