@@ -8,7 +8,8 @@
 //   E.toString(Uint8Array), E.toUint8Array(string)
 //   pinMode(pin, "output" | "input_pullup"), digitalWrite(pin, 0)
 //   setWatch(fn, pin, {repeat: true, edge: "falling"}) -> fn({time, lastTime}), clearWatch(id)
-//   require("Storage").readJSON(name) (undefined when missing, throws when not JSON), .writeJSON(name, value)
+//   require("Storage").readJSON(name) (undefined when missing, throws when not JSON), .writeJSON(name, value),
+//     .open(name, "r" | "a") -> StorageFile .write(string), .read(len), .erase(); .list(regex), .getFree(), .compact()
 //   require("Wifi").connect(ssid, {ssid, password}, cb(err)), .on("connected" | "disconnected", fn),
 //     .getIP() -> {ip}, .setSNTP(server, "UTC0")
 //   getSerial()

@@ -60,6 +60,23 @@ export interface Pins {
 export interface KeyValueStore {
   readJSON(name: string): unknown;
   writeJSON(name: string, value: unknown): void;
+  /** an append-only file kept in numbered 4 KB chunks ("name\x01", ...); `name` <= 27 chars */
+  open(name: string, mode: "r" | "a"): StorageFile;
+  /** file names matching; a StorageFile shows as its chunk names */
+  list(match: RegExp): string[];
+  /** bytes left for new files (erased files count as used until compact) */
+  getFree(): number;
+  /** reclaims erased files' space (slow: rewrites flash pages) */
+  compact(): void;
+}
+
+/** Espruino's StorageFile: data must not contain "\xFF" (erased flash marks the end); write throws when Storage is full. */
+export interface StorageFile {
+  write(data: string): void;
+  /** `len` chars or fewer at the end; undefined at the end */
+  read(len: number): string | undefined;
+  /** erases every chunk: the file is gone */
+  erase(): void;
 }
 
 /** Espruino's Wifi module (ESP32 build). */

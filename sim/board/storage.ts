@@ -4,17 +4,26 @@
 import fs from "node:fs";
 import path from "node:path";
 import { bytesToString, flattenToBytes } from "./eightBit";
+import { strict } from "./notEmulated";
 import { Realm, realmBytes } from "./realm";
 
 const NAME_MAX = 28;
-/** Storage area on the ESP32 build (bytes); getFree() counts down from it */
-const CAPACITY = 0x40000;
+/** Storage area on the ESP32 2v29 build (896 KB, docs/espruino.md section 5); getFree() counts down from it */
+export const STORAGE_BYTES = 896 * 1024;
+/** jsflash.c: a file header (size + 28-char name) before each file's data */
+const HEADER_BYTES = 32;
+/** jswrap_storage.c STORAGEFILE_CHUNKSIZE on 4 KB pages: a chunk and its header fill one page */
+export const STORAGEFILE_CHUNK = 4096 - HEADER_BYTES;
 
 export class VirtualFlash {
   private files = new Map<string, Buffer>();
+  /** bytes of erased files: jsflash.c only marks them, getFree() counts them as used until compact() */
+  private trash = 0;
+  /** flash writes (file creations and writes into files), for tests of wear */
+  writes = 0;
 
-  /** `file` null keeps the flash in memory only (tests, benchmarks) */
-  constructor(private readonly file: string | null) {
+  /** `file` null keeps the flash in memory only (tests, benchmarks); `capacity` in bytes */
+  constructor(private readonly file: string | null, private readonly capacity = STORAGE_BYTES) {
     if (file && fs.existsSync(file)) {
       let parsed: Record<string, string>;
       try {
@@ -46,8 +55,8 @@ export class VirtualFlash {
   }
 
   used(): number {
-    let n = 0;
-    for (const b of this.files.values()) n += b.length + 32;
+    let n = this.trash;
+    for (const b of this.files.values()) n += b.length + HEADER_BYTES;
     return n;
   }
 
@@ -59,7 +68,11 @@ export class VirtualFlash {
     let file = this.files.get(name);
     if (offset === 0 && !(file && file.length === size && isErased(file, 0, size))) {
       if (file && file.length === size && data.length === size && file.equals(data)) return true;
-      if (this.used() + size - (file ? file.length : 0) > CAPACITY) throw new Error("Unable to find or create file");
+      const need = size + HEADER_BYTES;
+      // a new file that does not fit after the last one makes jsflash.c compact Storage first
+      if (this.free < need) this.trash = 0;
+      if (this.free < need) throw new Error("Unable to find or create file");
+      if (file) this.trash += file.length + HEADER_BYTES;
       file = Buffer.alloc(size, 0xff);
       this.files.set(name, file);
     }
@@ -67,22 +80,156 @@ export class VirtualFlash {
     if (offset + data.length > file.length) throw new Error("Too much data for file size");
     if (!isErased(file, offset, data.length)) throw new Error("File already written with different data");
     data.copy(file, offset);
+    this.writes++;
     this.persist();
     return true;
   }
 
   erase(name: string): void {
-    if (this.files.delete(name)) this.persist();
+    const f = this.files.get(name);
+    if (!f) return;
+    this.trash += f.length + HEADER_BYTES;
+    this.files.delete(name);
+    this.persist();
   }
 
   eraseAll(): void {
     this.files.clear();
+    this.trash = 0;
     this.persist();
   }
 
-  get free(): number {
-    return CAPACITY - this.used();
+  compact(): void {
+    this.trash = 0;
   }
+
+  get free(): number {
+    return this.capacity - this.used();
+  }
+}
+
+const STORAGEFILE_MEMBERS = ["read", "readLine", "write", "getLength", "erase"] as const;
+
+/**
+ * jswrap_storage.c StorageFile: data in chunks "name\x01", "name\x02", ... of STORAGEFILE_CHUNK bytes, each
+ * created 0xFF-filled; the end of the data is the first 0xFF. Mode "a" finds that end, "r" reads from the start.
+ */
+class StorageFile {
+  private chunk = 1;
+  private offset = 0;
+  private mode: string | 0;
+
+  constructor(private readonly flash: VirtualFlash, private readonly name: string, mode: string) {
+    this.mode = mode;
+    if (mode === "w") this.erase(), (this.mode = "w");
+    if (mode !== "a") return;
+    let f = flash.get(this.chunkName());
+    while (f && f[f.length - 1] !== 0xff && this.chunk < 255) f = flash.get(this.chunkName(++this.chunk));
+    if (f) this.offset = dataEnd(f);
+  }
+
+  private chunkName(chunk = this.chunk): string {
+    return this.name + String.fromCharCode(chunk);
+  }
+
+  write(data: unknown): void {
+    if (this.mode !== "w" && this.mode !== "a") throw new Error("Can't write in this mode");
+    const bytes = Buffer.from(String(data), "latin1");
+    if (!bytes.length) return;
+    const f = this.flash.get(this.chunkName());
+    if (!f) {
+      try {
+        this.flash.writeFile(this.chunkName(), bytes, 0, STORAGEFILE_CHUNK);
+      } catch (e) {
+        this.mode = 0;
+        throw e;
+      }
+      this.offset = bytes.length;
+      return;
+    }
+    const room = f.length - this.offset;
+    if (bytes.length < room) {
+      this.flash.writeFile(this.chunkName(), bytes, this.offset, f.length);
+      this.offset += bytes.length;
+      return;
+    }
+    this.flash.writeFile(this.chunkName(), bytes.subarray(0, room), this.offset, f.length);
+    if (this.chunk === 255) throw new Error("File too big!");
+    this.chunk++;
+    try {
+      this.flash.writeFile(this.chunkName(), bytes.subarray(room), 0, STORAGEFILE_CHUNK);
+    } catch (e) {
+      this.mode = 0;
+      throw e;
+    }
+    this.offset = bytes.length - room;
+  }
+
+  /** `len` < 0: up to and including the next "\n" */
+  read(len: number): string | undefined {
+    if (this.mode !== "r") throw new Error("Can't read in this mode");
+    let out: string | undefined;
+    const line = len < 0;
+    let want = line ? Infinity : Math.max(0, len);
+    while (want > 0) {
+      let f = this.flash.get(this.chunkName());
+      if (!f) return out;
+      if (this.offset >= f.length) {
+        if (this.chunk === 255) return out;
+        this.chunk++;
+        this.offset = 0;
+        f = this.flash.get(this.chunkName());
+        if (!f) return out;
+      }
+      let end = Math.min(f.length, this.offset + want);
+      const ff = f.indexOf(0xff, this.offset);
+      const stop = ff >= 0 && ff < end;
+      if (stop) end = ff;
+      if (line) {
+        const nl = f.indexOf(0x0a, this.offset);
+        if (nl >= 0 && nl < end) end = nl + 1, (want = 0);
+      }
+      if (end > this.offset) out = (out ?? "") + bytesToString(f.subarray(this.offset, end));
+      if (want !== Infinity) want -= end - this.offset;
+      this.offset = end;
+      if (stop) return out;
+    }
+    return out;
+  }
+
+  readLine(): string | undefined {
+    return this.read(-1);
+  }
+
+  getLength(): number {
+    let n = 0;
+    for (let c = 1; c <= 255; c++) {
+      const f = this.flash.get(this.chunkName(c));
+      if (!f) break;
+      const end = dataEnd(f);
+      n += end;
+      if (end < f.length) break;
+    }
+    return n;
+  }
+
+  erase(): void {
+    for (let c = 1; c <= 255 && this.flash.get(this.chunkName(c)); c++) this.flash.erase(this.chunkName(c));
+    this.chunk = 1;
+    this.offset = 0;
+    this.mode = 0;
+  }
+}
+
+/** Storage.open(name, mode) on a flash (also for the firmware's fake HAL in tests). */
+export function openStorageFile(flash: VirtualFlash, name: string, mode: "r" | "w" | "a"): Pick<StorageFile, (typeof STORAGEFILE_MEMBERS)[number]> {
+  return new StorageFile(flash, name.slice(0, NAME_MAX - 1), mode);
+}
+
+/** where a StorageFile chunk's data ends: its first 0xFF */
+function dataEnd(f: Buffer): number {
+  const i = f.indexOf(0xff);
+  return i < 0 ? f.length : i;
 }
 
 function isErased(b: Buffer, from: number, len: number): boolean {
@@ -146,7 +293,12 @@ export function storageModule(flash: VirtualFlash, realm: () => Realm) {
       return flash.free;
     },
     compact(): void {
-      // nothing to defragment in a Map
+      flash.compact();
+    },
+    open(name: unknown, mode: unknown) {
+      if (mode !== "r" && mode !== "w" && mode !== "a") throw new Error(`Invalid mode ${JSON.stringify(mode)}`);
+      // the last of the 28 name chars holds the chunk number
+      return strict("StorageFile", new StorageFile(flash, String(name).slice(0, NAME_MAX - 1), mode), STORAGEFILE_MEMBERS);
     },
   };
 }

@@ -1,19 +1,39 @@
 // A fake board for app tests: FakeClock, in-memory Storage (JSON round trip like Espruino's), scripted Wi-Fi,
 // and a virtual DHT on the data pin answering each start pulse with an edge train for its current values.
 import { createHash } from "node:crypto";
-import type { Hal, KeyValueStore, Pins, WatchEvent, Wifi } from "../../../firmware/hal/hal";
+import type { Hal, KeyValueStore, Pins, StorageFile, WatchEvent, Wifi } from "../../../firmware/hal/hal";
+import { openStorageFile, VirtualFlash } from "../../../sim/board/storage";
 import type { Clock } from "../../../firmware/hal/hal";
 import { FakeClock } from "../../support/fakeClock";
 import { train42, watchEvents, withChecksum } from "../dht/dhtFrames";
 
+/** JSON files in `files`; StorageFiles (the spill) on the simulator's flash emulation, whose `writes` count flash writes. */
 export class MemoryStore implements KeyValueStore {
   files: Record<string, string> = {};
+  flash: VirtualFlash;
+  constructor(capacity?: number) {
+    this.flash = new VirtualFlash(null, capacity);
+  }
   readJSON(name: string): unknown {
     const text = this.files[name];
     return text === undefined ? undefined : JSON.parse(text);
   }
   writeJSON(name: string, value: unknown): void {
     this.files[name] = JSON.stringify(value);
+  }
+  open(name: string, mode: "r" | "a"): StorageFile {
+    return openStorageFile(this.flash, name, mode);
+  }
+  list(match: RegExp): string[] {
+    return Object.keys(this.files).concat(this.flash.names()).filter((n) => match.test(n));
+  }
+  getFree(): number {
+    let json = 0;
+    for (const k in this.files) json += this.files[k].length + 32;
+    return this.flash.free - json;
+  }
+  compact(): void {
+    this.flash.compact();
   }
 }
 
