@@ -6,8 +6,6 @@ import type { StoreHealth } from "../store/historyStore";
 export interface HostHealth extends StoreHealth {
   /** when it was published (Unix ms): a retained one from a host killed meanwhile shows its age */
   at: number;
-  /** the dashboard stopped cleanly */
-  stopped?: boolean;
 }
 
 export const hostHealthTopic = (root: string, clientId: string) => `${root}/${clientId}/health`;
@@ -18,15 +16,16 @@ export function hostOfHealthTopic(root: string, topic: string): string | null {
   return m && m[1].startsWith("espdht-dash-") ? m[1] : null;
 }
 
-export function publishHostHealth(client: MqttClient, root: string, clientId: string, h: StoreHealth, stopped = false): Promise<void> {
-  const payload: HostHealth = { ...h, at: Date.now(), ...(stopped ? { stopped } : {}) };
-  return client.publishAsync(hostHealthTopic(root, clientId), JSON.stringify(payload), { qos: 1, retain: true }).then(
+/** Publishes the health retained; null clears it (a dashboard stopping cleanly leaves nothing to show). */
+export function publishHostHealth(client: MqttClient, root: string, clientId: string, h: StoreHealth | null): Promise<void> {
+  const payload = h ? JSON.stringify({ ...h, at: Date.now() } satisfies HostHealth) : "";
+  return client.publishAsync(hostHealthTopic(root, clientId), payload, { qos: 1, retain: true }).then(
     () => {},
     () => {}, // a broker whose ACL refuses it: the dashboard's own banner still shows it
   );
 }
 
-/** A health payload as published, or null when it is not one (anything on the broker may arrive here). */
+/** A health payload as published, or null when it is not one or was cleared (anything on the broker may arrive here). */
 export function parseHostHealth(payload: Uint8Array): HostHealth | null {
   if (payload.length > 4096) return null;
   try {
@@ -42,7 +41,6 @@ export function parseHostHealth(payload: Uint8Array): HostHealth | null {
 /** One line for `watch` about a dashboard's store. */
 export function hostHealthLine(host: string, h: HostHealth, now: number): string {
   const age = Math.max(0, Math.round((now - h.at) / 1000));
-  if (h.stopped) return `dashboard ${host} stopped (${age} s ago)`;
   if (h.ok) return `dashboard ${host}: store OK (journal ${(h.journalBytes / 1048576).toFixed(1)} MB)`;
   const since = h.since ? `failing since ${new Date(h.since).toISOString()}` : "not OK";
   return `dashboard ${host}: store ${since}${h.holding ? ", readings held unacknowledged" : ""}: ${h.problem} (reported ${age} s ago)`;

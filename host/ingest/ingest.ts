@@ -9,6 +9,7 @@ import type { DeviceTrust } from "../trust/deviceTrust";
 import type { DeviceView, Trust } from "../view/deviceView";
 import { readingDeviceIds } from "../store/historyQueries";
 import { ApplyOutcome, DEFAULT_MAX_ESTABLISHED, FleetState } from "./deviceState";
+import { HostHealth, hostHealthFilter, hostOfHealthTopic, parseHostHealth } from "./hostHealth";
 import { parseDeviceMessage } from "./parseMessage";
 
 export const INGEST_KINDS = ["status", "info", "reading", "reply"] as const;
@@ -127,6 +128,8 @@ export interface MqttIngestOptions extends IngestOptions {
   clientId: string;
   clean: boolean;
   log?: (m: string) => void;
+  /** also follow dashboards' store health (R/+/health; null = cleared), for watch */
+  onHostHealth?: (host: string, health: HostHealth | null) => void;
 }
 
 /** A connected ingest: the pipeline plus its MQTT client. */
@@ -141,7 +144,11 @@ export class MqttIngest extends IngestPipeline {
     const log = opts.log ?? ((m: string) => process.stderr.write(m + "\n"));
     const ingest = new MqttIngest(opts);
     const client = await connectBroker(opts.broker, { clientId: opts.clientId, clean: opts.clean }, (c) => {
-      c.on("message", (topic, payload, packet) => ingest.handle(topic, payload, packet.retain === true));
+      c.on("message", (topic, payload, packet) => {
+        const host = opts.onHostHealth ? hostOfHealthTopic(opts.root, topic) : null;
+        if (host) opts.onHostHealth!(host, parseHostHealth(payload));
+        else ingest.handle(topic, payload, packet.retain === true);
+      });
       // MQTT.js emits "message", then sends the PUBACK when handleMessage calls back, and reads the next packet
       // only then: calling back once the store has the reading journalled means acknowledged = on this host's disk
       c.handleMessage = (_packet, done) => {
@@ -157,6 +164,7 @@ export class MqttIngest extends IngestPipeline {
     client.on("connect", () => ingest.emit({ kind: "connection", connected: true }));
     const filters: Record<string, { qos: 1 }> = {};
     for (const k of INGEST_KINDS) filters[everyDeviceFilter(opts.root, k)] = { qos: 1 };
+    if (opts.onHostHealth) filters[hostHealthFilter(opts.root)] = { qos: 1 };
     const granted = await client.subscribeAsync(filters);
     const refused = granted.filter((g) => g.qos === 128);
     if (refused.length) {
