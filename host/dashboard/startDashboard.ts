@@ -156,7 +156,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await publishHostHealth(ingest.client, opts.root, clientId, store.health(), true);
+      await publishHostHealth(ingest.client, opts.root, clientId, null);
       await ingest.close();
       await store.close();
     },
