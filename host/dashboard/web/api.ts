@@ -1,11 +1,25 @@
 // Calls to the dashboard server's JSON API.
 import type { Reply } from "../../../firmware/contract";
-import type { Series } from "../../view/dashboardData";
+import type { DashboardState, Series } from "../../view/dashboardData";
+import type { DeviceView } from "../../view/deviceView";
 
-export async function fetchSeries(id: string, range: string, points: number): Promise<Series> {
-  const res = await fetch(`/api/devices/${encodeURIComponent(id)}/series?range=${encodeURIComponent(range)}&points=${points}`);
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
   if (!res.ok) throw new Error(((await res.json()) as { error: string }).error);
-  return (await res.json()) as Series;
+  return (await res.json()) as T;
+}
+
+/** One page of the device list (sorted by id), filtered by an id substring. */
+export function fetchState(offset: number, limit: number, filter: string): Promise<DashboardState> {
+  return getJson(`/api/state?offset=${offset}&limit=${limit}&q=${encodeURIComponent(filter)}`);
+}
+
+export function fetchDevice(id: string): Promise<DeviceView> {
+  return getJson(`/api/devices/${encodeURIComponent(id)}`);
+}
+
+export function fetchSeries(id: string, range: string, points: number): Promise<Series> {
+  return getJson(`/api/devices/${encodeURIComponent(id)}/series?range=${encodeURIComponent(range)}&points=${points}`);
 }
 
 export function csvUrl(id: string, range: string): string {

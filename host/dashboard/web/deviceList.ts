@@ -35,6 +35,12 @@ export class DeviceList {
       row.seen.textContent = formatAgeLong(d.lastSeen === null ? null : now - d.lastSeen);
       row.tr.classList.toggle("selected", d.id === selected);
     });
+    // rows of devices no longer on this page (another page, another filter) go
+    while (this.body.children.length > devices.length) {
+      const tr = this.body.lastElementChild as HTMLTableRowElement;
+      this.rows.delete(tr.dataset.device!);
+      tr.remove();
+    }
   }
 
   private addRow(id: string): Row {

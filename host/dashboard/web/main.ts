@@ -1,8 +1,9 @@
 // The dashboard page: live state over SSE (batched by the server), drawn at a fixed cadence (never once
-// per message), history from the store, commands with their replies.
-import { DashboardState, LiveBatch, RANGES as RANGE_MS } from "../../view/dashboardData";
+// per message), the device list a page at a time (filtered by id), history from the store, commands with
+// their replies, and the server's flood and live-connection counts.
+import { DashboardState, FloodStats, LiveBatch, LiveStats, RANGES as RANGE_MS } from "../../view/dashboardData";
 import type { DeviceView, RejectionLog } from "../../view/deviceView";
-import { csvUrl, fetchSeries, postCommand } from "./api";
+import { csvUrl, fetchDevice, fetchSeries, fetchState, postCommand } from "./api";
 import { Chart, ChartData, chartDataFromSeries } from "./charts";
 import { DeviceList } from "./deviceList";
 import { renderDetails, renderUnattributed } from "./details";
@@ -12,8 +13,21 @@ const RENDER_MS = 250;
 const HISTORY_POINTS = 1200;
 /** non-live ranges are re-fetched (downsampled) this often */
 const REFETCH_MS = 60_000;
+/** devices per page of the list */
+const PAGE_SIZE = 100;
+/** a list that changed beyond its page (new devices, a batch that could not carry all) is re-fetched at most this often */
+const PAGE_REFRESH_MS = 3_000;
 
+/** the devices of the current page */
 const devices = new Map<string, DeviceView>();
+let pageOffset = 0;
+let pageFilter = "";
+let total = 0;
+let listStale = false;
+let lastPageFetch = 0;
+let pageSerial = 0;
+/** the selected device's view, wherever it is in the list */
+let selectedView: DeviceView | null = null;
 let unattributed: RejectionLog = { total: 0, byReason: {}, recent: [] };
 let clockOffset = 0;
 let selected: string | null = null;
@@ -34,6 +48,8 @@ let humChart: Chart | null = null;
 function select(id: string): void {
   if (selected === id) return;
   selected = id;
+  selectedView = devices.get(id) ?? null;
+  if (!selectedView) void fetchDevice(id).then((d) => { if (selected === d.id) { selectedView = d; detailDirty = true; } }, () => {});
   byId("detail").hidden = false;
   byId<HTMLAnchorElement>("csv").href = csvUrl(id, range);
   byId("cmd-reply").textContent = "No command sent yet.";
@@ -59,22 +75,64 @@ async function loadHistory(): Promise<void> {
   }
 }
 
-function applyState(m: DashboardState): void {
+/** Fetches the current page of the device list. */
+async function loadPage(): Promise<void> {
+  const serial = ++pageSerial;
+  lastPageFetch = Date.now();
+  listStale = false;
+  try {
+    const s = await fetchState(pageOffset, PAGE_SIZE, pageFilter);
+    if (serial === pageSerial) applyState(s, false);
+  } catch (e) {
+    byId("page-info").textContent = (e as Error).message;
+  }
+}
+
+/** A state snapshot: from a page fetch, or the SSE stream's first event (`fromStream`), which carries the first page. */
+function applyState(m: DashboardState, fromStream: boolean): void {
   clockOffset = m.now - Date.now();
   byId("root").textContent = `${m.root} on ${m.broker}`;
   setConnection(m.connected);
-  devices.clear();
-  for (const d of m.devices) devices.set(d.id, d);
+  showLimits(m.flood, m.live);
   unattributed = m.unattributed;
   unattributedDirty = true;
+  if (fromStream && (pageOffset !== 0 || pageFilter !== "")) {
+    void loadPage(); // the stream's snapshot is the first page; this page shows another
+  } else {
+    devices.clear();
+    for (const d of m.devices) devices.set(d.id, d);
+    total = m.total;
+    showPageInfo();
+  }
+  if (selected && devices.has(selected)) selectedView = devices.get(selected)!;
   detailDirty = true;
-  if (!selected && m.devices.length > 0) select(m.devices[0].id);
-  else if (selected) void loadHistory(); // after a reconnect: fill what was missed from the store
+  if (!selected && devices.size > 0) select([...devices.keys()][0]);
+  else if (selected && fromStream) void loadHistory(); // after a reconnect: fill what was missed from the store
+}
+
+function showPageInfo(): void {
+  byId("page-info").textContent = total === 0 ? (pageFilter ? "no device matches" : "") : `${Math.min(pageOffset + 1, total)}–${Math.min(pageOffset + devices.size, total)} of ${total}`;
+  byId<HTMLButtonElement>("page-prev").disabled = pageOffset === 0;
+  byId<HTMLButtonElement>("page-next").disabled = pageOffset + PAGE_SIZE >= total;
+}
+
+function showLimits(f: FloodStats, l: LiveStats): void {
+  byId("flood-stats").textContent =
+    `devices: ${f.established} proven (limit ${f.maxEstablished}), ${f.newcomers} new (limit ${f.maxNewcomers}); ` +
+    `new ids admitted ${f.perSecond}/s: ${f.refused} messages refused, ${f.evicted} unproven devices evicted`;
+  byId("live-stats").textContent = `live pages: ${l.clients} of ${l.maxClients}; ${l.cutOff} cut off (not reading), ${l.refused} refused`;
+  byId("limits").classList.toggle("flooded", f.refused > 0 || f.evicted > 0);
 }
 
 function applyBatch(b: LiveBatch): void {
   clockOffset = b.now - Date.now();
-  for (const d of b.devices) devices.set(d.id, d);
+  for (const d of b.devices) {
+    if (devices.has(d.id)) devices.set(d.id, d);
+    else if (d.id.includes(pageFilter)) listStale = true; // a device this page does not show yet
+    if (d.id === selected) selectedView = d;
+  }
+  if (b.moreDevices) listStale = true;
+  if (b.flood && b.live) showLimits(b.flood, b.live);
   if (b.unattributed) {
     unattributed = b.unattributed;
     unattributedDirty = true;
@@ -103,7 +161,8 @@ function render(): void {
   // ages and stale badges move with time: redraw the list every tick, it is cheap and keyed
   const sorted = [...devices.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   list.render(sorted, now, selected);
-  const d = selected ? devices.get(selected) : undefined;
+  if (listStale && Date.now() - lastPageFetch > PAGE_REFRESH_MS) void loadPage();
+  const d = selectedView;
   if (d && detailDirty) {
     renderDetails(d, now);
     detailDirty = false;
@@ -127,9 +186,31 @@ function render(): void {
 
 function connectEvents(): void {
   const es = new EventSource("/api/events");
-  es.addEventListener("state", (e) => applyState(JSON.parse((e as MessageEvent).data)));
+  es.addEventListener("state", (e) => applyState(JSON.parse((e as MessageEvent).data), true));
   es.addEventListener("batch", (e) => applyBatch(JSON.parse((e as MessageEvent).data)));
   es.onerror = () => setConnection(false);
+}
+
+function wirePager(): void {
+  const filter = byId<HTMLInputElement>("filter");
+  let typing: ReturnType<typeof setTimeout> | null = null;
+  filter.addEventListener("input", () => {
+    if (typing) clearTimeout(typing);
+    typing = setTimeout(() => {
+      pageFilter = filter.value.trim();
+      pageOffset = 0;
+      void loadPage();
+    }, 250);
+  });
+  byId("page-prev").addEventListener("click", () => {
+    pageOffset = Math.max(0, pageOffset - PAGE_SIZE);
+    void loadPage();
+  });
+  byId("page-next").addEventListener("click", () => {
+    if (pageOffset + PAGE_SIZE >= total) return;
+    pageOffset += PAGE_SIZE;
+    void loadPage();
+  });
 }
 
 function wireControls(): void {
@@ -161,5 +242,6 @@ function wireControls(): void {
 }
 
 wireControls();
+wirePager();
 connectEvents();
 setInterval(render, RENDER_MS);
