@@ -13,6 +13,8 @@ import type { DeviceMqttClient, IncomingMessage, MqttClientEvents, MqttClientOpt
 import { utf8Encode } from "./utf8";
 
 const PEER = "closed by peer";
+/** appended to PEER in onClose once the closes are a kick loop (the longer backoff applies) */
+export const KICK_LOOP = ": kick loop";
 
 /** the fields of the broker's packets the client reads (which exist depends on the type) */
 interface Received {
@@ -152,7 +154,8 @@ export class MqttClient implements DeviceMqttClient {
         backoff = kicks > 2 ? Math.min(900000, Math.max(backoff * 2, 60000)) : Math.min(options.reconnectMaxMs || 300000, backoff * 2 || options.reconnectMinMs || 1000);
         arm(backoff - (random() * backoff) / 2, open);
       } else arm();
-      events.onClose && events.onClose(reason);
+      // the app logs it; a kick loop says so (the simulator counts these lines)
+      events.onClose && events.onClose(kicks > 2 && reason == PEER ? reason + KICK_LOOP : reason);
     };
 
     /** closes our side now (the socket's own onClose is then ignored) */

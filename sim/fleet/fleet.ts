@@ -5,6 +5,7 @@ import path from "node:path";
 import { CONFIG_FILE, KEY_FILE, resolveDeviceConfig, SensorModel, UNCONFIGURED_TOPIC_ROOT } from "../../firmware/contract";
 import { buildDeviceConfig } from "../../provisioning/deviceConfig";
 import { keyFingerprint, parseKeyHex } from "../../provisioning/keyring";
+import { KICK_LOOP } from "../../firmware/mqtt/client";
 import { VirtualBoard } from "../board/board";
 import { VirtualFlash } from "../board/storage";
 import type { CsvSeries } from "../dht/csvReplay";
@@ -71,6 +72,10 @@ export interface FleetStats {
   reboots: number;
   /** boards whose last CONNECT the broker refused (wrong username or password, or not allowed) */
   loginRefused: number;
+  /** sessions the broker took from a board that its firmware counts as a kick loop (another board with its id) */
+  kickLoops: number;
+  /** boards whose last session ended in a kick loop and that are waiting out the longer backoff */
+  backingOff: number;
 }
 
 export interface Fleet {
@@ -154,6 +159,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   /** the CONNACK code that refused each board's last attempt (0: not refused) */
   const refusedCode: number[] = [];
   const boards: VirtualBoard[] = [];
+  const kickLoops: number[] = [];
+  const backingOff: boolean[] = [];
   const ids: string[] = [];
   const keys: (string | null)[] = [];
   /** The board's Storage gets the config with `key` (and its own broker login): what `espdht flash` would write to a board holding that key. */
@@ -167,6 +174,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   for (let i = 0; i < o.devices; i++) {
     const id = simDeviceId(o.seed, i);
     ids.push(id);
+    kickLoops.push(0);
+    backingOff.push(false);
     const storageFile = o.dataDir ? path.join(o.dataDir, "sim", `${id}.storage.json`) : null;
     const flash = new VirtualFlash(storageFile);
     const rotated = rotatedKeyIn(flash);
@@ -198,6 +207,13 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     const board = new VirtualBoard({
       index: i, serial: id, firmware: () => firmware, flash, dht, dhtPin: pin, seed: deriveSeed(o.seed, "board"), tlsInsecure: !!o.insecure,
       world: { apUp: true, brokerReachable: true, sntpWorks: true }, savedWifi, rebootMs: o.rebootMs,
+    });
+    board.on("console", (text) => {
+      // the firmware's log line for a session taken over in a kick loop (firmware/mqtt/client.ts)
+      if (text.includes("mqtt: closed by peer" + KICK_LOOP)) {
+        kickLoops[i]++;
+        backingOff[i] = true;
+      }
     });
     board.on("uncaught", (message) => {
       // the same error on 1,000 boards is one line; the status line keeps the count
@@ -271,10 +287,14 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     fingerprints: keys.map((k) => (k ? keyFingerprint(k) : null)),
     root: typeof config.root === "string" ? config.root : UNCONFIGURED_TOPIC_ROOT,
     stats(): FleetStats {
-      const s: FleetStats = { boards: boards.length, on: 0, wifi: 0, mqtt: 0, readings: 0, errorReadings: 0, uncaught: 0, reboots: 0, loginRefused: 0 };
+      const s: FleetStats = { boards: boards.length, on: 0, wifi: 0, mqtt: 0, readings: 0, errorReadings: 0, uncaught: 0, reboots: 0, loginRefused: 0, kickLoops: 0, backingOff: 0 };
       boards.forEach((b, i) => {
         if (b.wire.connected) refusedCode[i] = 0;
         else if (refusedCode[i]) s.loginRefused++;
+        // connected again: the backoff is over
+        if (b.wire.connected) backingOff[i] = false;
+        s.kickLoops += kickLoops[i];
+        if (backingOff[i]) s.backingOff++;
       });
       for (const b of boards) {
         if (b.state === "on") s.on++;

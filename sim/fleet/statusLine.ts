@@ -21,6 +21,7 @@ export function statusText(fleet: Fleet, startedAt: number, now = Date.now()): s
   if (s.loginRefused) parts.push(`login refused ${s.loginRefused} (wrong broker username/password?)`);
   if (s.reboots) parts.push(`reboots ${s.reboots}`);
   if (s.uncaught) parts.push(`uncaught ${s.uncaught}`);
+  if (s.kickLoops) parts.push(`duplicate id: ${s.kickLoops} sessions taken over, ${s.backingOff} backing off`);
   parts.push(`up ${clock(now - startedAt)}`);
   return "sim: " + parts.join(" | ");
 }

@@ -1,10 +1,12 @@
-// The device list: one row per device with a status badge, a verified/unsigned badge, last values and last-seen age.
+// The device list: one row per device with a status badge (and a "duplicate id" badge when the host suspects two boards
+// share the id), a verified/unsigned badge, last values and last-seen age.
 import { deviceHealth, DeviceView } from "../../view/deviceView";
 import { byId, el, formatAgeLong } from "./dom";
 
 interface Row {
   tr: HTMLTableRowElement;
   badge: HTMLSpanElement;
+  dup: HTMLSpanElement;
   trust: HTMLSpanElement;
   temp: HTMLTableCellElement;
   hum: HTMLTableCellElement;
@@ -26,6 +28,9 @@ export class DeviceList {
       const health = deviceHealth(d, now);
       row.badge.textContent = health;
       row.badge.className = `badge status-badge badge-${health}`;
+      const dup = d.duplicateId;
+      row.dup.hidden = !dup;
+      row.dup.title = dup ? `two boards may share this id: ${dup.signs.join(", ")}${dup.report ? ` (the board counted ${dup.report.n} sessions taken over)` : ""}` : "";
       row.trust.textContent = d.trust;
       row.trust.className = `badge trust-badge badge-${d.trust}`;
       row.trust.title = d.keyFingerprint ? `key ${d.keyFingerprint}` : "no key in the keyring";
@@ -49,10 +54,13 @@ export class DeviceList {
     const badge = el("span", "", "badge");
     const statusCell = el("td");
     statusCell.appendChild(badge);
+    const dup = el("span", "duplicate id", "badge dup-badge badge-dup");
+    dup.hidden = true;
+    statusCell.appendChild(dup);
     const trust = el("span", "", "badge");
     const trustCell = el("td");
     trustCell.appendChild(trust);
-    const row: Row = { tr, badge, trust, temp: el("td"), hum: el("td"), seen: el("td") };
+    const row: Row = { tr, badge, dup, trust, temp: el("td"), hum: el("td"), seen: el("td") };
     tr.append(el("td", id, "device-id"), statusCell, trustCell, row.temp, row.hum, row.seen);
     tr.addEventListener("click", () => this.onSelect(id));
     this.rows.set(id, row);
