@@ -135,6 +135,15 @@ describe("Mosquitto with TLS, a password file and per-device ACLs", () => {
     expect(r.stderr).toMatch(/the broker refused publishing the command under espdht\/sec \(Publish error: Not authorized, reason 0x87\): user 'viewer' may not do that there; check the broker's ACL/);
   }, 60_000);
 
+  it("watch by a user the ACL does not let read the root: Mosquitto grants the subscription and delivers nothing; watch points at the ACL", async () => {
+    const logins = readDeviceLogins(path.join(dir, "device-logins.json")).devices;
+    const devPw = path.join(dir, "dev0.pw");
+    fs.writeFileSync(devPw, logins[ids[0]].password, { mode: 0o600 });
+    const r = await cli(["watch", "--once", "--wait", "2", "--username", ids[0], "--password-file", devPw], 30_000);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`no device seen under ${ROOT} within 2 s (with an ACL on the broker, check that user '${ids[0]}' may read ${ROOT}/#)`);
+  }, 60_000);
+
   it("a wrong password and an unknown CA each fail with a message that says which", async () => {
     const wrong = path.join(dir, "wrong.pw");
     fs.writeFileSync(wrong, "not-the-password\n", { mode: 0o600 });
