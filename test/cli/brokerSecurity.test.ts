@@ -169,6 +169,28 @@ describe("Mosquitto with TLS, a password file and per-device ACLs", () => {
     expect(badUrl.stderr).toContain("mqtts://***@127.0.0.1:99999");
   }, 60_000);
 
+  it("the dashboard on a URL with credentials shows it masked on its page and API, and logs no secret", async () => {
+    const url = broker.tlsUrl!.replace("mqtts://", `mqtts://${HOST_USER}:${HOST_PASSWORD}@`);
+    const dash = runCli(["dashboard", "--port", "0", "--broker", url, "--data", path.join(dir, "dash-data")], env);
+    try {
+      await until(() => /espdht dashboard: (http:\/\/\S+)/.test(dash.stdout()), 60_000, "the dashboard's URL");
+      const base = /espdht dashboard: (http:\/\/\S+)/.exec(dash.stdout())![1].replace(/\/$/, "");
+      const state = await (await fetch(`${base}/api/state`)).text();
+      const page = await (await fetch(`${base}/`)).text();
+      expect(state).toContain("mqtts://***@127.0.0.1:");
+      for (const text of [state, page]) {
+        expect(text).not.toContain(HOST_PASSWORD);
+        expect(text).not.toContain(`${HOST_USER}:`);
+      }
+      outputs.push(state, page);
+    } finally {
+      dash.child.kill("SIGINT");
+      await dash.done;
+      outputs.push(dash.stdout(), dash.stderr());
+    }
+    expect(dash.stderr()).toContain("the password in --broker's URL is visible to other users in the process list");
+  }, 90_000);
+
   it("a process given --password-file has no secret in /proc/<pid>/cmdline", async () => {
     const watch = runCli(["watch", "--json", "--password-file", pwFile], env);
     try {
