@@ -49,7 +49,7 @@ const spec: CommandSpec = {
     stuck: { type: "boolean", help: "the DHT's values freeze" },
     "wifi-drop": { type: "string", value: "AT:SECONDS", help: "the access point vanishes AT seconds after start for SECONDS (repeatable)", multiple: true },
     "broker-unreachable": { type: "boolean", help: "the broker never answers the boards" },
-    "duplicate-id": { type: "boolean", help: "every board uses board 0's id (needs --devices 2 or more)" },
+    "duplicate-id": { type: "boolean", help: "every board uses board 0's id (needs --devices 2 or more): they take the session from each other until each backs off; watch and the dashboard flag the id" },
     "no-sntp": { type: "boolean", help: "the clock never syncs (ts stays null)" },
     csv: { type: "string", value: "FILE", help: "replay time,temperature,humidity rows (seconds from start; looped) instead of the room model" },
     "base-temperature": { type: "string", value: "C", help: "mean room temperature of the model", default: "21" },

@@ -9,7 +9,7 @@ export const FAULT_HELP: Record<FaultName, string> = {
   "dht-stuck": "the sensor's values freeze",
   "wifi-drop": "the access point disappears; the firmware must reconnect",
   "broker-unreachable": "the broker stops answering (connections cut, new ones fail)",
-  "duplicate-id": "boards share the first listed board's id (needs 2+ devices); they reboot into it",
+  "duplicate-id": "boards share the first listed board's id (needs 2+ devices); they reboot into it and take the broker session from each other until they back off (kick loop)",
   "no-sntp": "SNTP never sets the clock (ts stays null)",
 };
 
