@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FleetState } from "../../../host/ingest/deviceState";
-import { LiveBatcher, MAX_POINTS_PER_BATCH } from "../../../host/dashboard/liveBatcher";
+import { LiveBatcher, MAX_DEVICES_PER_BATCH, MAX_POINTS_PER_BATCH, MAX_POINTS_TOTAL } from "../../../host/dashboard/liveBatcher";
 import { pointsParam, timeRange, BadRequest } from "../../../host/dashboard/queryParams";
 import { Reading } from "../../../firmware/contract";
 
@@ -33,6 +33,44 @@ describe("LiveBatcher", () => {
     expect(pts).toHaveLength(MAX_POINTS_PER_BATCH);
     expect(pts[0][0]).toBe(1100); // the newest are kept
     expect(b.dropped).toBe(100);
+  });
+});
+
+describe("LiveBatcher bounds", () => {
+  it("carries at most MAX_DEVICES_PER_BATCH devices; the rest follow in the next batches", () => {
+    const b = new LiveBatcher(new FleetState().unattributed);
+    for (let i = 0; i < MAX_DEVICES_PER_BATCH * 2 + 10; i++) b.add({ kind: "device", device: { id: `d${i}` } as never });
+    const first = b.take(0)!;
+    expect(first.devices).toHaveLength(MAX_DEVICES_PER_BATCH);
+    expect(first.moreDevices).toBe(MAX_DEVICES_PER_BATCH + 10);
+    expect(b.take(1)!.devices).toHaveLength(MAX_DEVICES_PER_BATCH);
+    const last = b.take(2)!;
+    expect(last.devices.map((d) => d.id)).toEqual(Array.from({ length: 10 }, (_, i) => `d${MAX_DEVICES_PER_BATCH * 2 + i}`));
+    expect(last.moreDevices).toBeUndefined();
+    expect(b.take(3)).toBeNull();
+  });
+
+  it("keeps at most MAX_POINTS_TOTAL points in all per batch", () => {
+    const b = new LiveBatcher(new FleetState().unattributed);
+    const devices = MAX_POINTS_TOTAL / 100 + 50;
+    for (let seq = 0; seq < 100; seq++) {
+      for (let d = 0; d < devices; d++) b.add({ kind: "reading", device: { id: `d${d}` } as never, reading: reading(seq, 1000 + seq), receivedAt: 0, trust: "unsigned" });
+    }
+    const batch = b.take(0)!;
+    const points = Object.values(batch.points).reduce((n, p) => n + p.length, 0);
+    expect(points).toBeLessThanOrEqual(MAX_POINTS_TOTAL);
+    expect(b.dropped).toBe(devices * 100 - points);
+  });
+
+  it("adds the flood and live-connection counts when they change, and only then", () => {
+    let refused = 0;
+    const fleet = new FleetState();
+    const live = { clients: 1, maxClients: 32, refused: 0, cutOff: 0, maxBacklogBytes: 1 };
+    const b = new LiveBatcher(fleet.unattributed, () => ({ flood: { ...fleet.flood(), refused }, live }));
+    expect(b.take(0)!.flood).toMatchObject({ refused: 0 });
+    expect(b.take(1)).toBeNull();
+    refused = 5;
+    expect(b.take(2)!.flood).toMatchObject({ refused: 5 });
   });
 });
 
