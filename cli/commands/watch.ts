@@ -16,7 +16,7 @@ const spec: CommandSpec = {
   summary: "Watch your devices live: one row per device (status, verified/unsigned, temperature, humidity, age, seq gaps, errors, rejected messages), redrawn in place.\nDevices whose key is in the keyring must sign: their unsigned, forged, replayed or future-dated messages are rejected (counted under REJECTED).",
   options: {
     ...HOST_OPTIONS,
-    json: { type: "boolean", help: "print one JSON line per accepted reading (the reading plus 'trust': verified|unsigned and 'received', Unix ms) on stdout; rejected messages are logged on stderr" },
+    json: { type: "boolean", help: "print one JSON line per accepted reading (the reading plus 'trust': verified|unsigned, 'received', Unix ms, and 'duplicateId' when two boards seem to share the id) on stdout; rejected messages are logged on stderr" },
     once: { type: "boolean", help: "print the current state and exit (with --json: a JSON array of devices)" },
     wait: { type: "string", value: "SECONDS", help: "with --once: how long to wait for retained status/info and readings", default: "3" },
   },
@@ -73,7 +73,9 @@ export async function run(argv: string[]): Promise<number> {
   let snapshots: NodeJS.Timeout | null = null;
   if (args.values.json) {
     ingest.on((e) => {
-      if (e.kind === "reading") process.stdout.write(JSON.stringify({ ...e.reading, trust: e.trust, received: e.receivedAt }) + "\n");
+      // a device suspected of sharing its id with another board says so on each of its readings
+      const dup = e.kind === "reading" && e.device.duplicateId ? { duplicateId: e.device.duplicateId } : {};
+      if (e.kind === "reading") process.stdout.write(JSON.stringify({ ...e.reading, trust: e.trust, received: e.receivedAt, ...dup }) + "\n");
       else if (e.kind === "rejected") log(`espdht watch: rejected ${e.topic}: ${e.reason}`);
     });
   } else if (process.stdout.isTTY) {
