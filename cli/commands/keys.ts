@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import { COMMAND_EXPIRY_S, isValidDeviceId } from "../../firmware/contract";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
-import { connectBroker, displayUrl } from "../../host/mqtt/connectBroker";
+import { connectBroker, displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
 import { rotateKey } from "../../host/trust/rotateKey";
 import { keyFingerprint, KeyringData, KeyringError, parseKeyHex, readKeyringFile, updateKeyringFile } from "../../provisioning/keyring";
 import { CommandSpec, helpText, numberOption, OptionSpecs, Parsed, parseCommandArgs, UsageError } from "../args";
@@ -166,10 +166,10 @@ async function rotate(argv: string[]): Promise<number> {
   if (!current) throw new UsageError(`${device} has no key in ${file}: add it first ('espdht keys add ${device}') or re-flash the board`);
   const oldFingerprint = keyFingerprint(current.toString("hex"));
   const log = (m: string) => process.stderr.write(`espdht keys: ${m}\n`);
-  const client = await connectBroker(host.broker, { clientId: throwawayClientId("keys"), clean: true, log });
+  const client = await connectBroker(host.broker, { clientId: throwawayClientId("keys"), clean: true });
   client.on("error", (e) => log(`broker error: ${e.message}`));
   try {
-    log(`rekey -> ${device} via ${displayUrl(host.broker.url)} (${host.root}), waiting up to ${timeoutS} s`);
+    log(`rekey -> ${device} via ${displayUrl(host.broker.url)} (${host.root}, MQTT ${protocolOf(client) === 5 ? "5" : "3.1.1"}), waiting up to ${timeoutS} s`);
     const out = await rotateKey({ client, root: host.root, deviceId: device, currentKey: current, timeoutMs: timeoutS * 1000, expiresS: COMMAND_EXPIRY_S });
     if (!out.ok && out.why === "timeout") {
       log(`no answer from ${device} within ${timeoutS} s: the keyring is unchanged (${device} keeps key ${oldFingerprint} there). Is the board online under ${host.root}? If it did take the new key and its answer was lost, its messages will stop verifying: re-flash it.`);

@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`espdht send: ${m}\n`);
   const all = target === GROUP_SEGMENT;
   const trust = new DeviceTrust(host.keyring, { onError: log, onBind: (id, fp) => log(`key ${fp} from the keyring's pending keys now belongs to ${id}`) });
-  const client = await connectBroker(host.broker, { clientId: throwawayClientId("send"), clean: true, log });
+  const client = await connectBroker(host.broker, { clientId: throwawayClientId("send"), clean: true });
   client.on("error", (e) => log(`broker error: ${e.message}`));
   const waiter = new ReplyWaiter();
   const seen = new Set<string>();
@@ -84,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
       log(`no known device under ${host.root} (none in ${host.keyring.file}, no retained info)`);
       return 3;
     }
-    log(`${op} -> ${all ? `${devices.length} device(s)` : target} via ${displayUrl(host.broker.url)} (${host.root}), waiting up to ${timeoutS} s`);
+    log(`${op} -> ${all ? `${devices.length} device(s)` : target} via ${displayUrl(host.broker.url)} (${host.root}, MQTT ${protocolOf(client) === 5 ? "5" : "3.1.1"}), waiting up to ${timeoutS} s`);
     const signing = { keys: trust, counter: new CommandCounter(), expiresS };
     const res = await sendCommand(client, waiter, host.root, { target, op, set }, timeoutS * 1000, { signing, devices });
 

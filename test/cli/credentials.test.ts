@@ -100,3 +100,15 @@ describe("flash with device logins", () => {
     } else expect(r.stderr).toContain("over the 16384-byte budget: not flashed");
   }, 120_000);
 });
+
+describe("sim takes the boards' broker password from a file, never from your Wi-Fi", () => {
+  it("names a missing --password-file before starting anything, and lists the login options in --help", async () => {
+    const { env, dir } = tempHome({ root: "espdht/simpw", wifi: { ssid: "home", password: "real-wifi-pw-1" } });
+    const r = await runCli(["sim", "--password-file", path.join(dir, "nope")], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--password-file: cannot read ${path.join(dir, "nope")} (ENOENT)`);
+    const help = await runCli(["sim", "--help"], env);
+    for (const flag of ["--username", "--password-file", "--device-logins"]) expect(help.stdout).toContain(flag);
+    expect(help.stdout).toContain("your real Wi-Fi password never goes");
+  });
+});
