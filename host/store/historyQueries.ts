@@ -103,17 +103,31 @@ export function knownDeviceIds(db: Database.Database): string[] {
   return rows.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Every device the store has status, info or a last-seen time for, by id. */
-export function storedDevices(db: Database.Database): StoredDevice[] {
-  const rows = db.prepare("SELECT id, status, status_at, info, info_at, last_seen FROM devices ORDER BY id").all() as {
-    id: string; status: string | null; status_at: number | null; info: string | null; info_at: number | null; last_seen: number | null;
-  }[];
-  return rows.map((r) => ({
+/** The devices the store has status, info or a last-seen time for, by id: every one, or the `limit` most recently seen. */
+export function storedDevices(db: Database.Database, limit?: number): StoredDevice[] {
+  const rows = (limit === undefined
+    ? db.prepare("SELECT id, status, status_at, info, info_at, last_seen FROM devices ORDER BY id").all()
+    : db.prepare("SELECT * FROM (SELECT id, status, status_at, info, info_at, last_seen FROM devices ORDER BY last_seen DESC LIMIT ?) ORDER BY id").all(limit)) as StoredRow[];
+  return rows.map(storedDevice);
+}
+
+/** One device's row, or null when the store has none. */
+export function storedDeviceOf(db: Database.Database, id: string): StoredDevice | null {
+  const row = db.prepare("SELECT id, status, status_at, info, info_at, last_seen FROM devices WHERE id = ?").get(id) as StoredRow | undefined;
+  return row ? storedDevice(row) : null;
+}
+
+interface StoredRow {
+  id: string; status: string | null; status_at: number | null; info: string | null; info_at: number | null; last_seen: number | null;
+}
+
+function storedDevice(r: StoredRow): StoredDevice {
+  return {
     id: r.id,
     status: r.status === "online" || r.status === "offline" ? r.status : null,
     statusAt: r.status_at,
     info: r.info ? (JSON.parse(r.info) as Info) : null,
     infoAt: r.info_at,
     lastSeen: r.last_seen,
-  }));
+  };
 }
