@@ -7,7 +7,7 @@ import type { ReplyWaiter } from "../commands/replyWaiter";
 import type { FleetState } from "../ingest/deviceState";
 import { csvLines } from "../store/csvExport";
 import { querySeries } from "../store/historyQueries";
-import type { StoredDevice } from "../store/historyQueries";
+import { StoredDevice, storedDeviceOf, storedDevices } from "../store/historyQueries";
 import type { HistoryStore } from "../store/historyStore";
 import type { DeviceTrust } from "../trust/deviceTrust";
 import type { DashboardState } from "../view/dashboardData";
@@ -63,18 +63,20 @@ function storeOnlyView(ctx: DashboardContext, s: StoredDevice): DeviceView {
 
 /** the store's device rows are read at most this often (a store of 20,000 devices takes tens of ms to read) */
 const STORE_DEVICES_TTL_MS = 5_000;
+/** store-only devices listed at most (the most recently seen): a long flood may have left millions of rows */
+export const MAX_STORED_DEVICES_LISTED = 20_000;
 const storeDevicesCache = new WeakMap<HistoryStore, { at: number; devices: StoredDevice[] }>();
 
 function storedDevicesOf(ctx: DashboardContext): StoredDevice[] {
   const hit = storeDevicesCache.get(ctx.store);
   const now = Date.now();
   if (hit && now - hit.at < STORE_DEVICES_TTL_MS) return hit.devices;
-  const devices = ctx.store.devices();
+  const devices = storedDevices(ctx.store.db, MAX_STORED_DEVICES_LISTED);
   storeDevicesCache.set(ctx.store, { at: now, devices });
   return devices;
 }
 
-/** Every device the fleet or the store knows whose id contains `filter`, sorted by id: fleet views (live) first, store-only rows as ids. */
+/** The devices the fleet knows and the store's most recently seen whose id contains `filter`, sorted by id. */
 function deviceDirectory(ctx: DashboardContext, filter: string): (DeviceView | StoredDevice)[] {
   const all: (DeviceView | StoredDevice)[] = ctx.fleet.list().filter((d) => d.id.includes(filter));
   const known = new Set(all.map((d) => d.id));
@@ -93,7 +95,7 @@ export function devicePage(ctx: DashboardContext, page: PageParams): { devices: 
 export function deviceView(ctx: DashboardContext, id: string): DeviceView | null {
   const live = ctx.fleet.get(id);
   if (live) return live;
-  const stored = storedDevicesOf(ctx).find((s) => s.id === id) ?? ctx.store.devices().find((s) => s.id === id);
+  const stored = storedDeviceOf(ctx.store.db, id);
   return stored ? storeOnlyView(ctx, stored) : null;
 }
 

@@ -12,6 +12,7 @@ import { parseDeviceMessage } from "../../../host/ingest/parseMessage";
 import { DashboardContext, route } from "../../../host/dashboard/routes";
 import { MAX_PAGE } from "../../../host/dashboard/queryParams";
 import { SseHub } from "../../../host/dashboard/sseHub";
+import { storedDeviceOf, storedDevices } from "../../../host/store/historyQueries";
 import { WorkerStore } from "../../../host/store/workerStore";
 import type { DashboardState } from "../../../host/view/dashboardData";
 import type { Info } from "../../../firmware/contract";
@@ -110,6 +111,23 @@ describe("API responses with 20,000 devices", () => {
     const r = await get(`/api/state?${query}`);
     expect(r.status).toBe(400);
     expect(JSON.parse(r.body).error).toContain(message);
+  });
+
+  it("lists at most the most recently seen store-only devices (a long flood may have left millions of rows)", async () => {
+    const seenDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-seen-"));
+    const s = await WorkerStore.open(seenDir, { journal: false });
+    try {
+      for (let i = 0; i < 30; i++) s.noteSeen(`dev-${String(i).padStart(2, "0")}`, 1000 + ((i * 7) % 30));
+      await s.settle();
+      const listed = storedDevices(s.db, 5).map((d) => d.id);
+      // seen at 1025..1029: i*7 % 30 >= 25 for i = 5, 9, 13, 17, 21... sorted by id
+      expect(listed).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => (i * 7) % 30 >= 25).map((i) => `dev-${String(i).padStart(2, "0")}`));
+      expect(storedDeviceOf(s.db, "dev-03")).toMatchObject({ id: "dev-03", lastSeen: 1021 });
+      expect(storedDeviceOf(s.db, "nobody")).toBeNull();
+    } finally {
+      await s.close();
+      fs.rmSync(seenDir, { recursive: true, force: true });
+    }
   });
 
   it("one device's view, live or store-only, is its own small answer", async () => {
