@@ -164,6 +164,14 @@ describe("Mosquitto with TLS, a password file and per-device ACLs", () => {
     const flag = await cli(["watch", "--once", "--wait", "1", "--password", HOST_PASSWORD]);
     expect(flag.code, flag.stderr).toBe(0);
     expect(flag.stderr).toContain("--password is visible to other users in the process list ('ps'); use --password-file FILE or ESPDHT_BROKER_PASSWORD");
+    // the sim's --json start line and log show the URL masked (its board stays off the broker)
+    const simRun = runCli(["sim", "--broker", url, "--insecure", "--broker-unreachable", "--seed", SEED, "--json"], env);
+    await until(() => simRun.stdout().includes('"event":"start"'), 60_000, "the sim's start line");
+    simRun.child.kill("SIGINT");
+    await simRun.done;
+    outputs.push(simRun.stdout(), simRun.stderr());
+    expect(simRun.stdout()).toContain('"broker":"mqtts://***@127.0.0.1:');
+    expect(simRun.stderr()).toContain("espdht sim: warning: the password in --broker's URL is visible to other users in the process list");
     const badUrl = await cli(["watch", "--once", "--broker", `mqtts://${HOST_USER}:${HOST_PASSWORD}@127.0.0.1:99999`]);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toContain("mqtts://***@127.0.0.1:99999");
