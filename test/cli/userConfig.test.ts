@@ -80,4 +80,9 @@ describe("a user config's broker", () => {
   it("names the URL and what is wrong with it", () => {
     expect(validateUserConfig({ ...newUserConfig(), broker: "http://x" })).toEqual(["broker: must be a URL like mqtt://host:1883; 'http:' is not supported in 'http://x' (use mqtt, mqtts, ws or wss)"]);
   });
+
+  it("has device logins off by default and checks the setting", () => {
+    expect(newUserConfig().deviceLogins).toBe(false);
+    expect(validateUserConfig({ ...newUserConfig(), deviceLogins: "yes" })).toEqual(["deviceLogins: must be true or false"]);
+  });
 });
