@@ -2,6 +2,7 @@
 // or `--once` for the current state.
 import { MqttIngest } from "../../host/ingest/ingest";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
+import { HostHealth, hostHealthLine } from "../../host/ingest/hostHealth";
 import { displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
 import { LiveTable } from "../../host/terminal/liveTable";
 import { floodLine } from "../../host/terminal/floodLine";
@@ -36,9 +37,17 @@ export async function run(argv: string[]): Promise<number> {
     onError: (m) => log(`espdht watch: ${m}`),
     onBind: (id, fp) => log(`espdht watch: key ${fp} from the keyring's pending keys now belongs to ${id}`),
   });
+  // dashboards' store health (retained on R/<id>/health): a line each under the table, or on stderr when it changes
+  const hostHealth = new Map<string, HostHealth>();
+  let table: LiveTable | null = null;
+  const onHostHealth = (id: string, h: HostHealth | null) => {
+    if (h) hostHealth.set(id, h);
+    else hostHealth.delete(id);
+    if (h && !table && !args.values.once) log(`espdht watch: ${hostHealthLine(id, h, Date.now())}`);
+  };
   let ingest: MqttIngest;
   try {
-    ingest = await MqttIngest.start({ broker: host.broker, root: host.root, clientId: throwawayClientId("watch"), clean: true, trust, log });
+    ingest = await MqttIngest.start({ broker: host.broker, root: host.root, clientId: throwawayClientId("watch"), clean: true, trust, log, onHostHealth });
   } catch (e) {
     // SUBACK 0x87 (MQTT 5) / 0x80 (3.1.1): the broker's ACL does not let this user read the root
     const code = (e as { code?: unknown }).code;
@@ -63,13 +72,14 @@ export async function run(argv: string[]): Promise<number> {
     else process.stdout.write(renderWatchTable(list, Date.now(), !!process.stdout.isTTY && !process.env.NO_COLOR).join("\n") + "\n");
     await ingest.close();
     if (list.length === 0) {
-      log(`espdht watch: no device seen under ${host.root} within ${waitS} s`);
+      // Mosquitto grants a subscription its ACL denies and then delivers nothing: the only sign is this silence
+      const acl = host.broker.username !== null ? ` (with an ACL on the broker, check that user '${host.broker.username}' may read ${host.root}/#)` : "";
+      log(`espdht watch: no device seen under ${host.root} within ${waitS} s${acl}`);
       return 1;
     }
     return 0;
   }
 
-  let table: LiveTable | null = null;
   let snapshots: NodeJS.Timeout | null = null;
   if (args.values.json) {
     ingest.on((e) => {
@@ -84,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
       const lines = renderWatchTable(list, Date.now(), !process.env.NO_COLOR);
       if (list.length === 0) lines.push(`(waiting for devices under ${host.root})`);
       lines.push(floodLine(ingest.fleet.flood()));
+      for (const [id, h] of hostHealth) lines.push(hostHealthLine(id, h, Date.now()));
       return lines;
     });
     table.start(REDRAW_MS);
