@@ -1,7 +1,7 @@
 // The dashboard's store health on the broker: `R/<dashboard client id>/health`, retained, so `watch` (which has
 // no store) shows a failing store too. Host-only: devices never publish or read it.
 import type { MqttClient } from "mqtt";
-import type { StoreHealth } from "../store/historyStore";
+import { sizeText, StoreHealth } from "../store/historyStore";
 
 export interface HostHealth extends StoreHealth {
   /** when it was published (Unix ms): a retained one from a host killed meanwhile shows its age */
@@ -41,7 +41,7 @@ export function parseHostHealth(payload: Uint8Array): HostHealth | null {
 /** One line for `watch` about a dashboard's store. */
 export function hostHealthLine(host: string, h: HostHealth, now: number): string {
   const age = Math.max(0, Math.round((now - h.at) / 1000));
-  if (h.ok) return `dashboard ${host}: store OK (journal ${(h.journalBytes / 1048576).toFixed(1)} MB)`;
+  if (h.ok) return `dashboard ${host}: store OK (journal ${sizeText(h.journalBytes)})`;
   const since = h.since ? `failing since ${new Date(h.since).toISOString()}` : "not OK";
   return `dashboard ${host}: store ${since}${h.holding ? ", readings held unacknowledged" : ""}: ${h.problem} (reported ${age} s ago)`;
 }

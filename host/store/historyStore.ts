@@ -17,6 +17,11 @@ export interface StoreHealth {
   holding: boolean;
 }
 
+/** A journal size for people: KB below 1 MB. */
+export function sizeText(bytes: number): string {
+  return bytes < 1048576 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
 export interface HistoryStore {
   /** connection for queries */
   readonly db: Database.Database;

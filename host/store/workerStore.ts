@@ -9,7 +9,7 @@ import type { Worker } from "node:worker_threads";
 import type { Info, Reading } from "../../firmware/contract";
 import { DataFolderLock } from "./dataFolderLock";
 import { StoredDevice, storedDevices } from "./historyQueries";
-import type { HistoryStore, StoreHealth } from "./historyStore";
+import { HistoryStore, sizeText, StoreHealth } from "./historyStore";
 import { DEFAULT_JOURNAL_LIMIT_BYTES, IngestJournal, SegmentContents } from "./ingestJournal";
 import { openDatabase } from "./openDatabase";
 import { PackedRows, RowPacker } from "./rowFormat";
@@ -67,6 +67,7 @@ export class WorkerStore implements HistoryStore {
   private draining = false;
   private failure: { message: string; since: number } | null = null;
   private held: HeldReading[] = [];
+  private heldSince = 0;
   private heldWaiters: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly retryMs: number;
@@ -130,7 +131,7 @@ export class WorkerStore implements HistoryStore {
     return {
       ok: this.failure === null && this.held.length === 0,
       problem: this.failure?.message ?? (this.held.length ? this.heldReason() : null),
-      since: this.failure?.since ?? null,
+      since: this.failure?.since ?? (this.held.length ? this.heldSince : null),
       journalBytes: this.journal?.bytes ?? 0,
       journalLimitBytes: this.journal?.limitBytes ?? 0,
       holding: this.held.length > 0,
@@ -151,6 +152,7 @@ export class WorkerStore implements HistoryStore {
   add(r: Reading, receivedAt: number): void {
     if (this.journal) {
       if (this.held.length > 0 || !this.journal.append(r, receivedAt)) {
+        if (this.held.length === 0) this.heldSince = this.now();
         this.held.push({ reading: r, receivedAt });
         this.reportHealth();
         this.scheduleRetry();
@@ -226,7 +228,7 @@ export class WorkerStore implements HistoryStore {
   private heldReason(): string {
     const j = this.journal!;
     if (j.lastError) return `cannot write the journal (${j.lastError.message}): readings are not acknowledged until it can`;
-    return `the journal is full (${mb(j.bytes)} of ${mb(j.limitBytes)} MB): readings are not acknowledged until the store takes them`;
+    return `the journal is full (${sizeText(j.bytes)} of ${sizeText(j.limitBytes)}): readings are not acknowledged until the store takes them`;
   }
 
   private fail(message: string): void {
@@ -363,5 +365,3 @@ export class WorkerStore implements HistoryStore {
     }
   }
 }
-
-const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
