@@ -12,6 +12,7 @@ import { FIRMWARE_OUT } from "../../../tools/buildFirmware";
 import { startFleet, Fleet } from "../../../sim/fleet/fleet";
 import { startDashboard, RunningDashboard } from "../../../host/dashboard/startDashboard";
 import { validateInfo } from "../../../firmware/contract";
+import { Keyring } from "../../../provisioning/keyring";
 import { record, Recorder } from "./subscriber";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -34,12 +35,14 @@ describe("two boards with one device id (the kick loop), real Mosquitto", () => 
     // Mosquitto started as root drops to its own user, which must be able to write its log here
     fs.chmodSync(dir, 0o777);
     broker = await startMosquitto([`log_dest file ${logFile}`, "log_type notice"]);
-    dash = await startDashboard({ broker: { url: broker.url, username: null, password: null, ca: null }, root, dataDir: path.join(dir, "data"), port: 0, batchMs: 200, log: () => {} });
     sub = await record(broker.url, `${root}/#`);
+    // signed boards (the clone shares board 0's key), their keys in the keyring the dashboard verifies with
+    const keyring = path.join(dir, "keys.json");
     fleet = await startFleet({
-      broker: broker.url, root, devices: 2, interval: 2, model: "dht22", pin: 4, seed: "dup-id-test", dataDir: null, firmwareFile: FIRMWARE_OUT,
-      staggerMs: 300, faults: [{ at: 0, fault: "duplicate-id" }], log: () => {},
+      broker: broker.url, root, devices: 2, interval: 2, model: "dht22", pin: 4, seed: "dup-id-test", dataDir: path.join(dir, "boards"), firmwareFile: FIRMWARE_OUT,
+      staggerMs: 300, faults: [{ at: 0, fault: "duplicate-id" }], keys: true, keyring, log: () => {},
     });
+    dash = await startDashboard({ broker: { url: broker.url, username: null, password: null, ca: null }, root, dataDir: path.join(dir, "data"), port: 0, batchMs: 200, keyring: new Keyring(keyring), log: () => {} });
   }, 60_000);
 
   afterAll(async () => {
@@ -87,6 +90,8 @@ describe("two boards with one device id (the kick loop), real Mosquitto", () => 
     expect(reported[0].dupId.at).toBeLessThanOrEqual(Date.now());
     expect(validateInfo(reported[0])).toMatchObject({ ok: true });
 
+    // the signed info with dupId verified under the board's key
+    expect(dash.ingest.fleet.get(id)!.trust).toBe("verified");
     const flag = dash.ingest.fleet.get(id)!.duplicateId!;
     expect(flag.signs).toContain("device report");
     expect(flag.report!.n).toBeGreaterThanOrEqual(3);
