@@ -76,12 +76,19 @@ function storedDevicesOf(ctx: DashboardContext): StoredDevice[] {
   return devices;
 }
 
-/** The devices the fleet knows and the store's most recently seen whose id contains `filter`, sorted by id. */
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The devices the fleet knows and the store's most recently seen whose id contains `filter`: proven devices first,
+ * then those known only from the store, then unproven newcomers (in a flood, strangers), each part sorted by id.
+ */
 function deviceDirectory(ctx: DashboardContext, filter: string): (DeviceView | StoredDevice)[] {
-  const all: (DeviceView | StoredDevice)[] = ctx.fleet.list().filter((d) => d.id.includes(filter));
-  const known = new Set(all.map((d) => d.id));
-  for (const s of storedDevicesOf(ctx)) if (!known.has(s.id) && s.id.includes(filter)) all.push(s);
-  return all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const proven: DeviceView[] = [];
+  const newcomers: DeviceView[] = [];
+  for (const d of ctx.fleet.list()) if (d.id.includes(filter)) (ctx.fleet.isEstablished(d.id) ? proven : newcomers).push(d);
+  const stored: StoredDevice[] = [];
+  for (const s of storedDevicesOf(ctx)) if (s.id.includes(filter) && !ctx.fleet.get(s.id)) stored.push(s);
+  return [...proven, ...stored.sort(byId), ...newcomers];
 }
 
 /** One page of the devices the fleet or the store knows (store-only devices from history). */

@@ -159,8 +159,8 @@ function setConnection(connected: boolean): void {
 function render(): void {
   const now = serverNow();
   // ages and stale badges move with time: redraw the list every tick, it is cheap and keyed
-  const sorted = [...devices.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  list.render(sorted, now, selected);
+  // in the server's order (proven devices first): the map keeps the order the page came in
+  list.render([...devices.values()], now, selected);
   if (listStale && Date.now() - lastPageFetch > PAGE_REFRESH_MS) void loadPage();
   const d = selectedView;
   if (d && detailDirty) {

@@ -87,7 +87,7 @@ describe("API responses with 20,000 devices", () => {
     const last = await get(`/api/state?offset=${LIVE + STORE_ONLY - 50}&limit=${MAX_PAGE}`);
     const lastPage = JSON.parse(last.body) as DashboardState;
     expect(lastPage.devices).toHaveLength(50);
-    expect(lastPage.devices.at(-1)!.id).toBe(idOf(LIVE + STORE_ONLY - 1)); // a store-only device
+    expect(lastPage.devices.at(-1)!.id).toBe(idOf(LIVE + STORE_ONLY - 1)); // store-only devices follow the proven ones
     const times: number[] = [];
     for (let i = 0; i < 10; i++) times.push((await get(`/api/state?offset=${i * 1000}`)).ms);
     const filtered = JSON.parse((await get("/api/state?q=sim-0199")).body) as DashboardState;

@@ -1,6 +1,6 @@
 // The device list a page at a time in real headless Chromium against a real Mosquitto: 250 devices are shown
 // 100 per page with the total, next/previous move through them, the id filter narrows them, a device that appears
-// later comes in without a reload, and the limits line shows the flood counters. A missing Chromium fails the suite.
+// later comes in without a reload (unproven devices after the proven ones), and the limits line shows the flood counters. A missing Chromium fails the suite.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -87,10 +87,17 @@ describe("device list pages in Chromium", () => {
     await expect.poll(info).toBe(`1–100 of ${DEVICES}`);
   });
 
-  it("takes in a device that appears later without a reload", async () => {
+  it("takes in a device that appears later without a reload, listing unproven devices after the proven ones", async () => {
     publisher.publish(`${ROOT}/sim-0000a/status`, "online", { qos: 1, retain: true });
     await expect.poll(info, { timeout: 15_000 }).toBe(`1–100 of ${DEVICES + 1}`);
-    await expect.poll(() => rows().nth(1).getAttribute("data-device")).toBe("sim-0000a");
+    expect(await rows().nth(1).getAttribute("data-device")).toBe(idOf(1));
+    await page.click("#page-next");
+    await page.click("#page-next");
+    await expect.poll(info).toBe(`201–251 of ${DEVICES + 1}`);
+    await expect.poll(() => rows().last().getAttribute("data-device")).toBe("sim-0000a");
+    await page.click("#page-prev");
+    await page.click("#page-prev");
+    await expect.poll(info).toBe(`1–100 of ${DEVICES + 1}`);
   });
 
   it("shows the flood counters and live connections", async () => {
