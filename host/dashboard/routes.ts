@@ -8,7 +8,7 @@ import type { FleetState } from "../ingest/deviceState";
 import { csvLines } from "../store/csvExport";
 import { querySeries } from "../store/historyQueries";
 import { StoredDevice, storedDeviceOf, storedDevices } from "../store/historyQueries";
-import type { HistoryStore } from "../store/historyStore";
+import type { HistoryStore, StoreHealth } from "../store/historyStore";
 import type { DeviceTrust } from "../trust/deviceTrust";
 import type { DashboardState } from "../view/dashboardData";
 import type { DeviceView } from "../view/deviceView";
@@ -32,6 +32,8 @@ export interface DashboardContext {
   commandTimeoutMs: number;
   now: () => number;
   isConnected: () => boolean;
+  /** the store's health (the page shows a banner while it fails) */
+  storeHealth?: () => StoreHealth | null;
   /** accepted Host headers (DNS-rebinding guard); null = any (the user chose a non-loopback address) */
   allowedHosts: Set<string> | null;
 }
@@ -113,6 +115,7 @@ export function stateSnapshot(ctx: DashboardContext, page: PageParams = { offset
     root: ctx.root,
     broker: ctx.brokerLabel,
     connected: ctx.isConnected(),
+    store: ctx.storeHealth?.() ?? null,
     devices,
     total,
     offset: page.offset,

@@ -123,7 +123,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     page, fleet: ingest.fleet, store, hub, client: ingest.client, waiter, root: opts.root, trust,
     signing: { keys: trust, counter: new CommandCounter() },
     brokerLabel: displayUrl(opts.broker.url), commandTimeoutMs: opts.commandTimeoutMs ?? 10_000,
-    now: Date.now, isConnected: () => connected, allowedHosts: null,
+    now: Date.now, isConnected: () => connected, storeHealth: () => store.health?.() ?? null, allowedHosts: null,
   };
   const server = http.createServer((req, res) => void route(ctx, req, res));
   let port: number;

@@ -3,24 +3,10 @@
 import type Database from "better-sqlite3";
 import type { Info, Reading } from "../../firmware/contract";
 import type { StoredDevice } from "./historyQueries";
+import type { StoreHealth } from "./storeHealth";
 
-/** Whether readings reach the store; the dashboard shows it and publishes it for `watch`. */
-export interface StoreHealth {
-  ok: boolean;
-  /** what is wrong, for people: null when ok */
-  problem: string | null;
-  /** since when the store has been failing (Unix ms) */
-  since: number | null;
-  journalBytes: number;
-  journalLimitBytes: number;
-  /** readings are held unacknowledged (the journal is full or cannot be written) */
-  holding: boolean;
-}
-
-/** A journal size for people: KB below 1 MB. */
-export function sizeText(bytes: number): string {
-  return bytes < 1048576 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / 1048576).toFixed(1)} MB`;
-}
+export type { StoreHealth } from "./storeHealth";
+export { sizeText } from "./storeHealth";
 
 export interface HistoryStore {
   /** connection for queries */

@@ -1,5 +1,6 @@
 // What the dashboard server sends its page: the state snapshot, the SSE live batches, the history series,
 // and the range names both understand. Shared with the browser, so it imports nothing server-side.
+import type { StoreHealth } from "../store/storeHealth";
 import type { DeviceView, RejectionLog } from "./deviceView";
 
 /** What floods of unknown device ids did (host/ingest/deviceState.ts): shown by watch and the dashboard. */
@@ -40,6 +41,8 @@ export interface DashboardState {
   root: string;
   broker: string;
   connected: boolean;
+  /** whether readings reach the store (a banner when not); null without a journal */
+  store?: StoreHealth | null;
   /** the devices of this page */
   devices: DeviceView[];
   /** devices matching `filter` in all */

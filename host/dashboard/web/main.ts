@@ -93,6 +93,7 @@ function applyState(m: DashboardState, fromStream: boolean): void {
   clockOffset = m.now - Date.now();
   byId("root").textContent = `${m.root} on ${m.broker}`;
   setConnection(m.connected);
+  setStoreHealth(m.store ?? null);
   showLimits(m.flood, m.live);
   unattributed = m.unattributed;
   unattributedDirty = true;
@@ -150,6 +151,13 @@ function applyBatch(b: LiveBatch): void {
   if (!selected && devices.size > 0) select([...devices.keys()].sort()[0]);
 }
 
+/** A banner while readings do not reach the store (the dashboard keeps them in its journal, or holds them unacknowledged). */
+function setStoreHealth(h: DashboardState["store"] | null): void {
+  const b = byId("store-banner");
+  b.hidden = !h || h.ok;
+  if (h && !h.ok) b.textContent = `Store problem${h.since ? ` since ${new Date(h.since).toLocaleString()}` : ""}: ${h.problem}`;
+}
+
 function setConnection(connected: boolean): void {
   const c = byId("conn");
   c.textContent = connected ? "broker connected" : "broker disconnected";
@@ -188,6 +196,7 @@ function connectEvents(): void {
   const es = new EventSource("/api/events");
   es.addEventListener("state", (e) => applyState(JSON.parse((e as MessageEvent).data), true));
   es.addEventListener("batch", (e) => applyBatch(JSON.parse((e as MessageEvent).data)));
+  es.addEventListener("health", (e) => setStoreHealth(JSON.parse((e as MessageEvent).data)));
   es.onerror = () => setConnection(false);
 }
 
