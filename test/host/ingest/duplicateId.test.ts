@@ -117,6 +117,22 @@ describe("duplicate-id detector", () => {
     expect(v.duplicateId).toBeNull();
   });
 
+  it("a malformed dupId is rejected naming the field, and flags nothing", () => {
+    const root = "espdht/t";
+    const bad: unknown[] = [
+      { n: 0, at: 1 }, { n: -1, at: 1 }, { n: 1.5, at: 1 }, { n: "3", at: 1 }, { n: 3 }, { at: 1 }, { n: 3, at: -1 }, { n: 3, at: 1.5 },
+      { n: 3, at: "1764000000000" }, { n: 3, at: 1, extra: 1 }, { n: 2 ** 40, at: 1 }, null, [], 3, "n=3", true,
+    ];
+    const fleet = new FleetState();
+    for (const dupId of bad) {
+      const m = { ...(info("10.0.0.2") as { info: Info }).info, root, dupId };
+      const out = fleet.apply(parseDeviceMessage(root, `${root}/${ID}/info`, new TextEncoder().encode(JSON.stringify(m)), null), T0);
+      expect(out, JSON.stringify(dupId)).toMatchObject({ kind: "rejected", reason: expect.stringContaining("dupId") });
+    }
+    expect(fleet.get(ID)!.duplicateId ?? null).toBeNull();
+    expect(fleet.get(ID)!.rejected.total).toBe(bad.length);
+  });
+
   it("is wired into the fleet state: a view carries duplicateId (null when clean) from its first message", () => {
     const fleet = new FleetState();
     const root = "espdht/t";
