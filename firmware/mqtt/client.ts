@@ -12,9 +12,9 @@ import { parseFromBroker, UNEXPECTED } from "./parseFromBroker";
 import type { DeviceMqttClient, IncomingMessage, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
 import { utf8Encode } from "./utf8";
 
-const PEER = "closed by peer";
-/** appended to PEER in onClose once the closes are a kick loop (the longer backoff applies) */
-export const KICK_LOOP = ": kick loop";
+/** what onClose says once the broker's closes are a kick loop (for the simulator; the client writes its literals: a
+ * module-level string would hold JsVars in RAM, a literal in code run from Storage stays in flash) */
+export const KICK_LOOP_CLOSE = "closed by peer: kick loop";
 
 /** the fields of the broker's packets the client reads (which exist depends on the type) */
 interface Received {
@@ -138,13 +138,14 @@ export class MqttClient implements DeviceMqttClient {
       }
     };
 
-    const closed = (reason: string) => {
+    /** `peer`: the broker closed the socket cleanly (no error) */
+    const closed = (reason: string, peer?: boolean) => {
       gen++;
       sock = 0;
       if (up) {
         if (clock.now() - connectedAt >= (options.stableMs || 60000)) backoff = kicks = 0;
         // the broker ending a fresh session cleanly: a client with our id took it over (MQTT-3.1.4-2)
-        else if (reason == PEER && ++kicks > 2) stats.dup_ = { n: kicks, at: Math.round(time() * 1000) };
+        else if (peer && ++kicks > 2) stats.dup_ = { n: kicks, at: Math.round(time() * 1000) };
       }
       self.connected = up = pinging = false;
       pending = {};
@@ -155,7 +156,7 @@ export class MqttClient implements DeviceMqttClient {
         arm(backoff - (random() * backoff) / 2, open);
       } else arm();
       // the app logs it; a kick loop says so (the simulator counts these lines)
-      events.onClose && events.onClose(kicks > 2 && reason == PEER ? reason + KICK_LOOP : reason);
+      events.onClose && events.onClose(peer && kicks > 2 ? reason + ": kick loop" : reason);
     };
 
     /** closes our side now (the socket's own onClose is then ignored) */
@@ -261,7 +262,7 @@ export class MqttClient implements DeviceMqttClient {
             error = m;
           },
           onClose: () => {
-            if (g == gen) closed(error || PEER);
+            if (g == gen) closed(error || "closed by peer", !error);
           },
         });
         // a socket that failed inside the factory (handlers called at once) is already forgotten

@@ -5,7 +5,7 @@ import path from "node:path";
 import { CONFIG_FILE, KEY_FILE, resolveDeviceConfig, SensorModel, UNCONFIGURED_TOPIC_ROOT } from "../../firmware/contract";
 import { buildDeviceConfig } from "../../provisioning/deviceConfig";
 import { keyFingerprint, parseKeyHex } from "../../provisioning/keyring";
-import { KICK_LOOP } from "../../firmware/mqtt/client";
+import { KICK_LOOP_CLOSE } from "../../firmware/mqtt/client";
 import { VirtualBoard } from "../board/board";
 import { VirtualFlash } from "../board/storage";
 import type { CsvSeries } from "../dht/csvReplay";
@@ -210,7 +210,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     });
     board.on("console", (text) => {
       // the firmware's log line for a session taken over in a kick loop (firmware/mqtt/client.ts)
-      if (text.includes("mqtt: closed by peer" + KICK_LOOP)) {
+      if (text.includes("mqtt: " + KICK_LOOP_CLOSE)) {
         kickLoops[i]++;
         backingOff[i] = true;
       }
