@@ -57,7 +57,7 @@ const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
 const rss = () => process.memoryUsage().rss;
 
 /** Establishes a persistent session for `clientId` (so the broker queues for it), then disconnects. */
-async function primeSession(broker: LocalMosquitto, clientId: string): Promise<void> {
+export async function primeSession(broker: LocalMosquitto, clientId: string): Promise<void> {
   const c = await mqtt.connectAsync(broker.url, { clientId, clean: false, reconnectPeriod: 0 });
   await c.subscribeAsync(everyDeviceFilter(ROOT, "reading"), { qos: 1 });
   await c.endAsync();
@@ -81,9 +81,9 @@ async function drainBare(broker: LocalMosquitto, clientId: string, count: number
   });
 }
 
-/** Opens the store (not timed: a dashboard opens it once), then measures the drain. */
-async function measureIngest(broker: LocalMosquitto, clientId: string, count: number, dir: string): Promise<PhaseFigures> {
-  const store = await WorkerStore.open(dir);
+/** Opens the store (not timed: a dashboard opens it once), then measures the drain; `journal` false for the comparison. */
+export async function measureIngest(broker: LocalMosquitto, clientId: string, count: number, dir: string, journal = true): Promise<PhaseFigures> {
+  const store = await WorkerStore.open(dir, { journal });
   try {
     return await measure(count, () => drainIngest(broker, clientId, count, store), store);
   } finally {
@@ -111,7 +111,7 @@ async function drainIngest(broker: LocalMosquitto, clientId: string, count: numb
   return (count / ms) * 1000;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export interface PhaseFigures {
   /** readings per second of wall time */

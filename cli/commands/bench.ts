@@ -2,14 +2,15 @@
 // Load goes to brokers started on this machine's loopback only, never to a public broker.
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
 
-const WHICH = ["ingest", "sim", "all"];
+const WHICH = ["ingest", "journal", "sim", "all"];
 
 const spec: CommandSpec = {
   name: "bench",
-  usage: "bench [ingest|sim|all] [options]",
-  summary: "Run the benchmarks against a Mosquitto started on 127.0.0.1: 'ingest' (readings/s validated and stored vs a bare JSON-parsing MQTT.js subscriber, memory, the dashboard page under load in Chromium) and 'sim' (how many virtual boards one process runs at a reading every 2 s, with RSS and CPU per board).",
+  usage: "bench [ingest|journal|sim|all] [options]",
+  summary: "Run the benchmarks against a Mosquitto started on 127.0.0.1: 'ingest' (readings/s validated and stored vs a bare JSON-parsing MQTT.js subscriber, memory, the dashboard page under load in Chromium) 'journal' (the ingest rate with and without the ingest journal, interleaved rounds) and 'sim' (how many virtual boards one process runs at a reading every 2 s, with RSS and CPU per board).",
   options: {
-    count: { type: "string", value: "N", help: "ingest: queued readings per run", default: "100000" },
+    count: { type: "string", value: "N", help: "ingest, journal: queued readings per run", default: "100000" },
+    rounds: { type: "string", value: "N", help: "journal: rounds with and without the journal (interleaved)", default: "5" },
     rate: { type: "string", value: "R", help: "ingest: readings/s of the sustained run", default: "25000" },
     "page-rate": { type: "string", value: "R", help: "ingest: readings/s while measuring the page in Chromium (0 = skip)", default: "5000" },
     steps: { type: "string", value: "N,N,...", help: "sim: board counts to try", default: "100,250,500,1000" },
@@ -28,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const count = numberOption(args.values, "count", 1000, 10_000_000, true)!;
   const sustainedRate = numberOption(args.values, "rate", 0, 1_000_000)!;
   const pageRate = numberOption(args.values, "page-rate", 0, 100_000)!;
+  const rounds = numberOption(args.values, "rounds", 1, 100, true)!;
   const steps = String(args.values.steps).split(",").map(Number);
   if (steps.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--steps: '${args.values.steps}' must be whole numbers like 100,250,500`);
   const log = (m: string) => process.stderr.write(m + "\n");
@@ -36,6 +38,12 @@ export async function run(argv: string[]): Promise<number> {
     log("espdht bench: ingest (this takes a few minutes)");
     const r = await runIngestBench({ count, sustainedRate, sustainedSeconds: seconds, pageRate, log });
     process.stdout.write(formatIngestBench(r) + "\n");
+  }
+  if (which === "journal" || which === "all") {
+    const { runJournalBench, formatJournalBench } = await import("../../bench/journalBench");
+    log("espdht bench: ingest journal (this takes a few minutes)");
+    const r = await runJournalBench({ count, rounds, log });
+    process.stdout.write(formatJournalBench(r) + "\n");
   }
   if (which === "sim" || which === "all") {
     const { runSimBench, formatSimBench } = await import("../../bench/simBench");
