@@ -201,9 +201,9 @@ export class WorkerStore implements HistoryStore {
       this.retentionTimer = null;
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = null;
-      // held readings were never acknowledged: the broker sends them again
+      // held readings stay unacknowledged (their waiters never resolve): the broker sends them again
       this.held = [];
-      for (const w of this.heldWaiters.splice(0)) w();
+      this.heldWaiters = [];
       this.closed = this.settle().then(() => new Promise<void>((resolve) => {
         if (this.dead) return resolve();
         this.worker.once("exit", () => resolve());

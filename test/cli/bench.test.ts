@@ -8,6 +8,7 @@ describe("espdht bench", () => {
     [["all", "--steps", "abc"], /--steps: 'abc' must be whole numbers/],
     [["sim", "--count", "1.5"], /--count: '1.5' must be a whole number/],
     [["ingest", "--steps", "0"], /--steps: '0' must be whole numbers/],
+    [["journal", "--rounds", "0"], /--rounds: 0 is out of range 1..100/],
   ])("refuses %j before running anything", async (args, message) => {
     const { env } = tempHome();
     const r = await runCli(["bench", ...args], env, 20_000);
