@@ -117,6 +117,11 @@ export class IngestJournal {
     return true;
   }
 
+  /** bytes in the open segment */
+  get openBytes(): number {
+    return this.fd === null ? 0 : this.openSize;
+  }
+
   /** Closes the open segment; returns its number (null when nothing was appended since the last seal). */
   seal(): number | null {
     if (this.fd === null) return null;

@@ -38,6 +38,9 @@ export interface StoreOptions {
   onHealth?: (h: StoreHealth) => void;
 }
 
+/** while the store fails, segments are sealed at this size (~15,000 readings), so each replays as one modest batch */
+const FAILING_SEGMENT_BYTES = 1024 * 1024;
+
 /** A reading that is neither journalled nor committed yet: its MQTT acknowledgement waits. */
 interface HeldReading {
   reading: Reading;
@@ -158,8 +161,11 @@ export class WorkerStore implements HistoryStore {
         this.scheduleRetry();
         return;
       }
-      // while the store fails the journal alone keeps it; it is replayed from there
-      if (this.failure) return;
+      // while the store fails the journal alone keeps it; it is replayed from there, a segment (one batch) at a time
+      if (this.failure) {
+        if (this.journal.openBytes >= FAILING_SEGMENT_BYTES) this.journal.seal();
+        return;
+      }
     }
     this.queue.add(r, receivedAt);
   }
