@@ -12,6 +12,7 @@ import { StoredDevice, storedDevices } from "./historyQueries";
 import { HistoryStore, sizeText, StoreHealth } from "./historyStore";
 import { DEFAULT_JOURNAL_LIMIT_BYTES, IngestJournal, SegmentContents } from "./ingestJournal";
 import { openDatabase } from "./openDatabase";
+import { makePrivateDir } from "./privateFiles";
 import { PackedRows, RowPacker } from "./rowFormat";
 import { startTsWorker } from "./tsWorker";
 import type { StoreRequest, StoreResponse } from "./workerProtocol";
@@ -109,11 +110,15 @@ export class WorkerStore implements HistoryStore {
    * (then health() says why and it is retried).
    */
   static async open(dir: string, opts: StoreOptions = {}): Promise<WorkerStore> {
-    const db = openDatabase(dir); // create the folder, file and schema before two connections race for it
-    db.close();
-    const lock = dir === ":memory:" ? null : DataFolderLock.acquire(dir);
+    let lock: DataFolderLock | null = null;
+    if (dir !== ":memory:") {
+      makePrivateDir(dir);
+      // before the database is touched: a second writer stops here
+      lock = DataFolderLock.acquire(dir);
+    }
     let store: WorkerStore;
     try {
+      openDatabase(dir).close(); // create the file and schema before two connections race for it
       const worker = startTsWorker(new URL("./storeWorker.ts", import.meta.url), { dir });
       store = new WorkerStore(dir, opts, worker, lock);
       await store.settle();
