@@ -49,6 +49,7 @@ const spec: CommandSpec = {
     stuck: { type: "boolean", help: "the DHT's values freeze" },
     "wifi-drop": { type: "string", value: "AT:SECONDS", help: "the access point vanishes AT seconds after start for SECONDS (repeatable)", multiple: true },
     "broker-unreachable": { type: "boolean", help: "the broker never answers the boards" },
+    "broker-outage": { type: "string", value: "START:SECONDS[xSPEED]", help: "the broker is away from START (real seconds after start) for SECONDS of the boards' time, which runs SPEED times faster meanwhile (1..10000, default 1); readings spill to flash and arrive afterwards, e.g. 30:86400x2000 is a day offline in 43 s (repeatable)", multiple: true },
     "duplicate-id": { type: "boolean", help: "every board uses board 0's id (needs --devices 2 or more): they take the session from each other until each backs off; watch and the dashboard flag the id" },
     "no-sntp": { type: "boolean", help: "the clock never syncs (ts stays null)" },
     csv: { type: "string", value: "FILE", help: "replay time,temperature,humidity rows (seconds from start; looped) instead of the room model" },
@@ -71,12 +72,15 @@ const spec: CommandSpec = {
     "the keyring, so 'espdht watch', 'dashboard' and 'send' verify the boards with no extra step.",
     "",
     "Time runs at real speed: the firmware talks to a real broker with real keepalives and timeouts, so",
-    "speeding up the boards' clocks alone would not be honest. Ctrl-C powers the boards off (their wills fire).",
+    "speeding up the boards' clocks alone would not be honest. The one exception is --broker-outage with a",
+    "SPEED: while the broker is away nothing on the wire can tell, so the boards' clocks, timers and sensors",
+    "run faster, and real time resumes when they connect again. Ctrl-C powers the boards off (their wills fire).",
     "",
     "Examples:",
     "  espdht sim                                   one board, your broker and topic root",
     "  espdht sim --broker mqtt://127.0.0.1:1883 --devices 50 --interval 2",
     "  espdht sim --timeout-rate 0.2 --wifi-drop 30:20",
+    "  espdht sim --broker-outage 20:86400x2000   a day offline from 20 s in (43 s), then the backlog",
     "  espdht sim --console 4000     then: espdht flash --port tcp://127.0.0.1:4000",
   ].join("\n"),
 };
@@ -97,6 +101,11 @@ function faultsFromFlags(v: Record<string, unknown>, devices: number): FaultEven
   if (v["duplicate-id"]) {
     if (devices < 2) throw new UsageError("--duplicate-id needs --devices 2 or more");
     out.push({ at: 0, fault: "duplicate-id" });
+  }
+  for (const d of (v["broker-outage"] as string[] | undefined) ?? []) {
+    const m = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)(?:x(\d+(?:\.\d+)?))?$/.exec(d);
+    if (!m || Number(m[2]) <= 0) throw new UsageError(`--broker-outage: '${d}' must be START:SECONDS or START:SECONDSxSPEED, e.g. 30:21600x1000`);
+    out.push(validateEvent({ at: Number(m[1]), fault: "broker-outage", seconds: Number(m[2]), speed: m[3] === undefined ? 1 : Number(m[3]) }, "--broker-outage", devices));
   }
   for (const d of (v["wifi-drop"] as string[] | undefined) ?? []) {
     const m = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(d);

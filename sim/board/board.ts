@@ -198,7 +198,7 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   private createRun(): Run {
     const spec = this.spec;
     const boardRealm = createBoardRealm(() => this.clock.getTime() * 1000, () => this.prng.next());
-    const rt = new Interpreter((e) => this.reportUncaught(e), boardRealm.membrane);
+    const rt = new Interpreter((e) => this.reportUncaught(e), boardRealm.membrane, () => this.clock.speed);
     reportRejectionsOf(boardRealm.context, (message) => this.reportUncaught(message));
     const gpio = new Gpio(rt, this.clock, (line) => this.print(line), new Map<number, LineDevice>([[spec.dhtPin, spec.dht]]));
     let realm: Realm | null = null;
@@ -267,6 +267,13 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   setAccessPoint(up: boolean): void {
     this.spec.world.apUp = up;
     if (!up) this.run?.radio.apLost();
+  }
+
+  /** The board's time (clock, timers, sensor) runs `rate` times real time from now on: a long outage in seconds. */
+  setSpeed(rate: number): void {
+    const old = this.clock.speed;
+    this.clock.setSpeed(rate);
+    this.run?.rt.rescale(old, rate);
   }
 
   /** Fault injection: the broker stops answering (existing connections are cut). */

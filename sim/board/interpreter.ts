@@ -1,6 +1,7 @@
 // One run of the interpreter between power-on and reset: Espruino timers, the event queue (Espruino runs
 // event handlers after the current code, never re-entrantly), and uncaught-exception reporting.
 // Killing it stops every timer and queued event at once, like a reset.
+import { performance } from "node:perf_hooks";
 import type { Membrane } from "./membrane";
 import { NotEmulatedError } from "./notEmulated";
 
@@ -8,6 +9,8 @@ type Fn = (...args: unknown[]) => unknown;
 
 interface EspruinoTimer {
   handle: NodeJS.Timeout;
+  /** performance.now() when it fires */
+  due?: number;
   fn: Fn;
   args: unknown[];
   /** ms, for setInterval */
@@ -42,7 +45,8 @@ export class Interpreter {
 
   /** `membrane`: into the board's realm (`this` and arguments of callbacks cross it); absent only for hardware
    * tests that drive host functions without a board */
-  constructor(private readonly onUncaught: (error: unknown) => void, private readonly membrane?: Membrane) {}
+  /** `speed`: board time per real time (BoardClock.speed); timers wait that much less real time */
+  constructor(private readonly onUncaught: (error: unknown) => void, private readonly membrane?: Membrane, private readonly speed: () => number = () => 1) {}
 
   /** Runs JS from the firmware; an exception is reported like Espruino's "Uncaught ...", never thrown on. */
   call(fn: unknown, thisArg: unknown, args: unknown[]): void {
@@ -77,7 +81,7 @@ export class Interpreter {
     const h = setTimeout(() => {
       this.hardwareTimers.delete(h);
       if (this.alive) fn();
-    }, Math.max(0, ms));
+    }, Math.max(0, ms / this.speed()));
     this.hardwareTimers.add(h);
     return h;
   }
@@ -95,7 +99,7 @@ export class Interpreter {
     const p = period(ms);
     const id = this.nextTimerId++;
     const timer: EspruinoTimer = { handle: undefined as unknown as NodeJS.Timeout, fn: fn as Fn, args, interval: repeat ? p : undefined };
-    longTimeout(timer, () => this.fire(id, timer), p);
+    this.arm(id, timer, p / this.speed());
     this.timers.set(id, timer);
     return id;
   }
@@ -121,13 +125,27 @@ export class Interpreter {
     if (!t || t.interval === undefined) throw new Error("Unknown Interval");
     t.interval = period(ms);
     clearTimeout(t.handle);
-    longTimeout(t, () => this.fire(id as number, t), t.interval);
+    this.arm(id as number, t, t.interval / this.speed());
+  }
+
+  private arm(id: number, t: EspruinoTimer, realMs: number): void {
+    t.due = performance.now() + realMs;
+    longTimeout(t, () => this.fire(id, t), realMs);
+  }
+
+  /** The board's clock changed speed: pending timers keep their board-time deadlines. */
+  rescale(oldSpeed: number, newSpeed: number): void {
+    const now = performance.now();
+    for (const [id, t] of this.timers) {
+      clearTimeout(t.handle);
+      this.arm(id, t, Math.max(0, ((t.due ?? now) - now) * oldSpeed / newSpeed));
+    }
   }
 
   private fire(id: number, t: EspruinoTimer): void {
     if (!this.alive || this.timers.get(id) !== t) return;
     if (t.interval === undefined) this.timers.delete(id);
-    else longTimeout(t, () => this.fire(id, t), t.interval);
+    else this.arm(id, t, t.interval / this.speed());
     this.call(t.fn, undefined, t.args);
   }
 

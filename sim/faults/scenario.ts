@@ -5,7 +5,9 @@ import { FAULT_NAMES, FaultEvent, FaultName, RATED_FAULTS } from "./faults";
 
 export class ScenarioError extends Error {}
 
-const KEYS = ["at", "fault", "seconds", "rate", "devices"];
+const KEYS = ["at", "fault", "seconds", "rate", "speed", "devices"];
+/** fastest a broker outage may run the boards' time (a day in about 9 s) */
+export const MAX_OUTAGE_SPEED = 10000;
 
 export function parseScenario(text: string, where: string, deviceCount: number): FaultEvent[] {
   let data: unknown;
@@ -37,6 +39,12 @@ export function validateEvent(item: unknown, where: string, deviceCount: number)
     if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) throw new ScenarioError(`${here}: rate must be a number 0..1`);
     ev.rate = rate;
   } else if (o.rate !== undefined) throw new ScenarioError(`${here}: rate applies only to ${RATED_FAULTS.join(" and ")}`);
+  if (fault === "broker-outage") {
+    if (ev.seconds === undefined) throw new ScenarioError(`${here}: seconds is needed (how long the broker is away, in the boards' time)`);
+    const speed = o.speed === undefined ? 1 : o.speed;
+    if (typeof speed !== "number" || !(speed >= 1 && speed <= MAX_OUTAGE_SPEED)) throw new ScenarioError(`${here}: speed must be a number 1..${MAX_OUTAGE_SPEED}`);
+    ev.speed = speed;
+  } else if (o.speed !== undefined) throw new ScenarioError(`${here}: speed applies only to broker-outage`);
   if (o.devices !== undefined) {
     if (!Array.isArray(o.devices) || o.devices.length === 0 || o.devices.some((d) => typeof d !== "number" || !Number.isInteger(d) || d < 0 || d >= deviceCount)) {
       throw new ScenarioError(`${here}: devices must be a non-empty array of board indexes 0..${deviceCount - 1}`);

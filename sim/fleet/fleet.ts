@@ -254,6 +254,20 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       if (boards[i].state === "on") boards[i].reboot();
     }
   };
+  /** broker-outage: time runs fast only while the broker is away; it comes back at that speed (the board's
+   * reconnect backoff, minutes of its time, ends at once) and real time resumes at the board's CONNECT */
+  const outage = (b: VirtualBoard, on: boolean, speed: number) => {
+    if (on) b.setSpeed(speed);
+    b.setBrokerReachable(!on);
+    if (on || speed === 1) return;
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (!b.wire.connected && Date.now() - started < 10_000) return;
+      clearInterval(poll);
+      b.setSpeed(1);
+    }, 5);
+    timers.push(poll);
+  };
   const apply = (ev: FaultEvent, on: boolean) => {
     if (ev.fault === "duplicate-id") shareId(ev, on);
     for (const i of targetsOf(ev)) {
@@ -264,6 +278,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       else if (ev.fault === "dht-stuck") f.stuck = on;
       else if (ev.fault === "wifi-drop") b.setAccessPoint(!on);
       else if (ev.fault === "broker-unreachable") b.setBrokerReachable(!on);
+      else if (ev.fault === "broker-outage") outage(b, on, ev.speed ?? 1);
       else if (ev.fault === "no-sntp") b.spec.world.sntpWorks = !on;
     }
     if (ev.at > 0 || !on) log(`espdht sim: fault ${ev.fault} ${on ? "starts" : "ends"}${ev.devices ? ` on boards ${ev.devices.join(",")}` : ""}`);
@@ -272,7 +287,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     // faults from the start apply before power-on (boards are still off, so nothing reboots)
     if (ev.at === 0) apply(ev, true);
     else timers.push(setTimeout(() => apply(ev, true), ev.at * 1000));
-    if (ev.seconds !== undefined) timers.push(setTimeout(() => apply(ev, false), (ev.at + ev.seconds) * 1000));
+    // a sped-up outage lasts `seconds` of the boards' time
+    if (ev.seconds !== undefined) timers.push(setTimeout(() => apply(ev, false), (ev.at + ev.seconds / (ev.speed ?? 1)) * 1000));
   }
 
   const stagger = o.staggerMs ?? Math.min(200, (o.interval * 1000) / o.devices);

@@ -15,7 +15,7 @@ describe("espdht sim", () => {
     const { env } = tempHome();
     const r = await runCli(["sim", "--help"], env);
     expect(r.code).toBe(0);
-    for (const flag of ["--broker", "--devices", "--interval", "--scenario", "--console", "--seed", "--config", "wifi-drop", "--keyring", "--no-keys"]) expect(r.stdout).toContain(flag);
+    for (const flag of ["--broker", "--devices", "--interval", "--scenario", "--console", "--seed", "--config", "wifi-drop", "--keyring", "--no-keys", "--broker-outage", "broker-outage"]) expect(r.stdout).toContain(flag);
   });
 
   it.each([
@@ -24,6 +24,8 @@ describe("espdht sim", () => {
     [["--pin", "7"], /--pin: GPIO 7 cannot carry DHT data/],
     [["--checksum-rate", "2"], /--checksum-rate: 2 is out of range 0\.\.1/],
     [["--wifi-drop", "soon"], /--wifi-drop: 'soon' must be AT:SECONDS/],
+    [["--broker-outage", "30"], /--broker-outage: '30' must be START:SECONDS or START:SECONDSxSPEED/],
+    [["--broker-outage", "30:600x20000"], /--broker-outage \("broker-outage"\): speed must be a number 1\.\.10000/],
     [["--broker", "ws://example.org:8080"], /a board speaks mqtt:\/\/ or mqtts:\/\/ only/],
     [["--duplicate-id"], /--duplicate-id needs --devices 2 or more/],
   ])("refuses %j with a clear error", async (args, message) => {

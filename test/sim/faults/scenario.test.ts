@@ -12,6 +12,13 @@ describe("scenario files", () => {
     ]);
   });
 
+  it("a broker outage: seconds of the boards' time, at a speed (1 by default)", () => {
+    expect(parseScenario('[{"at": 20, "fault": "broker-outage", "seconds": 86400, "speed": 2000}, {"fault": "broker-outage", "seconds": 60}]', "s.json", 1)).toEqual([
+      { at: 20, fault: "broker-outage", seconds: 86400, speed: 2000 },
+      { at: 0, fault: "broker-outage", seconds: 60, speed: 1 },
+    ]);
+  });
+
   it("reads the example scenario shipped in sim/scenarios", () => {
     const events = readScenario(path.join(__dirname, "../../../sim/scenarios/flaky-home.json"), 1);
     expect(events.map((e) => e.fault)).toEqual(["dht-checksum", "wifi-drop", "broker-unreachable", "dht-timeout"]);
@@ -29,6 +36,9 @@ describe("scenario files", () => {
     ['[{"fault": "wifi-drop", "devices": [2]}]', /item 1 \("wifi-drop"\): devices must be a non-empty array of board indexes 0\.\.1/],
     ['[{"fault": "wifi-drop", "secs": 2}]', /item 1 \("wifi-drop"\): unknown field 'secs'/],
     ['[{"fault": "duplicate-id", "devices": [0]}]', /item 1 \("duplicate-id"\): needs at least 2 boards/],
+    ['[{"fault": "broker-outage"}]', /item 1 \("broker-outage"\): seconds is needed/],
+    ['[{"fault": "broker-outage", "seconds": 60, "speed": 0.5}]', /item 1 \("broker-outage"\): speed must be a number 1\.\.10000/],
+    ['[{"fault": "wifi-drop", "speed": 2}]', /item 1 \("wifi-drop"\): speed applies only to broker-outage/],
   ])("refuses %s", (text, message) => {
     expect(() => parseScenario(text, "s.json", 2)).toThrow(message);
   });
