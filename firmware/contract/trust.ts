@@ -22,6 +22,8 @@ export const MAX_COMMAND_BYTES = 1024;
 /** `restart` is refused this long after boot, so a redelivered one cannot loop the board. */
 export const RESTART_GRACE_S = 60;
 
+import { utf8Encode } from "../mqtt/utf8";
+
 const BLOCK = 64;
 
 /** HMAC-SHA256 (RFC 2104). */
@@ -96,11 +98,8 @@ export function sameSignature(a: string, b: string): boolean {
   return !diff;
 }
 
-function ascii(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
+/** ASCII text as bytes (one per char, also on Node) */
+const ascii = (s: string) => utf8Encode(s, true);
 
 /** The MQTT client id of a device that has a key: unguessable without the key, stable across boots. */
 export function keyedClientId(sha256: Sha256, key: Uint8Array): string {
