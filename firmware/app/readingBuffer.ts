@@ -1,9 +1,16 @@
 // The offline reading buffer: a ring in typed arrays (docs/espruino.md section 5: arrays of objects cost JsVars).
 // It also owns the reading sequence number: every reading it accepts gets the next `seq`.
 // Only 16/32-bit integer arrays: Espruino's Float64Array does not keep 13-digit integers exact (checked on 2v29).
+// When full with a spill, its oldest readings leave packed: a header and the slots' 12 bytes each in base64 (16 chars a
+// reading); a packed block read back from flash is a buffer of its own, so both use the one decoding below.
 import { READ_ERRORS, ReadError } from "../contract/payloads";
 
+/** readings packed per spill (one flash write) */
+export const SPILL_BLOCK = 16;
+
 export interface BufferedReading {
+  /** set on readings read back from flash: the boot they were taken in */
+  boot?: number;
   seq: number;
   up: number;
   ts: number | null;
@@ -20,9 +27,12 @@ export interface ReadingBuffer {
   push_(up: number, ts: number, t: number, h: number, error?: ReadError): BufferedReading;
   /** removes and returns the oldest reading; `nowUp` (ms since boot) recovers `up` past 2^32 ms */
   shift_(nowUp: number): BufferedReading | null;
-  /** readings dropped because the buffer was full, since boot */
+  /** readings dropped because the buffer was full (and the spill took none), since boot */
   dropped_(): number;
 }
+
+/** Takes a packed block of the oldest readings when the buffer is full (to flash); false: they are dropped. */
+export type Overflow = (packed: string) => boolean;
 
 /** Marks a failed reading in the temperature column; the humidity column then holds the error index. */
 const FAILED = -32768;
@@ -30,16 +40,33 @@ const FAILED = -32768;
 const NO_TS = -2147483648;
 const TWO_32 = 4294967296;
 
-export function createReadingBuffer(capacity: number): ReadingBuffer {
-  // up modulo 2^32 ms; ts as its distance from the boot epoch (Unix ms at up = 0), set by the first timestamp
-  const up = new Uint32Array(capacity);
-  const ts = new Int32Array(capacity);
-  const t = new Int16Array(capacity);
-  const h = new Int16Array(capacity);
-  let epoch = 0;
+/**
+ * `overflow`: when full, up to SPILL_BLOCK of the oldest readings go to it packed; without, the oldest one is dropped.
+ * `packed`: a block packed by another buffer, read back (its readings keep their seq, up and ts; shift_ needs no nowUp).
+ */
+export function createReadingBuffer(capacity: number, overflow?: Overflow, packed?: string): ReadingBuffer {
+  // [first seq, epoch, up of the newest] of a packed block
+  let head3 = [0, 0, 0];
+  let bin = "";
+  if (packed) {
+    const i = packed.indexOf("]") + 1;
+    head3 = JSON.parse(packed.slice(0, i));
+    bin = atob(packed.slice(i));
+    capacity = bin.length / 12;
+  }
+  // 12 bytes a slot in one buffer, column after column (a packed block has the same layout):
+  // up modulo 2^32 ms; ts as its distance from the epoch (Unix ms at up = 0), set by the first timestamp; t; h
+  const bytes = new Uint8Array(capacity * 12);
+  for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
+  const b = bytes.buffer;
+  const up = new Uint32Array(b, 0, capacity);
+  const ts = new Int32Array(b, capacity * 4, capacity);
+  const t = new Int16Array(b, capacity * 8, capacity);
+  const h = new Int16Array(b, capacity * 10, capacity);
+  let firstSeq = head3[0];
+  let epoch = head3[1];
   let head = 0;
-  let count = 0;
-  let firstSeq = 0;
+  let count = bin.length / 12;
   let lost = 0;
   /** the k-th oldest reading */
   const get = (k: number, nowUp: number) => {
@@ -63,11 +90,25 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
     count--;
     return r;
   };
+  /** the oldest n readings packed, and removed: each column's bytes in turn */
+  const pack = (n: number, nowUp: number) => {
+    let s = "";
+    [0, 4, 8, 10].forEach((at) => {
+      // the column starts at at * capacity; up and ts take 4 bytes a slot, t and h 2
+      const w = at < 8 ? 4 : 2;
+      for (let k = 0; k < n * w; k++) s += String.fromCharCode(bytes[at * capacity + w * ((head + Math.floor(k / w)) % capacity) + (k % w)]);
+    });
+    s = JSON.stringify([firstSeq, epoch, nowUp]) + btoa(s);
+    head = (head + n) % capacity;
+    firstSeq += n;
+    count -= n;
+    return s;
+  };
   return {
     push_(u, stamp, tc, hc, error) {
       if (count === capacity) {
-        take(u);
-        lost++;
+        const n = overflow ? Math.min(SPILL_BLOCK, count) : 1;
+        if (!(overflow ? overflow(pack(n, u)) : take(u) && 0)) lost += n;
       }
       const i = (head + count++) % capacity;
       up[i] = u % TWO_32;
@@ -78,7 +119,7 @@ export function createReadingBuffer(capacity: number): ReadingBuffer {
       h[i] = error ? READ_ERRORS.indexOf(error) : hc;
       return get(count - 1, u);
     },
-    shift_: (nowUp) => (count ? take(nowUp) : null),
+    shift_: (nowUp) => (count ? take(nowUp || head3[2]) : null),
     dropped_: () => lost,
   };
 }

@@ -19,6 +19,8 @@ export interface DeviceConfig extends Settings {
   pin: number;
   /** readings kept in RAM while offline */
   bufferSize: number;
+  /** readings kept in flash (Storage) once the RAM buffer is full; 0: none */
+  spillLimit: number;
   /** publish Home Assistant discovery configs */
   homeAssistant: boolean;
   /** leave the Wi-Fi telnet console (port 23, unauthenticated) on */
@@ -44,6 +46,8 @@ export function defaultDeviceConfig(): DeviceConfig {
     humDelta: 0,
     heartbeat: 0,
     bufferSize: 200,
+    // a day at the default interval
+    spillLimit: 8640,
     homeAssistant: false,
     telnet: false,
     ntpServer: "pool.ntp.org",

@@ -102,7 +102,7 @@ export interface Info {
   boot: number;
   root: string;
   caps: Capability[];
-  /** readings dropped because the offline buffer was full, since boot */
+  /** readings dropped because the offline buffer was full, since boot: past the spill limit or with Storage full */
   dropped: number;
   /** why the stored config was rejected (defaults in use), else null */
   configError: string | null;
@@ -116,6 +116,8 @@ export interface Info {
   rateLimited?: number;
   /** commands refused as unsigned, badly signed, expired or replayed */
   refused?: number;
+  /** readings dropped since boot because Storage was too full to spill them (also counted in dropped) */
+  flashFull?: number;
   /**
    * present once the board saw a kick loop since boot (docs/architecture.md "Duplicate device ids"): the broker ended
    * n sessions in a row within 60 s of their CONNACK, the last at `at` (Unix ms, or ms since boot below 1.577e12)
@@ -124,7 +126,7 @@ export interface Info {
 }
 
 /** The optional counters of `info`. */
-export const INFO_COUNTS = ["retainedCmds", "skipped", "rateLimited", "refused"];
+export const INFO_COUNTS = ["retainedCmds", "skipped", "rateLimited", "refused", "flashFull"];
 
 export function validateInfo(x: unknown): Validation<Info> {
   if (!isObject(x)) return invalid("info" + NOT_OBJECT);
@@ -172,6 +174,7 @@ const NUMBER_RULES: { [key: string]: number[] } = {
   heartbeat: [0, 86400],
   port: [1, 65535, 1],
   bufferSize: [1, 2000, 1],
+  spillLimit: [0, 30000, 1],
   keepalive: [5, 3600, 1],
 };
 

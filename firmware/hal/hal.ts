@@ -75,6 +75,8 @@ export interface StorageFile {
   write(data: string): void;
   /** `len` chars or fewer at the end; undefined at the end */
   read(len: number): string | undefined;
+  /** up to and including the next "\n"; undefined at the end */
+  readLine(): string | undefined;
   /** erases every chunk: the file is gone */
   erase(): void;
 }
