@@ -175,7 +175,9 @@ export class MqttIngest extends IngestPipeline {
   }
 
   async close(): Promise<void> {
-    await this.client.endAsync();
+    // while a reading is held MQTT.js reads nothing, so a graceful end would wait for PUBACKs forever; forced,
+    // the held readings stay unacknowledged and the broker sends them again
+    await this.client.endAsync(this.store?.whenDurable?.() != null);
     this.store?.flush();
   }
 }
