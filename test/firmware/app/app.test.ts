@@ -261,8 +261,8 @@ describe("app: offline buffer", () => {
     expect(s.client.json(`${R}/${ID}/reading`).map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it("drops the oldest when full, counts the drops in info, and keeps seq gaps visible", () => {
-    const s = start({ config: { bufferSize: 3 } });
+  it("drops the oldest when full (spill off), counts the drops in info, and keeps seq gaps visible", () => {
+    const s = start({ config: { bufferSize: 3, spillLimit: 0 } });
     s.clock.advance(45_000);
     s.client.connect();
     expect(s.client.json(`${R}/${ID}/reading`).map((r) => r.seq)).toEqual([2, 3, 4]);
