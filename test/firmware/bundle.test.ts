@@ -85,7 +85,13 @@ function espruinoBoard(storage: Record<string, unknown>) {
     process: { memory: () => ({ free: 8000, usage: 4000, total: 12000 }) },
     console: { log: (m: string) => log.push("console " + m) },
     require: (name: string) => {
-      if (name === "Storage") return { readJSON: (n: string) => storage[n], writeJSON: (n: string, v: unknown) => { storage[n] = JSON.parse(JSON.stringify(v)); }, erase: (n: string) => { delete storage[n]; } };
+      if (name === "Storage") {
+        return {
+          readJSON: (n: string) => storage[n], writeJSON: (n: string, v: unknown) => { storage[n] = JSON.parse(JSON.stringify(v)); }, erase: (n: string) => { delete storage[n]; },
+          // the spill's calls (no spill files: nothing to read back, plenty of room)
+          list: () => [], getFree: () => 800_000, compact: () => undefined, open: () => ({ write: () => undefined, readLine: () => undefined, erase: () => undefined }),
+        };
+      }
       // crypto.SHA256 as the ESP32 build has it: bytes in, an ArrayBuffer of the digest out
       if (name === "crypto") return { SHA256: (d: Uint8Array) => { const h = createHash("sha256").update(d).digest(); const u = new realm.Uint8Array(32); u.set(h); return u.buffer; } };
       if (name === "TelnetServer") return { setOptions: (o: unknown) => log.push("telnet " + JSON.stringify(o)) };
