@@ -213,9 +213,13 @@ describe("espdht dashboard: acknowledged means stored", () => {
         expect(Date.now() - stopping).toBeLessThan(10_000);
         dash = await startDashboard(env, dataDir); // without the limit
       }
-      await until(() => storedCounts(dataDir).distinct >= SENT, 120_000, "every reading to be stored after the disk has room");
-      await until(() => healths.length > 0 && healths[healths.length - 1].ok, 30_000, "the dashboard to report the store OK again");
-      await until(() => /store OK/.test(watch.stderr().split(/readings held unacknowledged/)[1] ?? ""), 30_000, "watch to show the store failing, then OK");
+      // a timeout names what the dashboard and watch said
+      const explain = (e: Error) => {
+        throw new Error(`${e.message}\n--- dashboard:\n${dash?.stderr().slice(-1500)}\n--- watch:\n${watch.stderr().slice(-1500)}\n--- health: ${JSON.stringify(healths.slice(-3))}`);
+      };
+      await until(() => storedCounts(dataDir).distinct >= SENT, 120_000, "every reading to be stored after the disk has room").catch(explain);
+      await until(() => healths.length > 0 && healths[healths.length - 1].ok, 60_000, "the dashboard to report the store OK again").catch(explain);
+      await until(() => /store OK/.test(watch.stderr().split(/readings held unacknowledged/)[1] ?? ""), 60_000, "watch to show the store failing, then OK").catch(explain);
       console.log(`watch printed: ${watch.stderr().split("\n").filter((l) => /store/.test(l)).join(" | ")}`);
       dash.child.kill("SIGINT");
       expect(await dash.done).toBe(0);
