@@ -19,8 +19,10 @@ export function hostOfHealthTopic(root: string, topic: string): string | null {
 /** Publishes the health retained; null clears it (a dashboard stopping cleanly leaves nothing to show). */
 export function publishHostHealth(client: MqttClient, root: string, clientId: string, h: StoreHealth | null): Promise<void> {
   const payload = h ? JSON.stringify({ ...h, at: Date.now() } satisfies HostHealth) : "";
-  // QoS 0: while readings are held MQTT.js reads no packet, so a QoS 1 PUBACK would wait as long as they do
-  return client.publishAsync(hostHealthTopic(root, clientId), payload, { qos: 0, retain: true }).then(
+  // QoS 0 while readings are held (and for the clear at a stop, which may come then): MQTT.js reads no packet
+  // meanwhile, so a QoS 1 PUBACK would wait as long as they do; otherwise QoS 1, so a change is not lost
+  const qos = h === null || h.holding ? 0 : 1;
+  return client.publishAsync(hostHealthTopic(root, clientId), payload, { qos, retain: true }).then(
     () => {},
     () => {}, // a broker whose ACL refuses it: the dashboard's own banner still shows it
   );

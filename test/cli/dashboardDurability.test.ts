@@ -219,7 +219,11 @@ describe("espdht dashboard: acknowledged means stored", () => {
       };
       await until(() => storedCounts(dataDir).distinct >= SENT, 120_000, "every reading to be stored after the disk has room").catch(explain);
       await until(() => healths.length > 0 && healths[healths.length - 1].ok, 60_000, "the dashboard to report the store OK again").catch(explain);
-      await until(() => /store OK/.test(watch.stderr().split(/readings held unacknowledged/)[1] ?? ""), 60_000, "watch to show the store failing, then OK").catch(explain);
+      const failedThenOk = () => {
+        const parts = watch.stderr().split(/readings held unacknowledged/);
+        return parts.length > 1 && /store OK/.test(parts[parts.length - 1]);
+      };
+      await until(failedThenOk, 60_000, "watch to show the store failing, then OK").catch(explain);
       console.log(`watch printed: ${watch.stderr().split("\n").filter((l) => /store/.test(l)).join(" | ")}`);
       dash.child.kill("SIGINT");
       expect(await dash.done).toBe(0);
