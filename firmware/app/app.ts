@@ -1,7 +1,7 @@
 // The device program, wired from its parts (each is handed the HAL and what it needs; nothing is global):
 //   device:     config, settings and boot count from Storage, the id from the HAL
-//   sensing:    DHT reader -> offsets -> report filter -> reading buffer
-//   publishing: reading buffer -> MQTT client; online, info and Home Assistant discovery on every connect
+//   sensing:    DHT reader -> offsets -> report filter -> reading buffer (-> spill to flash when full)
+//   publishing: reading buffer and spill -> MQTT client; online, info and Home Assistant discovery on every connect
 //   commands:   R/D/cmd and R/all/cmd -> handlers -> R/D/reply
 //   link:       Wi-Fi join and backoff -> SNTP -> MQTT client started
 import type { Hal, SocketTarget } from "../hal/hal";
@@ -12,13 +12,15 @@ import { brokerTarget, keepLinkUp, sessionOptions } from "./link";
 import { createPublishing } from "./publishing";
 import { createReadingBuffer } from "./readingBuffer";
 import { createSensing } from "./sensing";
+import { createSpill } from "./spillFile";
 
 export type MqttClientFactory = (target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents) => DeviceMqttClient;
 
 export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const device = bootDevice(hal);
   const config = device.config;
-  const buffer = createReadingBuffer(config.bufferSize);
+  const spill = createSpill(hal.storage_, config.spillLimit, device.boot);
+  const buffer = createReadingBuffer(config.bufferSize, config.spillLimit ? spill.add_ : undefined);
   const sensing = createSensing(hal, config, buffer, () => publishing.flush_());
   const mqttLog = (m: string) => hal.log_("mqtt: " + m);
   // the client is told about its events before the parts exist: each event reaches them once they do
@@ -29,7 +31,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
     onClose: mqttLog,
     onError: mqttLog,
   });
-  const publishing = createPublishing(hal, device, buffer, client);
+  const publishing = createPublishing(hal, device, buffer, spill, client);
   const onCommand = listenForCommands(hal, device, client, sensing, publishing);
   keepLinkUp(hal, config, client);
   sensing.start_();

@@ -1,5 +1,5 @@
-// Publishing, the second half of the one-way flow: reading buffer -> MQTT client, oldest first, while the client
-// has in-flight room (it retransmits those). On every connect: status `online`, the retained info and, when
+// Publishing, the second half of the one-way flow: reading buffer and spill -> MQTT client, oldest first, while the
+// client has in-flight room (it retransmits those). On every connect: status `online`, the retained info and, when
 // enabled, Home Assistant discovery, before the buffered readings. With a key every JSON message (reading, info,
 // reply) is signed (docs/trust.md); status and discovery stay plain for Home Assistant.
 import { COMMAND_OPS, Info, STATUS_ONLINE } from "../contract/payloads";
@@ -10,6 +10,7 @@ import { Hal, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient } from "../mqtt/types";
 import type { Device } from "./device";
 import type { BufferedReading, ReadingBuffer } from "./readingBuffer";
+import type { Spill } from "./spillFile";
 
 /** Home Assistant discovery (off by default), one retained sensor config per quantity: [name, unit]; the quantity
  * (device class, reading field) is the lower-cased name. Abbreviated keys (HA accepts them) keep payloads small. */
@@ -26,12 +27,13 @@ export interface Publishing {
   publish_(kind: DeviceTopicKind, payload: object, retain?: boolean): void;
 }
 
-/** The reading payload: the device's identity, then the stored reading (keys in contract order: v, id, boot, seq, up, ts, values or error). */
+/** The reading payload: the device's identity, then the stored reading (keys in contract order: v, id, boot, seq, up, ts, values or error);
+ * a reading spilled in an earlier boot keeps its boot. */
 export function readingPayload(device: Device, r: BufferedReading) {
   return Object.assign({ v: PAYLOAD_VERSION, id: device.id, boot: device.boot }, r);
 }
 
-export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, client: DeviceMqttClient): Publishing {
+export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, spill: Spill, client: DeviceMqttClient): Publishing {
   const id = device.id;
   const config = device.config;
   const statusTopic = device.topic_("status");
@@ -54,14 +56,19 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
       // published only while connected, so the link has an address
       ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(),
       configError: device.configError, mem: { free: mem.free, total: mem.total }, skipped: client.stats.skipped_,
+      flashFull: spill.full_(),
       // absent until the client saw a kick loop (another board with this id)
       dupId: client.stats.dup_,
     }, device.counts_), true);
   };
 
+  // spilled and RAM readings take turns, each oldest first: a day's backlog does not hold back live readings
+  let turn = 0;
   const flush = () => {
     let r: BufferedReading | null;
-    while (client.connected && client.inflightRoom() && (r = buffer.shift_(uptimeMs(hal.clock_)))) publish("reading", readingPayload(device, r));
+    while (client.connected && client.inflightRoom() && (r = ((turn ^= 1) && spill.shift_()) || buffer.shift_(uptimeMs(hal.clock_)) || spill.shift_())) {
+      publish("reading", readingPayload(device, r));
+    }
   };
 
   return {

@@ -45,7 +45,7 @@ export function defaultDeviceConfig(): DeviceConfig {
     tempDelta: 0,
     humDelta: 0,
     heartbeat: 0,
-    bufferSize: 200,
+    bufferSize: 48,
     // a day at the default interval
     spillLimit: 8640,
     homeAssistant: false,

@@ -58,7 +58,7 @@ describe("commands", () => {
     const s = online({ config: { wifi: { ssid: "home", password: "wifipass" }, broker: { host: "b", port: 1883, username: "u", password: "brokerpass" } } });
     s.client.deliver(CMD, JSON.stringify({ id: "g1", op: "get" }));
     const [reply] = replies(s);
-    expect(reply.config).toMatchObject({ interval: 10, model: "dht22", pin: 4, root: R, bufferSize: 200, wifi: "home", broker: { host: "b", port: 1883, tls: false } });
+    expect(reply.config).toMatchObject({ interval: 10, model: "dht22", pin: 4, root: R, bufferSize: 48, wifi: "home", broker: { host: "b", port: 1883, tls: false } });
     expect(s.client.on(REPLY)[0].payload).not.toContain("pass");
   });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createPublishing, readingPayload } from "../../../firmware/app/publishing";
 import { createReadingBuffer } from "../../../firmware/app/readingBuffer";
+import { createSpill } from "../../../firmware/app/spillFile";
 import { validateInfo, validateReading } from "../../../firmware/contract/payloads";
 import { FakeMqttClient } from "./fakeMqttClient";
 import { bootFake, ID } from "./harness";
@@ -10,9 +11,10 @@ const R = "espdht/p";
 
 function publishing(config: object = {}) {
   const s = bootFake(Object.assign({ root: R }, config));
-  const buffer = createReadingBuffer(s.device.config.bufferSize);
+  const spill = createSpill(s.storage, s.device.config.spillLimit, s.device.boot);
+  const buffer = createReadingBuffer(s.device.config.bufferSize, s.device.config.spillLimit ? spill.add_ : undefined);
   const client = new FakeMqttClient({ host: "b", port: 1883, tls: false }, { clientId: ID, clean: false, keepalive: 30 }, {});
-  const part = createPublishing(s.hal, s.device, buffer, client);
+  const part = createPublishing(s.hal, s.device, buffer, spill, client);
   /** stores readings as sensing would: temperature 20.00 + i, humidity 50 % */
   const store = (n: number) => { for (let i = 0; i < n; i++) buffer.push_(1000 * (i + 1), 0, 2000 + 100 * i, 5000); };
   return { ...s, buffer, client, part, store };
@@ -63,7 +65,7 @@ describe("publishing", () => {
   });
 
   it("info_ reports the readings the buffer dropped, and why the config was rejected", () => {
-    const p = publishing({ bufferSize: 2 });
+    const p = publishing({ bufferSize: 2, spillLimit: 0 });
     p.store(5);
     p.part.info_();
     expect(p.client.json(`${R}/${ID}/info`)[0]).toMatchObject({ dropped: 3, configError: null });

@@ -4,7 +4,7 @@ import { defaultDeviceConfig, isUsableDhtPin, resolveDeviceConfig } from "../../
 describe("device config", () => {
   it("uses the defaults when Storage has no config", () => {
     expect(resolveDeviceConfig(undefined)).toEqual({ ok: true, config: defaultDeviceConfig() });
-    expect(defaultDeviceConfig()).toMatchObject({ broker: { host: "test.mosquitto.org", port: 1883, tls: false }, root: "espdht/unconfigured", model: "dht22", pin: 4, interval: 10, bufferSize: 200, telnet: false, homeAssistant: false });
+    expect(defaultDeviceConfig()).toMatchObject({ broker: { host: "test.mosquitto.org", port: 1883, tls: false }, root: "espdht/unconfigured", model: "dht22", pin: 4, interval: 10, bufferSize: 48, telnet: false, homeAssistant: false });
   });
 
   it("overrides and normalises what the upload wrote", () => {
@@ -12,7 +12,7 @@ describe("device config", () => {
     expect(r.ok).toBe(true);
     expect(r.config.broker).toEqual({ host: "broker.lan", port: 8883, tls: true, username: null, password: null });
     expect(r.config.wifi).toEqual({ ssid: "home", password: "" });
-    expect(r.config).toMatchObject({ root: "espdht/h1", model: "dht11", pin: 16, interval: 30, telnet: true, keepalive: 60, bufferSize: 200 });
+    expect(r.config).toMatchObject({ root: "espdht/h1", model: "dht11", pin: 16, interval: 30, telnet: true, keepalive: 60, bufferSize: 48 });
   });
 
   it("takes a key of 64 hex digits (either case) or null", () => {
