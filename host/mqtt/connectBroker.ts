@@ -44,6 +44,8 @@ export function clientOptions(b: BrokerSettings, s: SessionOptions): IClientOpti
   if (b.username !== null) o.username = b.username;
   if (b.password !== null) o.password = b.password;
   if (b.ca) o.ca = b.ca;
+  // a ws(s) URL without a path gets /mqtt, the path most brokers serve (Mosquitto ignores it); a given path is kept
+  if (/^wss?:\/\/[^/?#]*$/i.test(b.url)) o.path = "/mqtt";
   return o;
 }
 
@@ -78,6 +80,10 @@ export function explainConnectError(e: Error & { code?: unknown }, b: BrokerSett
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return `the broker's TLS certificate is for another host name (${said})`;
   if (code === "ECONNREFUSED") return `nothing accepts connections there (${said})`;
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `host not found (${said})`;
+  if (/wrong version number/i.test(said)) return "that port does not speak TLS (the handshake got plain data back): give the broker's TLS port, or mqtt:// / ws:// for a plain one";
+  if (/^wss?:/i.test(b.url) && (code === "ECONNRESET" || /^Unexpected server response|socket hang up|Invalid WebSocket frame/i.test(said))) {
+    return `no MQTT-over-WebSocket listener answered there (${said}): ws:// and wss:// need the broker's WebSocket port, not its MQTT TCP port`;
+  }
   return said;
 }
 
