@@ -34,12 +34,15 @@ export function parseBrokerUrl(url: string, client: BrokerClient): BrokerUrl {
   try {
     u = new URL(url);
   } catch {
+    // the URL parser refuses a port past 65535 without saying so
+    const bigPort = /^[a-z]+:\/\/(?:[^@/]*@)?[^/:?#]*:(\d+)(?:[/?#]|$)/i.exec(url)?.[1];
+    if (bigPort && Number(bigPort) > 65535) throw new BrokerUrlError(`'${shown}': port ${bigPort} is out of range 1..65535`);
     throw new BrokerUrlError(`'${shown}' is not a URL (expected e.g. mqtt://host:1883)`);
   }
   const scheme = u.protocol.slice(0, -1) as BrokerScheme;
   if (!SCHEMES[client].includes(scheme)) {
     const ws = scheme === "ws" || scheme === "wss";
-    if (client === "board") throw new BrokerUrlError(`'${shown}': a board speaks mqtt:// or mqtts:// only${ws ? " (WebSocket is for the PC side)" : ""}`);
+    if (client === "board") throw new BrokerUrlError(`'${shown}': a board speaks mqtt:// or mqtts:// only${ws ? " (WebSocket is for host programs: the board's Espruino has no WebSocket client worth its RAM, so it stays on TCP/TLS)" : ""}`);
     throw new BrokerUrlError(`'${u.protocol}' is not supported in '${shown}' (use mqtt, mqtts, ws or wss)`);
   }
   if (!u.hostname) throw new BrokerUrlError(`'${shown}' has no host`);

@@ -23,11 +23,15 @@ describe("parseBrokerUrl", () => {
   });
 
   it.each([
-    ["ws://h:8080", "board", "'ws://h:8080': a board speaks mqtt:// or mqtts:// only (WebSocket is for the PC side)"],
+    ["ws://h:8080", "board", "'ws://h:8080': a board speaks mqtt:// or mqtts:// only (WebSocket is for host programs: the board's Espruino has no WebSocket client worth its RAM, so it stays on TCP/TLS)"],
+    ["wss://h/mqtt", "board", "'wss://h/mqtt': a board speaks mqtt:// or mqtts:// only (WebSocket is for host programs: the board's Espruino has no WebSocket client worth its RAM, so it stays on TCP/TLS)"],
     ["http://x", "board", "'http://x': a board speaks mqtt:// or mqtts:// only"],
     ["http://x", "host", "'http:' is not supported in 'http://x' (use mqtt, mqtts, ws or wss)"],
     ["not a url", "host", "'not a url' is not a URL (expected e.g. mqtt://host:1883)"],
-    ["mqtt://h:70000", "board", "'mqtt://h:70000' is not a URL (expected e.g. mqtt://host:1883)"],
+    ["mqtt://h:70000", "board", "'mqtt://h:70000': port 70000 is out of range 1..65535"],
+    ["ws://127.0.0.1:99999/mqtt", "host", "'ws://127.0.0.1:99999/mqtt': port 99999 is out of range 1..65535"],
+    ["wss://h:8x", "host", "'wss://h:8x' is not a URL (expected e.g. mqtt://host:1883)"],
+    ["ws://bad host:8080", "host", "'ws://bad host:8080' is not a URL (expected e.g. mqtt://host:1883)"],
     ["mqtt://", "host", "'mqtt://' has no host"],
     ["mqtt://h:0", "board", "'mqtt://h:0': port 0 is out of range 1..65535"],
   ] as const)("refuses %s for a %s, naming the URL", (url, client, message) => {
