@@ -1,11 +1,11 @@
-// Commands from R/D/cmd and R/all/cmd (docs/trust.md "Signed commands" and "Command safety"), in this order:
+// Commands from R/D/cmd, R/all/cmd and R/group/<name>/cmd for each of the device's groups (docs/trust.md "Signed commands" and "Command safety"), in this order:
 //   retained: ignored, logged and counted | a copy for another device (`to`): dropped unanswered |
 //   over the rate limit: "rate limited" | with a key: unsigned, bad signature, replayed `n`, expired: refused |
 //   then validated with the contract and carried out.
 // Answers go to R/D/reply with `re` = the command's id and never echo its other fields.
 import { KEY_FILE, SETTINGS_FILE } from "../contract/deviceConfig";
 import { Capability, Command, validateCommand, Validation } from "../contract/payloads";
-import { groupCommandTopic } from "../contract/topics";
+import { groupCommandTopic, namedGroupTopic } from "../contract/topics";
 import { fromHex, rekeyKeystream, RESTART_GRACE_S, sameSignature, SIG_FIELD, SIG_TAIL_LENGTH, signatureTail, toHex, xorBytes } from "../contract/trust";
 import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
@@ -31,7 +31,7 @@ export const BURST = 5;
 export const REFILL_MS = 2000;
 
 /**
- * Subscribes to the device's and the group's command topics and returns what takes each incoming message:
+ * Subscribes to the device's, `all`'s and its named groups' command topics and returns what takes each incoming message:
  * `read` and `set` act through sensing and publishing, `restart` reboots a second after its reply, `rekey`
  * installs the new key (the reply is already signed with it).
  */
@@ -45,18 +45,29 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
   let tokens = BURST;
   let refilledAt = 0;
   let lastN = +(readJsonSafely(storage, COUNTER_FILE) as number) || 0;
+  // the named groups' topics subscribed now; `set groups` moves the subscriptions
+  let groupTopics: string[] = [];
+  const followGroups = () => {
+    const next = config.groups.map((g) => namedGroupTopic(config.root, g));
+    groupTopics.forEach((t) => next.indexOf(t) < 0 && client.unsubscribe(t));
+    // subscribing again to a kept group only replaces its subscription (MQTT 3.1.1 3.8.4)
+    next.forEach((t) => client.subscribe(t, 1));
+    groupTopics = next;
+  };
   const handlers: CommandHandlers = {
     read: (c, done) => sensing.readNow_((stored) => done({ reading: readingPayload(device, stored) })),
     set: (c, done) => {
       const next = c.set as { [k: string]: number };
       let changed: boolean | undefined;
-      for (const k in next) if ((config as unknown as { [k: string]: unknown })[k] !== next[k]) changed = true;
+      // JSON compares the groups list by value
+      for (const k in next) if (JSON.stringify((config as unknown as { [k: string]: unknown })[k]) != JSON.stringify(next[k])) changed = true;
       Object.assign(config, next);
       const settings = settingsOf(config);
       // flash wears: written only when a value really changes
       if (changed) {
         storage.writeJSON(SETTINGS_FILE, settings);
         sensing.reschedule_();
+        followGroups();
         publishing.info_();
       }
       done({ settings });
@@ -83,9 +94,10 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
   };
   client.subscribe(own, 1);
   client.subscribe(group, 1);
+  followGroups();
   return (msg) => {
     const topic = msg.topic;
-    if (topic != own && topic != group) return;
+    if (topic != own && topic != group && groupTopics.indexOf(topic) < 0) return;
     if (msg.retain) {
       counts.retainedCmds++;
       return hal.log_("retained cmd ignored");

@@ -19,12 +19,12 @@ const SENSORS = [["Temperature", "\u00b0C"], ["Humidity", "%"]];
 export interface Publishing {
   /** on every connect: online, info, discovery, then the buffered readings */
   announce_(): void;
-  /** hands buffered readings to the client while it is connected and has in-flight room */
-  flush_(): void;
+  /** hands buffered readings to the client while it is connected and has in-flight room; `acked`: a PUBACK's token */
+  flush_(acked?: number): void;
   /** publishes the retained info (on connect, and after `set`) */
   info_(): void;
   /** publishes a JSON payload on the device's `kind` topic at QoS 1, signed when the device has a key */
-  publish_(kind: DeviceTopicKind, payload: object, retain?: boolean): void;
+  publish_(kind: DeviceTopicKind, payload: object, retain?: boolean): number;
 }
 
 /** The reading payload: the device's identity, then the stored reading (keys in contract order: v, id, boot, seq, up, ts, values or error);
@@ -46,7 +46,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
       text = text.slice(0, -1);
       text += signatureTail(device.mac_(topic, text));
     }
-    client.publish(topic, text, 1, !!retain);
+    return client.publish(topic, text, 1, !!retain);
   };
 
   const info = () => {
@@ -56,7 +56,8 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
       // published only while connected, so the link has an address
       ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(),
       configError: device.configError, mem: { free: mem.free, total: mem.total }, skipped: client.stats.skipped_,
-      flashFull: spill.full_(),
+      flashFull: spill.full_(), flashBad: spill.bad_(),
+      groups: config.groups,
       // absent until the client saw a kick loop (another board with this id)
       dupId: client.stats.dup_,
     }, device.counts_), true);
@@ -64,10 +65,14 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
 
   // spilled and RAM readings take turns, each oldest first: a day's backlog does not hold back live readings
   let turn = 0;
-  const flush = () => {
+  /** `acked`: the token of a PUBACK that just came (a spill file may go) */
+  const flush = (acked?: number) => {
     let r: BufferedReading | null;
+    spill.acked_(acked);
     while (client.connected && client.inflightRoom() && (r = ((turn ^= 1) && spill.shift_()) || buffer.shift_(uptimeMs(hal.clock_)) || spill.shift_())) {
-      publish("reading", readingPayload(device, r));
+      const t = publish("reading", readingPayload(device, r));
+      // only spilled readings carry their boot
+      if (r.boot) spill.sent_(t);
     }
   };
 

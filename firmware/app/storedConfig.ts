@@ -33,9 +33,9 @@ export function loadConfig(store: KeyValueStore, bad: (why: string) => void): De
 
 /** The settings `set` may change, copied out of the config. */
 export function settingsOf(config: Settings): Settings {
-  const out = {} as Settings;
+  const out = {} as { [k: string]: unknown };
   SETTING_KEYS.forEach((key) => { out[key] = config[key]; });
-  return out;
+  return out as unknown as Settings;
 }
 
 /** Increments and returns the boot counter (1 on the first boot; a counter that is not a positive number restarts at 1). */

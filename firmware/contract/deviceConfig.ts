@@ -1,7 +1,7 @@
 // The device's config: defaults in code, overridden by a JSON file in Storage written at upload time
 // (`espdht flash`). Shared by firmware, simulator and host tools; Espruino-safe and kept small (it ships).
 import { checkNumber, isObject, NOT_OBJECT, SENSOR_MODELS, SensorModel, Settings } from "./payloads";
-import { UNCONFIGURED_TOPIC_ROOT, validateTopicRoot } from "./topics";
+import { checkGroups, UNCONFIGURED_TOPIC_ROOT, validateTopicRoot } from "./topics";
 import { fromHex, KEY_BYTES } from "./trust";
 
 /** Storage file names (<= 28 chars). */
@@ -45,6 +45,7 @@ export function defaultDeviceConfig(): DeviceConfig {
     tempDelta: 0,
     humDelta: 0,
     heartbeat: 0,
+    groups: [],
     bufferSize: 48,
     // a day at the default interval
     spillLimit: 8640,
@@ -108,6 +109,8 @@ function applyField(c: { [k: string]: unknown }, key: string, v: unknown): strin
   } else if (key === "key") {
     ok = v === null || !!fromHex(v, KEY_BYTES);
     err = ok ? null : "key must be 64 hex digits or null";
+  } else if (key === "groups") {
+    err = checkGroups(v);
   } else if (key === "ntpServer") {
     ok = isStr(v, 253);
   }

@@ -2,7 +2,7 @@
 // Over 150 lines: each payload's type sits beside its validator, the one definition of the wire both sides check.
 // The device builds these and the host validates them; Espruino-safe (no Map/Set, no regex quantifiers).
 import { PAYLOAD_VERSION } from "./version";
-import { isValidDeviceId } from "./topics";
+import { checkGroups, isValidDeviceId } from "./topics";
 import { fromHex, KEY_BYTES } from "./trust";
 
 export type ReadError = "checksum" | "timeout" | "range";
@@ -86,8 +86,8 @@ export function isFailedReading(r: Reading): r is FailedReading {
   return (r as FailedReading).error !== undefined;
 }
 
-export type Capability = "read" | "set" | "get" | "ping" | "restart" | "rekey";
-export const COMMAND_OPS: Capability[] = ["read", "set", "get", "ping", "restart", "rekey"];
+export type Capability = "read" | "set" | "get" | "ping" | "restart" | "rekey" | "link" | "unlink";
+export const COMMAND_OPS: Capability[] = ["read", "set", "get", "ping", "restart", "rekey", "link", "unlink"];
 
 /** Retained on `R/D/info` at every connect. */
 export interface Info {
@@ -123,10 +123,17 @@ export interface Info {
    * n sessions in a row within 60 s of their CONNACK, the last at `at` (Unix ms, or ms since boot below 1.577e12)
    */
   dupId?: { n: number; at: number };
+  /** device-to-device links (peer ids, never keys): `to` the devices it sends its readings to, `from` those it accepts readings from */
+  links?: { to: string[]; from: string[] };
+  /** link messages ignored since boot: from no configured peer or not signed with its link key; replayed or older than the last accepted */
+  linkForged?: number;
+  linkOld?: number;
+  /** the named groups the device is in (config `groups`): it takes commands on `R/group/<name>/cmd` */
+  groups?: string[];
 }
 
 /** The optional counters of `info`. */
-export const INFO_COUNTS = ["retainedCmds", "skipped", "rateLimited", "refused", "flashFull"];
+export const INFO_COUNTS = ["retainedCmds", "skipped", "rateLimited", "refused", "flashFull", "linkForged", "linkOld"];
 
 export function validateInfo(x: unknown): Validation<Info> {
   if (!isObject(x)) return invalid("info" + NOT_OBJECT);
@@ -148,7 +155,18 @@ export function validateInfo(x: unknown): Validation<Info> {
   }
   const dup = x.dupId;
   if (dup !== undefined && !(isObject(dup) && isCount(dup.n) && dup.n > 0 && isCount(dup.at))) return invalid("dupId must be {n, at}: a count > 0 and a time (ms)");
+  const groupsError = x.groups === undefined ? null : checkGroups(x.groups);
+  if (groupsError) return invalid(groupsError);
+  const links = x.links as { [k: string]: unknown } | undefined;
+  if (links !== undefined && !(isObject(links) && isIdList(links.to) && isIdList(links.from))) return invalid("links must be {to, from}: lists of at most " + MAX_LINKS + " device ids");
   return { ok: true, value: x as unknown as Info };
+}
+
+/** A device sends its readings to at most this many peers, and accepts readings from at most this many. */
+export const MAX_LINKS = 4;
+
+function isIdList(x: unknown): boolean {
+  return x instanceof Array && x.length <= MAX_LINKS && x.every(isValidDeviceId);
 }
 
 /** Device settings a `set` command may change (periods in SECONDS). */
@@ -161,8 +179,10 @@ export interface Settings {
   humDelta: number;
   /** ... or when this many seconds passed since the last publish (0 = no heartbeat needed) */
   heartbeat: number;
+  /** named groups (up to MAX_GROUPS): the device takes commands on `R/group/<name>/cmd` for each */
+  groups: string[];
 }
-export const SETTING_KEYS: (keyof Settings)[] = ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat"];
+export const SETTING_KEYS: (keyof Settings)[] = ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat", "groups"];
 
 /** Numeric fields of the device, settings first: key -> [min, max, whole number (1)]. */
 const NUMBER_RULES: { [key: string]: number[] } = {
@@ -195,6 +215,10 @@ export interface Command {
   /** `rekey`: 32 hex digits, and the new key XOR rekeyKeystream(current key, nonce) as 64 hex digits */
   nonce?: string;
   key?: string;
+  /** `link`/`unlink` on the sending device: the peer it sends its readings to */
+  target?: string;
+  /** `link`/`unlink` on the receiving device: the peer it accepts readings from (`link` carries the link key as `rekey` does, under linkKeystream) */
+  source?: string;
 }
 
 /** The signed envelope's fields (docs/trust.md "Signed commands"): any command may carry them, none is a setting. */
@@ -215,16 +239,21 @@ export function validateCommand(x: unknown): Validation<Command> & { id?: string
   if (op === "set") {
     for (const key in x) {
       if (error || key === "id" || key === "op" || ENVELOPE_KEYS.indexOf(key) >= 0) continue;
-      error = SETTING_KEYS.indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : checkNumber(key, x[key]) || null;
-      set[key as keyof Settings] = x[key] as number;
+      error = SETTING_KEYS.indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : key == "groups" ? checkGroups(x[key]) : checkNumber(key, x[key]) || null;
+      (set as { [k: string]: unknown })[key] = x[key];
       count++;
     }
     if (!count) error = "set needs one of " + SETTING_KEYS.join(", ");
   }
   const rekey = op === "rekey";
   if (rekey && !(fromHex(x.nonce, 16) && fromHex(x.key, KEY_BYTES))) error = "rekey needs nonce (32 hex) and key (64 hex)";
+  const linking = op === "link";
+  const link = linking || op === "unlink";
+  // one side per command: target (the sender's) or source (the receiver's, with the key when linking)
+  if (link && !(isValidDeviceId(x.target) ? x.source === undefined : isValidDeviceId(x.source) && (!linking || (fromHex(x.nonce, 16) && fromHex(x.key, KEY_BYTES)))))
+    error = op + " needs target (a device id) or source (a device id" + (linking ? ", with nonce (32 hex) and key (64 hex))" : ")");
   if (error) return { ok: false, error, id };
-  return { ok: true, value: op === "set" ? { id, op, set } : rekey ? { id, op, nonce: x.nonce as string, key: x.key as string } : { id, op } };
+  return { ok: true, value: op === "set" ? { id, op, set } : rekey || link ? { id, op, nonce: x.nonce as string, key: x.key as string, target: x.target as string, source: x.source as string } : { id, op } };
 }
 
 /** The wire form of a command: `{"id","op", ...settings}`. */

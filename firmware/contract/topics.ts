@@ -20,6 +20,29 @@ export function groupCommandTopic(root: string): string {
   return root + "/" + GROUP_SEGMENT + "/cmd";
 }
 
+/** `R/group/<name>/cmd`: the command topic of a named group (its members subscribe to it). */
+export function namedGroupTopic(root: string, name: string): string {
+  return root + "/group/" + name + "/cmd";
+}
+
+/** A device is in at most this many named groups (as Tasmota's GroupTopics). */
+export const MAX_GROUPS = 4;
+
+/** A group list's problem (up to MAX_GROUPS distinct names, each valid as a device id), or null. Terse: it ships. */
+export function checkGroups(v: unknown): string | null {
+  // 4 is MAX_GROUPS, written out: a literal is smaller in the bundle
+  if (!(v instanceof Array) || v.length > 4) return "groups: a list of up to 4 names";
+  for (let i = 0; i < v.length; i++) {
+    if (!isValidDeviceId(v[i]) || v.indexOf(v[i]) < i) return "group '" + v[i] + "': 1..64 of A-Za-z0-9_- once, not all";
+  }
+  return null;
+}
+
+/** `R/A/to/B`: device A's readings for its linked peer B (docs/trust.md "Device-to-device links"); only B reads it. */
+export function linkTopic(root: string, from: string, to: string): string {
+  return root + "/" + from + "/to/" + to;
+}
+
 /** Subscription filter the host uses for one kind across every device: `R/+/kind`. */
 export function everyDeviceFilter(root: string, kind: DeviceTopicKind): string {
   return root + "/+/" + kind;

@@ -1,7 +1,7 @@
 // The host's strict look at `info` after the contract's validateInfo: only the fields the firmware sends
 // (firmware/app/publishing.ts), strings and numbers within bounds, the interval within the device's own `set`
 // limits. Retained info stays on the broker and in the store, so nothing unbounded may pass.
-import { checkNumber, COMMAND_OPS, Info, isObject, isUsableDhtPin, validateTopicRoot } from "../../firmware/contract";
+import { checkGroups, checkNumber, COMMAND_OPS, Info, isObject, isUsableDhtPin, validateTopicRoot } from "../../firmware/contract";
 
 /** counters a board keeps in 32 bits at most */
 export const MAX_COUNT = 0xffffffff;
@@ -48,6 +48,8 @@ const FIELDS: { [K in keyof Info]-?: Check } & Record<string, Check> = {
   refused: count,
   spilled: count,
   flashFull: count,
+  // the contract's rule without its leading "groups "
+  groups: (v) => checkGroups(v)?.replace(/^groups /, "") ?? null,
   dupId: (v) => (isObject(v) && onlyKeys(v, ["n", "at"]) && isCount(v.n) && typeof v.at === "number" && Number.isInteger(v.at) && v.at >= 0 && v.at <= MAX_TIME_MS ? null : "must be {n, at} and nothing else"),
 };
 

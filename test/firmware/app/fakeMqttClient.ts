@@ -35,7 +35,8 @@ export class FakeMqttClient implements DeviceMqttClient {
     return t;
   }
   inflightRoom(): number { return Math.max(0, this.maxInflight - this.inflight.length); }
-  subscribe(filter: string): void { this.subscriptions.push(filter); }
+  // a filter once, as the real client keeps them in a map
+  subscribe(filter: string): void { if (!this.subscriptions.includes(filter)) this.subscriptions.push(filter); }
   unsubscribe(filter: string): void { this.subscriptions = this.subscriptions.filter((f) => f !== filter); }
 
   // --- test controls ---
