@@ -82,8 +82,10 @@ export function explainConnectError(e: Error & { code?: unknown }, b: BrokerSett
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `host not found (${said})`;
   if (/wrong version number/i.test(said)) return "that port does not speak TLS (the handshake got plain data back): give the broker's TLS port, or mqtt:// / ws:// for a plain one";
   if (/^wss?:/i.test(b.url) && (code === "ECONNRESET" || /^Unexpected server response|socket hang up|Invalid WebSocket frame/i.test(said))) {
-    return `no MQTT-over-WebSocket listener answered there (${said}): ws:// and wss:// need the broker's WebSocket port, not its MQTT TCP port`;
+    return `no MQTT-over-WebSocket listener answered there (${said}): ws:// and wss:// need the broker's WebSocket port (wss:// its TLS one), not its MQTT TCP port`;
   }
+  // MQTT.js's packet parser choking on an HTTP answer
+  if (/^mqtts?:/i.test(b.url) && code === undefined && /^Invalid /.test(said)) return `the answer there is not MQTT (${said}): if it is a WebSocket port, use ws:// or wss://`;
   return said;
 }
 
