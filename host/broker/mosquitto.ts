@@ -1,6 +1,6 @@
 // A Mosquitto of our own on loopback, for benchmarks and tests: spawned on a free port with a generated
-// config (anonymous, no persistence; or TLS, a password file and an ACL; or a whole config given) and stopped
-// afterwards, its temporary folder removed.
+// config (anonymous, no persistence; or TLS, WebSocket listeners, a password file and an ACL; or a whole config
+// given) and stopped afterwards, its temporary folder removed.
 import { spawn, ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -14,6 +14,11 @@ export interface LocalMosquitto {
   /** the TLS listener's port and mqtts:// URL, with `tls` */
   tlsPort: number | null;
   tlsUrl: string | null;
+  /** with `websockets`: the MQTT-over-WebSocket listener's port and ws:// URL, and with `tls` also the wss:// one */
+  wsPort: number | null;
+  wsUrl: string | null;
+  wssPort: number | null;
+  wssUrl: string | null;
   /** copies the password and ACL files again and makes Mosquitto re-read them (SIGHUP), as `systemctl reload` does */
   reload(): Promise<void>;
   close(): Promise<void>;
@@ -22,6 +27,8 @@ export interface LocalMosquitto {
 export interface MosquittoOptions {
   /** a second listener with TLS on its own free port (PEM files) */
   tls?: { cafile: string; certfile: string; keyfile: string };
+  /** a WebSocket listener on its own free port (and with `tls`, a TLS WebSocket one too) */
+  websockets?: boolean;
   /** logins: Mosquitto's password file (anonymous clients are then refused) */
   passwordFile?: string;
   aclFile?: string;
@@ -79,6 +86,8 @@ export async function startMosquitto(extraConfig: string[] = [], opts: Mosquitto
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const tlsPort = opts.tls || opts.config ? await freePort() : 0;
+    const wsPort = opts.websockets && !opts.config ? await freePort() : 0;
+    const wssPort = wsPort && opts.tls ? await freePort() : 0;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-mosq-"));
     // the broker's user goes through it to the copies of the password and ACL files
     fs.chmodSync(dir, 0o711);
@@ -95,6 +104,10 @@ export async function startMosquitto(extraConfig: string[] = [], opts: Mosquitto
     handToBroker(persistenceDir, 0o700);
     const lines = [`listener ${port} 127.0.0.1`, "persistence false", "log_dest stderr", "log_type error", "max_queued_messages 100000"];
     if (opts.tls) lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`);
+    // Debian's 2.0.11 opens a websockets listener only beside a plain one (above) and binds it to every
+    // interface whatever address is given: IPv4 only, and tests connect through 127.0.0.1
+    if (wsPort) lines.push(`listener ${wsPort} 127.0.0.1`, "protocol websockets", "socket_domain ipv4");
+    if (wssPort) lines.push(`listener ${wssPort} 127.0.0.1`, "protocol websockets", "socket_domain ipv4", `cafile ${opts.tls!.cafile}`, `certfile ${opts.tls!.certfile}`, `keyfile ${opts.tls!.keyfile}`);
     lines.push(opts.passwordFile ? "allow_anonymous false" : "allow_anonymous true");
     if (opts.passwordFile) lines.push(`password_file ${passwd}`);
     if (opts.aclFile) lines.push(`acl_file ${acl}`);
@@ -105,12 +118,18 @@ export async function startMosquitto(extraConfig: string[] = [], opts: Mosquitto
     try {
       await waitForPort(port, 15_000, child);
       if (tlsPort) await waitForPort(tlsPort, 15_000, child);
+      if (wsPort) await waitForPort(wsPort, 15_000, child);
+      if (wssPort) await waitForPort(wssPort, 15_000, child);
       return {
         host: "127.0.0.1",
         port,
         url: `mqtt://127.0.0.1:${port}`,
         tlsPort: tlsPort || null,
         tlsUrl: tlsPort ? `mqtts://127.0.0.1:${tlsPort}` : null,
+        wsPort: wsPort || null,
+        wsUrl: wsPort ? `ws://127.0.0.1:${wsPort}` : null,
+        wssPort: wssPort || null,
+        wssUrl: wssPort ? `wss://127.0.0.1:${wssPort}` : null,
         reload: async () => {
           copyLogins();
           child.kill("SIGHUP");
