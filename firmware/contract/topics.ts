@@ -4,8 +4,8 @@ export const UNCONFIGURED_TOPIC_ROOT = "espdht/unconfigured";
 /** Device-id segment reserved for the group command topic `R/all/cmd`. */
 export const GROUP_SEGMENT = "all";
 
-export type DeviceTopicKind = "status" | "info" | "reading" | "cmd" | "reply";
-const KINDS: DeviceTopicKind[] = ["status", "info", "reading", "cmd", "reply"];
+export type DeviceTopicKind = "status" | "info" | "reading" | "cmd" | "reply" | "output";
+const KINDS: DeviceTopicKind[] = ["status", "info", "reading", "cmd", "reply", "output"];
 
 export function deviceTopic(root: string, deviceId: string, kind: DeviceTopicKind): string {
   return deviceTopicPrefix(root, deviceId) + kind;
