@@ -24,7 +24,7 @@ export interface Publishing {
   /** publishes the retained info (on connect, and after `set`) */
   info_(): void;
   /** publishes a JSON payload on the device's `kind` topic at QoS 1, signed when the device has a key */
-  publish_(kind: DeviceTopicKind, payload: object, retain?: boolean): number;
+  publish_(kind: DeviceTopicKind, payload: object, retain?: boolean): void;
 }
 
 /** The reading payload: the device's identity, then the stored reading (keys in contract order: v, id, boot, seq, up, ts, values or error);

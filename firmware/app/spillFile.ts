@@ -1,7 +1,9 @@
 // Readings past the RAM buffer spill to flash (docs/espruino.md "A day offline"): the buffer packs its oldest 16 into
 // one line (readingBuffer.ts), written to a StorageFile in one flash write; files of FILE_BLOCKS lines fit one 4 KB
-// Storage page. Lines are read back oldest first; a file is erased once all its readings were handed to the MQTT
-// client, so a reboot resends at most one file. Base64 and JSON never hold "\xFF", which ends a StorageFile.
+// Storage page. Lines are read back oldest first; a file is erased once the broker acknowledged the last reading
+// handed on from it (PUBACKs come in order), so neither a dropped connection nor a reboot loses one. A line that is
+// not what add_ writes (torn by a power cut, garbage) is skipped and counted. Base64 and JSON never hold "\xFF",
+// which ends a StorageFile.
 import type { KeyValueStore, StorageFile } from "../hal/hal";
 import { BufferedReading, createReadingBuffer, ReadingBuffer, SPILL_BLOCK } from "./readingBuffer";
 
@@ -17,8 +19,14 @@ export interface Spill {
   add_(packed: string): boolean;
   /** removes and returns the oldest spilled reading (with its boot), or null */
   shift_(): BufferedReading | null;
+  /** the client's token for the reading shift_ returned last */
+  sent_(token: number): void;
+  /** a PUBACK came for `token`: files read to their end go once their last reading is acknowledged */
+  acked_(token?: number): void;
   /** readings dropped since boot because Storage was full */
   full_(): number;
+  /** unreadable lines skipped since boot */
+  bad_(): number;
 }
 
 /** `limit`: readings, rounded up to whole files; 0 turns spilling off */
@@ -27,6 +35,15 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
   let first = 0;
   let last = 0;
   let full = 0;
+  let bad = 0;
+  // the newest spilled reading's token (0 once acknowledged); files read to their end, erased when `doneTok` is
+  let tok = 0;
+  let doneTok = 0;
+  let done: StorageFile[] = [];
+  const acked = (t?: number) => {
+    if (t === tok) tok = 0;
+    if (t === doneTok) done.forEach((f) => f.erase()), done = [];
+  };
   let rf: StorageFile | null = null;
   let blk: ReadingBuffer | null = null;
   let blkBoot = 0;
@@ -64,13 +81,18 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
       while (first && !(r = blk && blk.shift_(0))) {
         const line = rf && rf.readLine();
         if (line) {
-          blkBoot = parseInt(line);
-          blk = createReadingBuffer(0, undefined, line.slice(line.indexOf("["), -1));
+          // boot[first seq,epoch,up] and whole readings of base64 (16 chars each), as add_ wrote it
+          if (/^\d+\[\d+,\d+,\d+\][A-Za-z0-9+\/]+\n$/.test(line) && !((line.length - line.indexOf("]") - 2) % 16)) {
+            blkBoot = parseInt(line);
+            blk = createReadingBuffer(0, undefined, line.slice(line.indexOf("["), -1));
+          } else bad++;
         } else {
-          // a file fully handed to the client is erased; when it was the last one, writing starts a new file
+          // a file read to its end goes once its last reading is acknowledged (at once if it already was);
+          // numbers go on counting up, so a new file never appends to one still waiting
           if (rf) {
-            rf.erase();
-            if (first++ === last) first = last = 0, wl = FILE_BLOCKS;
+            done.push(rf);
+            if (!(doneTok = tok)) acked(0);
+            if (first++ === last) first = 0, wl = FILE_BLOCKS;
           }
           rf = first ? storage.open(SPILL_PREFIX + first, "r") : null;
         }
@@ -78,6 +100,11 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
       if (r) r.boot = blkBoot;
       return r || null;
     },
+    sent_(t) {
+      tok = t;
+    },
+    acked_: acked,
     full_: () => full,
+    bad_: () => bad,
   };
 }

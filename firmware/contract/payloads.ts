@@ -118,6 +118,8 @@ export interface Info {
   refused?: number;
   /** readings dropped since boot because Storage was too full to spill them (also counted in dropped) */
   flashFull?: number;
+  /** spill lines found unreadable (torn by a power cut, garbage) and skipped since boot */
+  flashBad?: number;
   /**
    * present once the board saw a kick loop since boot (docs/architecture.md "Duplicate device ids"): the broker ended
    * n sessions in a row within 60 s of their CONNACK, the last at `at` (Unix ms, or ms since boot below 1.577e12)
@@ -133,7 +135,7 @@ export interface Info {
 }
 
 /** The optional counters of `info`. */
-export const INFO_COUNTS = ["retainedCmds", "skipped", "rateLimited", "refused", "flashFull", "linkForged", "linkOld"];
+export const INFO_COUNTS = ["retainedCmds", "skipped", "rateLimited", "refused", "flashFull", "flashBad", "linkForged", "linkOld"];
 
 export function validateInfo(x: unknown): Validation<Info> {
   if (!isObject(x)) return invalid("info" + NOT_OBJECT);

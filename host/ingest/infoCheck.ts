@@ -48,6 +48,7 @@ const FIELDS: { [K in keyof Info]-?: Check } & Record<string, Check> = {
   refused: count,
   spilled: count,
   flashFull: count,
+  flashBad: count,
   // the contract's rule without its leading "groups "
   groups: (v) => checkGroups(v)?.replace(/^groups /, "") ?? null,
   dupId: (v) => (isObject(v) && onlyKeys(v, ["n", "at"]) && isCount(v.n) && typeof v.at === "number" && Number.isInteger(v.at) && v.at >= 0 && v.at <= MAX_TIME_MS ? null : "must be {n, at} and nothing else"),
