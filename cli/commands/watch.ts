@@ -2,7 +2,7 @@
 // or `--once` for the current state.
 import { MqttIngest } from "../../host/ingest/ingest";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
-import { HostHealth, hostHealthLine } from "../../host/ingest/hostHealth";
+import { HostHealthBoard, HostHealthMessage } from "../../host/ingest/hostHealth";
 import { displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
 import { LiveTable } from "../../host/terminal/liveTable";
 import { floodLine } from "../../host/terminal/floodLine";
@@ -37,13 +37,12 @@ export async function run(argv: string[]): Promise<number> {
     onError: (m) => log(`espdht watch: ${m}`),
     onBind: (id, fp) => log(`espdht watch: key ${fp} from the keyring's pending keys now belongs to ${id}`),
   });
-  // dashboards' store health (retained on R/<id>/health): a line each under the table, or on stderr when it changes
-  const hostHealth = new Map<string, HostHealth>();
+  // dashboards' store health (retained on R/<host id>/health): lines under the table, or on stderr when it changes
+  const hostHealth = new HostHealthBoard();
   let table: LiveTable | null = null;
-  const onHostHealth = (id: string, h: HostHealth | null) => {
-    if (h) hostHealth.set(id, h);
-    else hostHealth.delete(id);
-    if (h && !table && !args.values.once) log(`espdht watch: ${hostHealthLine(id, h, Date.now())}`);
+  const onHostHealth = (m: HostHealthMessage) => {
+    const line = hostHealth.offer(m, Date.now());
+    if (line && !table && !args.values.once) log(`espdht watch: ${line}`);
   };
   let ingest: MqttIngest;
   try {
@@ -94,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
       const lines = renderWatchTable(list, Date.now(), !process.env.NO_COLOR);
       if (list.length === 0) lines.push(`(waiting for devices under ${host.root})`);
       lines.push(floodLine(ingest.fleet.flood()));
-      for (const [id, h] of hostHealth) lines.push(hostHealthLine(id, h, Date.now()));
+      lines.push(...hostHealth.lines(Date.now()));
       return lines;
     });
     table.start(REDRAW_MS);
@@ -102,6 +101,11 @@ export async function run(argv: string[]): Promise<number> {
     // not a terminal: a plain snapshot every few seconds instead of cursor movement
     snapshots = setInterval(() => process.stdout.write([...renderWatchTable(ingest.fleet.list(), Date.now(), false), floodLine(ingest.fleet.flood())].join("\n") + "\n\n"), 5000);
   }
+  // malformed health messages held back by the report's rate limit are told at the next turn
+  const healthReports = setInterval(() => {
+    const line = hostHealth.report(Date.now());
+    if (line && !table) log(`espdht watch: ${line}`);
+  }, 10_000);
   ingest.on((e) => { if (e.kind === "connection") log(`espdht watch: ${e.connected ? "connected" : "connection lost, retrying"}`); });
 
   await new Promise<void>((resolve) => {
@@ -111,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   table?.stop();
   if (snapshots) clearInterval(snapshots);
+  clearInterval(healthReports);
   await ingest.close();
   log("espdht watch: stopped");
   return 0;

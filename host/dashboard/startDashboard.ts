@@ -5,10 +5,10 @@ import net from "node:net";
 import type { Keyring } from "../../provisioning/keyring";
 import { ReplyWaiter } from "../commands/replyWaiter";
 import { CommandCounter } from "../commands/sendCommand";
-import { dashboardClientId } from "../ingest/dashboardClientId";
+import { dashboardIds } from "../ingest/dashboardClientId";
 import { MqttIngest } from "../ingest/ingest";
 import { BrokerSettings, displayUrl } from "../mqtt/connectBroker";
-import { publishHostHealth } from "../ingest/hostHealth";
+import { clearLegacyHostHealth, publishHostHealth } from "../ingest/hostHealth";
 import type { HistoryStore, StoreHealth } from "../store/historyStore";
 import { WorkerStore } from "../store/workerStore";
 import { DeviceTrust } from "../trust/deviceTrust";
@@ -88,7 +88,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     await store.close();
     throw e;
   }
-  const clientId = dashboardClientId(opts.dataDir);
+  const { clientId, hostId, upgraded } = dashboardIds(opts.dataDir);
   const trust = new DeviceTrust(opts.keyring ?? null, {
     onError: (m) => log(`espdht dashboard: ${m}`),
     onBind: (id, fp) => log(`espdht dashboard: key ${fp} from the keyring's pending keys now belongs to ${id}`),
@@ -111,9 +111,10 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   });
   healthChanged = (h) => {
     hub.send("health", h);
-    void publishHostHealth(ingest.client, opts.root, clientId, h);
+    void publishHostHealth(ingest.client, opts.root, hostId, h);
   };
-  void publishHostHealth(ingest.client, opts.root, clientId, store.health());
+  if (upgraded) void clearLegacyHostHealth(ingest.client, opts.root, clientId);
+  void publishHostHealth(ingest.client, opts.root, hostId, store.health());
   const tick = setInterval(() => {
     const batch = batcher.take(Date.now());
     if (batch) hub.send("batch", batch);
@@ -156,7 +157,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await publishHostHealth(ingest.client, opts.root, clientId, null);
+      await publishHostHealth(ingest.client, opts.root, hostId, null);
       await ingest.close();
       await store.close();
     },

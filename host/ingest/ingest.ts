@@ -9,7 +9,7 @@ import type { DeviceTrust } from "../trust/deviceTrust";
 import type { DeviceView, Trust } from "../view/deviceView";
 import { readingDeviceIds } from "../store/historyQueries";
 import { ApplyOutcome, DEFAULT_MAX_ESTABLISHED, FleetState } from "./deviceState";
-import { HostHealth, hostHealthFilter, hostOfHealthTopic, parseHostHealth } from "./hostHealth";
+import { deliverHostHealth, HostHealthMessage, hostHealthFilter, isHealthTopic } from "./hostHealth";
 import { parseDeviceMessage } from "./parseMessage";
 
 export const INGEST_KINDS = ["status", "info", "reading", "reply"] as const;
@@ -128,8 +128,8 @@ export interface MqttIngestOptions extends IngestOptions {
   clientId: string;
   clean: boolean;
   log?: (m: string) => void;
-  /** also follow dashboards' store health (R/+/health; null = cleared), for watch */
-  onHostHealth?: (host: string, health: HostHealth | null) => void;
+  /** also follow dashboards' store health (R/+/health: a health, a clear or a malformed message), for watch */
+  onHostHealth?: (message: HostHealthMessage) => void;
 }
 
 /** A connected ingest: the pipeline plus its MQTT client. */
@@ -145,8 +145,7 @@ export class MqttIngest extends IngestPipeline {
     const ingest = new MqttIngest(opts);
     const client = await connectBroker(opts.broker, { clientId: opts.clientId, clean: opts.clean }, (c) => {
       c.on("message", (topic, payload, packet) => {
-        const host = opts.onHostHealth ? hostOfHealthTopic(opts.root, topic) : null;
-        if (host) opts.onHostHealth!(host, parseHostHealth(payload));
+        if (opts.onHostHealth && isHealthTopic(opts.root, topic)) deliverHostHealth(opts.root, topic, payload, opts.onHostHealth, log);
         else ingest.handle(topic, payload, packet.retain === true);
       });
       // MQTT.js emits "message", then sends the PUBACK when handleMessage calls back, and reads the next packet
