@@ -2,6 +2,7 @@
 // (`espdht flash`). Shared by firmware, simulator and host tools; Espruino-safe and kept small (it ships).
 import { checkNumber, isObject, NOT_OBJECT, SENSOR_MODELS, SensorModel, Settings } from "./payloads";
 import { checkGroups, UNCONFIGURED_TOPIC_ROOT, validateTopicRoot } from "./topics";
+import { ruleError } from "./output";
 import { fromHex, KEY_BYTES } from "./trust";
 
 /** Storage file names (<= 28 chars). */
@@ -46,6 +47,7 @@ export function defaultDeviceConfig(): DeviceConfig {
     humDelta: 0,
     heartbeat: 0,
     groups: [],
+    rule: "",
     bufferSize: 48,
     // a day at the default interval
     spillLimit: 8640,
@@ -109,6 +111,8 @@ function applyField(c: { [k: string]: unknown }, key: string, v: unknown): strin
   } else if (key === "key") {
     ok = v === null || !!fromHex(v, KEY_BYTES);
     err = ok ? null : "key must be 64 hex digits or null";
+  } else if (key === "rule") {
+    err = ruleError(v);
   } else if (key === "groups") {
     err = checkGroups(v);
   } else if (key === "ntpServer") {

@@ -4,3 +4,4 @@ export * from "./topics";
 export * from "./payloads";
 export * from "./deviceConfig";
 export * from "./trust";
+export * from "./output";

@@ -3,6 +3,7 @@
 // The device builds these and the host validates them; Espruino-safe (no Map/Set, no regex quantifiers).
 import { PAYLOAD_VERSION } from "./version";
 import { checkGroups, isValidDeviceId } from "./topics";
+import { ruleError } from "./output";
 import { fromHex, KEY_BYTES } from "./trust";
 
 export type ReadError = "checksum" | "timeout" | "range";
@@ -183,8 +184,10 @@ export interface Settings {
   heartbeat: number;
   /** named groups (up to MAX_GROUPS): the device takes commands on `R/group/<name>/cmd` for each */
   groups: string[];
+  /** the thermostat rule (firmware/contract/output.ts), "" for none */
+  rule: string;
 }
-export const SETTING_KEYS: (keyof Settings)[] = ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat", "groups"];
+export const SETTING_KEYS: (keyof Settings)[] = ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat", "groups", "rule"];
 
 /** Numeric fields of the device, settings first: key -> [min, max, whole number (1)]. */
 const NUMBER_RULES: { [key: string]: number[] } = {
@@ -241,7 +244,7 @@ export function validateCommand(x: unknown): Validation<Command> & { id?: string
   if (op === "set") {
     for (const key in x) {
       if (error || key === "id" || key === "op" || ENVELOPE_KEYS.indexOf(key) >= 0) continue;
-      error = SETTING_KEYS.indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : key == "groups" ? checkGroups(x[key]) : checkNumber(key, x[key]) || null;
+      error = SETTING_KEYS.indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : key == "groups" ? checkGroups(x[key]) : key == "rule" ? ruleError(x[key]) : checkNumber(key, x[key]) || null;
       (set as { [k: string]: unknown })[key] = x[key];
       count++;
     }

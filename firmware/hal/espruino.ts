@@ -6,7 +6,7 @@
 //   require("net").connect({host, port, tls}, cb)   } socket: .on("data" | "close" | "error", fn), .write(string), .end()
 //   require("tls").connect({host, port, tls}, cb)   } (data in and out as 8-bit strings; `tls` is ignored)
 //   E.toString(Uint8Array), E.toUint8Array(string)
-//   pinMode(pin, "output" | "input_pullup"), digitalWrite(pin, 0)
+//   pinMode(pin, "output" | "input_pullup"), digitalWrite(pin, 0 | 1)
 //   setWatch(fn, pin, {repeat: true, edge: "falling"}) -> fn({time, lastTime}), clearWatch(id)
 //   require("Storage").readJSON(name) (undefined when missing, throws when not JSON), .writeJSON(name, value),
 //     .open(name, "r" | "a") -> StorageFile .write(string), .read(len), .erase(); .list(regex), .getFree(), .compact()

@@ -48,10 +48,11 @@ export interface WatchEvent {
   lastTime: number;
 }
 
-/** Espruino's pin functions, as the DHT reader uses them. */
+/** Espruino's pin functions, as the DHT reader and the thermostat's output pin use them. */
 export interface Pins {
   pinMode(pin: number, mode: "output" | "input_pullup"): void;
-  digitalWrite(pin: number, value: 0): void;
+  /** the DHT start pulse (0), the output pin (0 off, 1 on; Espruino makes the pin an output itself) */
+  digitalWrite(pin: number, value: 0 | 1): void;
   setWatch(fn: (e: WatchEvent) => void, pin: number, options: { repeat: true; edge: "falling" }): TimerHandle;
   clearWatch(id: TimerHandle): void;
 }

@@ -3,7 +3,7 @@ import { LastReport, shouldReport } from "../../../firmware/app/reportFilter";
 import type { Settings } from "../../../firmware/contract/payloads";
 
 // values in hundredths, as the app hands them over
-const every: Settings = { interval: 10, tempOffset: 0, humOffset: 0, tempDelta: 0, humDelta: 0, heartbeat: 0, groups: [] };
+const every: Settings = { interval: 10, tempOffset: 0, humOffset: 0, tempDelta: 0, humDelta: 0, heartbeat: 0, groups: [], rule: "" };
 const onChange: Settings = { ...every, tempDelta: 0.5, humDelta: 2, heartbeat: 300 };
 const last: LastReport = { t: 2000, h: 5000, at: 1000 };
 

@@ -1,0 +1,110 @@
+// The thermostat action: one output pin (a relay) switched by the rule in config `rule` (firmware/contract/output.ts)
+// from the board's own readings or a linked peer's. Checked every second and at every own reading:
+//   source silent for 3 of its intervals, or reporting an error -> the rule's safe state at once ("failsafe")
+//   else above/below the thresholds -> on/off ("rule"), held at least minOn/minOff seconds; between them: unchanged.
+// The pin starts in the safe state ("boot"). Each change is published retained and signed on `R/D/output`.
+import { OutputRule, OutputState, OutputWhy, parseRule } from "../contract/output";
+import { PAYLOAD_VERSION } from "../contract/version";
+import { Hal, TimerHandle, UNIX_2020_S, uptimeMs } from "../hal/hal";
+import type { Device } from "./device";
+
+/** A source's last reading: values in degrees C and %RH (null or NaN when failed), `err` set when it failed, `at` ms
+ * since this board's boot when it arrived, `interval` the source's seconds between readings. */
+export interface SourceReading {
+  t: number | null;
+  h: number | null;
+  err?: string | null;
+  at: number;
+  interval: number;
+}
+
+/** A linked peer's last reading by its device id (firmware/app/peerLinks.ts), or null before the first one. */
+export type PeerReadings = (id: string) => SourceReading | null;
+
+export interface Thermostat {
+  /** the own sensor's every read (before the report filter), in hundredths as sensing keeps them */
+  sensed_(t: number, h: number, error?: string): void;
+  /** publishes the state (at every connect: the retained copy may be older than a change made offline) */
+  announce_(): void;
+  /** the state for `info`, undefined without a rule */
+  state_(): OutputState | undefined;
+}
+
+/** How often an active rule is checked besides at each own reading (the failsafe and minimum times need a clock);
+ * without a rule only the own readings look for a new one, so a rule set by `set` applies at the next reading. */
+export const CHECK_MS = 1000;
+/** The failsafe fires after this many of the source's intervals without a reading. */
+export const SILENT_INTERVALS = 3;
+
+export function createThermostat(hal: Hal, device: Device, publish: (payload: object | null) => void, peers?: PeerReadings): Thermostat {
+  const clock = hal.clock_;
+  const config = device.config;
+  let own: SourceReading | null = null;
+  /** the rule text applied last, its parsed rule (null: none or unusable) and the output's state */
+  let text = "";
+  let rule: OutputRule | null = null;
+  let state: OutputState | undefined;
+  /** a rule was removed: the retained output is cleared (again at each connect) */
+  let cleared: boolean | undefined;
+  let timer: TimerHandle;
+
+  const announce = () => (state || cleared) && publish(state || null);
+
+  const drive = (on: boolean, why: OutputWhy, switched: boolean) => {
+    const r = rule as OutputRule;
+    const wall = hal.time_();
+    const now = uptimeMs(clock);
+    state = {
+      v: PAYLOAD_VERSION, id: device.id, on, why, pin: r.pin,
+      since: switched || !state ? now : state.since,
+      ts: switched || !state ? (wall > UNIX_2020_S ? Math.round(wall * 1000) : null) : state.ts,
+    };
+    hal.digitalWrite(r.pin, on ? 1 : 0);
+    announce();
+  };
+
+  const check = () => {
+    if (config.rule != text) {
+      // a new rule (set, or boot): the old pin is released, the new one starts in its safe state
+      const had = rule;
+      if (had) hal.digitalWrite(had.pin, 0);
+      text = config.rule;
+      const parsed = parseRule(text);
+      rule = parsed && typeof parsed == "object" && parsed.pin != config.pin ? parsed : null;
+      state = undefined;
+      if (rule) drive(!!rule.safe, "boot", true);
+      else if (had) {
+        cleared = true;
+        announce();
+      }
+    }
+    const r = rule;
+    if (!r || !state) return;
+    if (!timer) timer = clock.setTimeout(() => { timer = 0; check(); }, CHECK_MS);
+    const now = clock.now();
+    const s = r.src ? (peers && peers(r.src)) || null : own;
+    // before a first reading the source counts as silent since boot, at this board's interval
+    const silent = now - (s ? s.at : 0) > SILENT_INTERVALS * (s ? s.interval : config.interval) * 1000;
+    if (silent || (s && s.err)) {
+      if (state.on != !!r.safe || state.why != "failsafe") drive(!!r.safe, "failsafe", state.on != !!r.safe);
+      return;
+    }
+    if (!s) return;
+    const v = (r.q == "temperature" ? s.t : s.h) as number;
+    const want = r.rise ? (v > r.on ? true : v < r.off ? false : state.on) : v < r.on ? true : v > r.off ? false : state.on;
+    if (want != state.on) {
+      if (now - state.since >= (state.on ? r.minOn : r.minOff) * 1000) drive(want, "rule", true);
+    } else if (state.why != "rule") drive(want, "rule", false);
+  };
+
+  check();
+
+  return {
+    sensed_(t, h, error) {
+      own = { t: t / 100, h: h / 100, err: error, at: clock.now(), interval: config.interval };
+      check();
+    },
+    announce_: announce,
+    state_: () => state,
+  };
+}

@@ -1,0 +1,126 @@
+// The thermostat rule (config and `set` field `rule`): one output pin switched from a source reading, written as a
+// short readable string that device, simulator and host parse alike. Espruino-safe: split/indexOf, no regex.
+//   QUANTITY[@PEER]>ON<OFF[:pin=N][:minOn=S][:minOff=S][:safe=on|off]   on above ON, off below OFF (ON > OFF)
+//   QUANTITY[@PEER]<ON>OFF...                                            on below ON, off above OFF (ON < OFF)
+// e.g. "temperature>24<23:pin=5" (a fan), "humidity@esp32-aabbccddeeff<40>45:pin=18:minOff=60:safe=off".
+// "" is no rule: the output pin is left alone and `R/D/output` is cleared.
+import { isValidDeviceId } from "./topics";
+import { PAYLOAD_VERSION } from "./version";
+
+export type RuleQuantity = "temperature" | "humidity";
+
+export interface OutputRule {
+  q: RuleQuantity;
+  /** a linked peer's device id, or "" for the board's own sensor */
+  src: string;
+  /** true: on above `on`, off below `off`; false: on below `on`, off above `off` */
+  rise: boolean;
+  on: number;
+  off: number;
+  pin: number;
+  /** seconds the output stays on (off) at least before the rule may switch it again */
+  minOn: number;
+  minOff: number;
+  /** the state the output takes when the source is silent for 3 of its intervals or reports errors: 1 on, 0 off */
+  safe: number;
+}
+
+/** Why an output is in its state: its rule, its failsafe (source silent or failing), or the state it starts in. */
+export type OutputWhy = "rule" | "failsafe" | "boot";
+
+/** GPIOs an ESP32 can drive as outputs: 0-5, 12-19, 21-23, 25-27 (a bit mask), 32, 33 (not the flash pins 6-11 nor the input-only 34-39). */
+export function isUsableOutputPin(pin: number): boolean {
+  return pin === 32 || pin === 33 || (pin >= 0 && pin < 32 && Math.floor(pin) === pin && ((0x0eeff03f >> pin) & 1) === 1);
+}
+
+/** A number typed in the rule: digits, a sign and a point only (no "", no hex, no exponent). */
+function num(s: string): number {
+  return s && s.split("").every((c) => "+-.0123456789".indexOf(c) >= 0) ? +s : NaN;
+}
+
+/** The rule written in `text`, or what is wrong with it (a string starting "rule"); "" parses to null (no rule). */
+export function parseRule(text: unknown): OutputRule | null | string {
+  if (text === "") return null;
+  if (typeof text != "string" || text.length > 120) return "rule must be a string of up to 120 chars (\"\" for none)";
+  const parts = text.split(":");
+  const head = parts[0];
+  const gt = head.indexOf(">");
+  const lt = head.indexOf("<");
+  const rise = gt < lt;
+  const first = rise ? gt : lt;
+  const second = rise ? lt : gt;
+  if (gt < 0 || lt < 0) return "rule '" + head + "' must be QUANTITY>ON<OFF (on above) or QUANTITY<ON>OFF (on below)";
+  const name = head.slice(0, first).split("@");
+  const q = name[0] as RuleQuantity;
+  const src = name.length > 1 ? name[1] : "";
+  const on = num(head.slice(first + 1, second));
+  const off = num(head.slice(second + 1));
+  const range = q == "temperature" ? [-40, 80] : [0, 100];
+  const rule: OutputRule = { q, src, rise, on, off, pin: -1, minOn: 0, minOff: 0, safe: 0 };
+  if (q != "temperature" && q != "humidity") return "rule: unknown quantity '" + q + "' (temperature|humidity)";
+  if (name.length > 2 || (name.length > 1 && !isValidDeviceId(src))) return "rule: source '" + name.slice(1).join("@") + "' is not a device id";
+  if (!(on >= range[0] && on <= range[1] && off >= range[0] && off <= range[1])) return "rule: ON and OFF must be numbers in " + range.join("..");
+  if (rise ? on <= off : on >= off) return "rule: " + (rise ? "on above " + on + " needs off below a lower value" : "on below " + on + " needs off above a higher value") + " (hysteresis), got " + off;
+  for (let i = 1; i < parts.length; i++) {
+    const kv = parts[i].split("=");
+    const k = kv[0];
+    const v = kv[1];
+    const n = num(v);
+    if (k == "pin") {
+      if (!isUsableOutputPin(n)) return "rule: pin=" + v + " is not an ESP32 output GPIO (0-5, 12-19, 21-23, 25-27, 32, 33)";
+      rule.pin = n;
+    } else if (k == "minOn" || k == "minOff") {
+      if (!(n >= 0 && n <= 86400)) return "rule: " + k + "=" + v + " must be 0..86400 seconds";
+      rule[k] = n;
+    } else if (k == "safe") {
+      if (v != "on" && v != "off") return "rule: safe=" + v + " must be on or off";
+      rule.safe = v == "on" ? 1 : 0;
+    } else return "rule: unknown part '" + parts[i] + "' (pin=N, minOn=S, minOff=S, safe=on|off)";
+  }
+  return rule.pin < 0 ? "rule: pin=N is missing (the output GPIO)" : rule;
+}
+
+/** The rule's problem, or null when valid ("" included). */
+export function ruleError(text: unknown): string | null {
+  const r = parseRule(text);
+  return typeof r == "string" ? r : null;
+}
+
+/** Retained on `R/D/output` (signed like every JSON message) whenever the output switches or its reason changes, and at every connect. */
+export interface OutputState {
+  v: number;
+  id: string;
+  on: boolean;
+  why: OutputWhy;
+  pin: number;
+  /** ms since boot when the output took this state */
+  since: number;
+  /** Unix ms of that moment once the clock is set, else null */
+  ts: number | null;
+}
+
+const WHYS: OutputWhy[] = ["rule", "failsafe", "boot"];
+
+/** Host side: an `R/D/output` payload (the signature tail already checked and removed by the trust layer). */
+export function validateOutput(x: unknown): { ok: true; value: OutputState } | { ok: false; error: string } {
+  const o = (x && typeof x == "object" && !(x instanceof Array) ? x : null) as { [k: string]: unknown } | null;
+  const count = (n: unknown) => typeof n == "number" && n >= 0 && Math.floor(n) === n;
+  const error = !o
+    ? "output is not a JSON object"
+    : o.v !== PAYLOAD_VERSION
+      ? "v must be " + PAYLOAD_VERSION
+      : !isValidDeviceId(o.id)
+        ? "id is not a valid device id"
+        : typeof o.on != "boolean"
+          ? "on must be true or false"
+          : WHYS.indexOf(o.why as OutputWhy) < 0
+            ? "why must be one of " + WHYS.join("|")
+            : !isUsableOutputPin(o.pin as number)
+              ? "pin must be an ESP32 output GPIO"
+              : !count(o.since)
+                ? "since must be a non-negative integer (ms since boot)"
+                : o.ts !== null && !(count(o.ts) && (o.ts as number) > 0)
+                  ? "ts must be null or Unix ms"
+                  : null;
+  return error ? { ok: false, error } : { ok: true, value: o as unknown as OutputState };
+}
