@@ -4,11 +4,13 @@
 //   publishing: reading buffer and spill -> MQTT client; online, info and Home Assistant discovery on every connect
 //   commands:   R/D/cmd and R/all/cmd -> handlers -> R/D/reply
 //   link:       Wi-Fi join and backoff -> SNTP -> MQTT client started
+//   peerLinks:  each published reading copied to linked targets (R/D/to/B); linked sources' readings kept (R/+/to/D)
 import type { Hal, SocketTarget } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../mqtt/types";
 import { listenForCommands } from "./commands";
 import { bootDevice, Device } from "./device";
 import { brokerTarget, keepLinkUp, sessionOptions } from "./link";
+import { createPeerLinks } from "./peerLinks";
 import { createPublishing } from "./publishing";
 import { createReadingBuffer } from "./readingBuffer";
 import { createSensing } from "./sensing";
@@ -27,12 +29,16 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const client = createClient(brokerTarget(config), sessionOptions(hal, device), {
     onConnect: () => publishing.announce_(),
     onPublished: (token) => publishing.flush_(token),
-    onMessage: (msg) => onCommand(msg),
+    onMessage: (msg) => {
+      onCommand(msg);
+      links.receive_(msg);
+    },
     onClose: mqttLog,
     onError: mqttLog,
   });
-  const publishing = createPublishing(hal, device, buffer, spill, client);
-  const onCommand = listenForCommands(hal, device, client, sensing, publishing);
+  const links = createPeerLinks(hal, device, client);
+  const publishing = createPublishing(hal, device, buffer, spill, client, links);
+  const onCommand = listenForCommands(hal, device, client, sensing, publishing, links);
   keepLinkUp(hal, config, client);
   sensing.start_();
   return device;

@@ -11,6 +11,7 @@ import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
 import type { Device } from "./device";
+import type { PeerLinks } from "./peerLinks";
 import { brokerTarget } from "./link";
 import { Publishing, readingPayload } from "./publishing";
 import type { Sensing } from "./sensing";
@@ -35,7 +36,7 @@ export const REFILL_MS = 2000;
  * `read` and `set` act through sensing and publishing, `restart` reboots a second after its reply, `rekey`
  * installs the new key (the reply is already signed with it).
  */
-export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttClient, sensing: Sensing, publishing: Publishing): (msg: IncomingMessage) => void {
+export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttClient, sensing: Sensing, publishing: Publishing, links: PeerLinks): (msg: IncomingMessage) => void {
   const config = device.config;
   const storage = hal.storage_;
   const clock = hal.clock_;
@@ -91,6 +92,8 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
       device.key_ = next;
       done({});
     },
+    link: links.link_,
+    unlink: links.unlink_,
   };
   client.subscribe(own, 1);
   client.subscribe(group, 1);

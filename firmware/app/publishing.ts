@@ -9,6 +9,7 @@ import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
 import { Hal, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient } from "../mqtt/types";
 import type { Device } from "./device";
+import type { PeerLinks } from "./peerLinks";
 import type { BufferedReading, ReadingBuffer } from "./readingBuffer";
 import type { Spill } from "./spillFile";
 
@@ -33,13 +34,15 @@ export function readingPayload(device: Device, r: BufferedReading) {
   return Object.assign({ v: PAYLOAD_VERSION, id: device.id, boot: device.boot }, r);
 }
 
-export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, spill: Spill, client: DeviceMqttClient): Publishing {
+export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, spill: Spill, client: DeviceMqttClient, links: PeerLinks): Publishing {
   const id = device.id;
   const config = device.config;
   const statusTopic = device.topic_("status");
 
   const publish = (kind: DeviceTopicKind, payload: object, retain?: boolean) => {
     const topic = device.topic_(kind);
+    // each reading also goes to the linked targets, before it (the reading's publish token is returned)
+    if (kind == "reading") links.copy_(payload);
     let text = JSON.stringify(payload);
     if (device.key_) {
       // the body is the text without its closing brace; the tail closes it again
@@ -60,6 +63,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
       groups: config.groups,
       // absent until the client saw a kick loop (another board with this id)
       dupId: client.stats.dup_,
+      links: links.list_(),
     }, device.counts_), true);
   };
 

@@ -117,3 +117,13 @@ export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i];
   return out;
 }
+
+/** The key of the link from device `from` to device `to`: HMAC-SHA256(from's key, "link|" + from + "|" + to) (docs/trust.md "Device-to-device links"). */
+export function linkKey(sha256: Sha256, fromKey: Uint8Array, from: string, to: string): Uint8Array {
+  return hmacSha256(sha256, fromKey, ascii("link|" + from + "|" + to));
+}
+
+/** The keystream that hides a link key in a `link` command to the receiving device: HMAC(its key, "peer|" + nonce). */
+export function linkKeystream(sha256: Sha256, receiverKey: Uint8Array, nonceHex: string): Uint8Array {
+  return hmacSha256(sha256, receiverKey, ascii("peer|" + nonceHex));
+}

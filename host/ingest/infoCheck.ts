@@ -1,7 +1,7 @@
 // The host's strict look at `info` after the contract's validateInfo: only the fields the firmware sends
 // (firmware/app/publishing.ts), strings and numbers within bounds, the interval within the device's own `set`
 // limits. Retained info stays on the broker and in the store, so nothing unbounded may pass.
-import { checkGroups, checkNumber, COMMAND_OPS, Info, isObject, isUsableDhtPin, validateTopicRoot } from "../../firmware/contract";
+import { checkGroups, checkNumber, COMMAND_OPS, Info, isObject, isUsableDhtPin, isValidDeviceId, MAX_LINKS, validateTopicRoot } from "../../firmware/contract";
 
 /** counters a board keeps in 32 bits at most */
 export const MAX_COUNT = 0xffffffff;
@@ -51,10 +51,17 @@ const FIELDS: { [K in keyof Info]-?: Check } & Record<string, Check> = {
   flashBad: count,
   // the contract's rule without its leading "groups "
   groups: (v) => checkGroups(v)?.replace(/^groups /, "") ?? null,
+  links: (v) => (isObject(v) && onlyKeys(v, ["to", "from"]) && [v.to, v.from].every(isIdList) ? null : `must be {to, from} and nothing else: lists of at most ${MAX_LINKS} distinct device ids`),
+  linkForged: count,
+  linkOld: count,
   dupId: (v) => (isObject(v) && onlyKeys(v, ["n", "at"]) && isCount(v.n) && typeof v.at === "number" && Number.isInteger(v.at) && v.at >= 0 && v.at <= MAX_TIME_MS ? null : "must be {n, at} and nothing else"),
 };
 
 const KNOWN = Object.keys(FIELDS);
+
+function isIdList(v: unknown): boolean {
+  return Array.isArray(v) && v.length <= MAX_LINKS && v.every((id, i) => isValidDeviceId(id) && v.indexOf(id) === i);
+}
 
 /** The first thing wrong with an info the contract accepted, as "<field> <what>", or null when all is in bounds. */
 export function strictInfoError(info: Info): string | null {

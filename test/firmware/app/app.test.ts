@@ -13,7 +13,8 @@ describe("app: boot", () => {
       clientId: ID, clean: false, keepalive: 45, username: "u", password: "p",
       will: { topic: `${R}/${ID}/status`, payload: "offline", qos: 1, retain: true },
     });
-    expect(s.client.subscriptions).toEqual([`${R}/${ID}/cmd`, `${R}/all/cmd`]);
+    // the link filter first: the peer links come before the commands
+    expect(s.client.subscriptions).toEqual([`${R}/+/to/${ID}`, `${R}/${ID}/cmd`, `${R}/all/cmd`]);
     expect(s.client.started).toBe(true);
   });
 
@@ -97,7 +98,7 @@ describe("app: connect", () => {
     const info = JSON.parse(s.client.sent[1].payload);
     expect(validateInfo(info)).toMatchObject({ ok: true });
     expect(info).toMatchObject({ id: ID, model: "dht22", pin: 4, interval: 10, ip: "192.168.1.50", boot: 1, root: R, dropped: 0, configError: null, mem: { free: 9000, total: 12000 } });
-    expect(info.caps).toEqual(["read", "set", "get", "ping", "restart", "rekey"]);
+    expect(info.caps).toEqual(["read", "set", "get", "ping", "restart", "rekey", "link", "unlink"]);
     // process.memory() says more (usage, gc, ...): info carries free and total only
     expect(info.mem).toEqual({ free: 9000, total: 12000 });
   });

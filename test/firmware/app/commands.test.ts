@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SETTINGS_FILE } from "../../../firmware/contract/deviceConfig";
 import { validateReply } from "../../../firmware/contract/payloads";
 import { listenForCommands, RESTART_FILE } from "../../../firmware/app/commands";
+import { createPeerLinks } from "../../../firmware/app/peerLinks";
 import type { Publishing } from "../../../firmware/app/publishing";
 import type { Sensing } from "../../../firmware/app/sensing";
 import { bootFake, ID, R, start, Started } from "./harness";
@@ -101,7 +102,7 @@ describe("commands", () => {
   it("an unknown op gets an error naming it, with the command id", () => {
     const s = online();
     s.client.deliver(CMD, JSON.stringify({ id: "u1", op: "selfdestruct" }));
-    expect(replies(s)).toEqual([{ re: "u1", ok: false, error: "unknown op 'selfdestruct' (expected read|set|get|ping|restart|rekey)" }]);
+    expect(replies(s)).toEqual([{ re: "u1", ok: false, error: "unknown op 'selfdestruct' (expected read|set|get|ping|restart|rekey|link|unlink)" }]);
   });
 
   const malformed: [string, string | Uint8Array, string][] = [
@@ -193,7 +194,9 @@ describe("listenForCommands (the part alone, with sensing and publishing stubbed
       info_: () => calls.push("info"),
       publish_: (kind, payload) => { published.push([kind, payload]); },
     };
-    const onMessage = listenForCommands(s.hal, s.device, client, sensing, publishing);
+    // the links on a client of their own: this client shows the commands' subscriptions only
+    const links = createPeerLinks(s.hal, s.device, new FakeMqttClient(client.target, client.options, {}));
+    const onMessage = listenForCommands(s.hal, s.device, client, sensing, publishing, links);
     const deliver = (topic: string, command: object) => onMessage({ topic, payload: new TextEncoder().encode(JSON.stringify(command)), qos: 1, retain: false, dup: false });
     return { ...s, client, calls, published, deliver };
   }

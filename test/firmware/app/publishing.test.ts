@@ -1,5 +1,6 @@
 // The publishing part alone: a reading buffer filled by hand, the fake MQTT client, the Device booted on the fake board.
 import { describe, expect, it } from "vitest";
+import { createPeerLinks } from "../../../firmware/app/peerLinks";
 import { createPublishing, readingPayload } from "../../../firmware/app/publishing";
 import { createReadingBuffer } from "../../../firmware/app/readingBuffer";
 import { createSpill } from "../../../firmware/app/spillFile";
@@ -14,7 +15,7 @@ function publishing(config: object = {}) {
   const spill = createSpill(s.storage, s.device.config.spillLimit, s.device.boot);
   const buffer = createReadingBuffer(s.device.config.bufferSize, s.device.config.spillLimit ? spill.add_ : undefined);
   const client = new FakeMqttClient({ host: "b", port: 1883, tls: false }, { clientId: ID, clean: false, keepalive: 30 }, {});
-  const part = createPublishing(s.hal, s.device, buffer, spill, client);
+  const part = createPublishing(s.hal, s.device, buffer, spill, client, createPeerLinks(s.hal, s.device, client));
   /** stores readings as sensing would: temperature 20.00 + i, humidity 50 % */
   const store = (n: number) => { for (let i = 0; i < n; i++) buffer.push_(1000 * (i + 1), 0, 2000 + 100 * i, 5000); };
   return { ...s, buffer, client, part, store };
