@@ -1,6 +1,6 @@
 // User settings -> the JSON a board finds in Storage (CONFIG_FILE). The one builder behind `espdht flash` and
 // the simulator (`sim`, `start`), so a flashed board, a virtual board and the dashboard share one broker and root.
-import { DeviceConfig, resolveDeviceConfig, SensorModel } from "../firmware/contract";
+import { checkGroups, DeviceConfig, GROUP_SEGMENT, MAX_GROUPS, resolveDeviceConfig, SensorModel } from "../firmware/contract";
 import { BrokerUrlError, parseBrokerUrl } from "./brokerUrl";
 
 /** What a board is provisioned from: the user config's device-side settings. */
@@ -18,9 +18,31 @@ export interface DeviceSettings {
   interval: number;
   homeAssistant: boolean;
   wifi: { ssid: string; password: string } | null;
+  /** named groups (R/group/<name>/cmd); absent or empty: none. A board's saved `set groups` wins over these */
+  groups?: string[];
 }
 
 export class DeviceConfigError extends Error {}
+
+/** Why `name` cannot be a group (the device's rule, said in full): a topic level the device could subscribe to. */
+export function groupNameProblem(name: string): string {
+  if (name === "") return "the group name is empty";
+  if (name === GROUP_SEGMENT) return `'${GROUP_SEGMENT}' is not a group name: it is every device ('espdht send all ...')`;
+  if (name.length > 64) return `group name '${name.slice(0, 20)}…' has ${name.length} characters, at most 64`;
+  const bad = [...name].find((c) => !/[-0-9A-Za-z_]/.test(c));
+  return `group name '${name}' has ${JSON.stringify(bad)}: only letters, digits, '-' and '_' (it is one topic level; no '+', '#', '/')`;
+}
+
+/** Parses `kitchen,floor1` (as `--groups` and `set groups=` take it) into a valid group list; throws DeviceConfigError. */
+export function parseGroupList(text: string, what = "groups"): string[] {
+  const names = text.trim() === "" ? [] : text.split(",").map((g) => g.trim());
+  if (names.length > MAX_GROUPS) throw new DeviceConfigError(`${what}: at most ${MAX_GROUPS} groups per device (got ${names.length}: ${names.join(", ")})`);
+  names.forEach((g, i) => {
+    if (checkGroups([g])) throw new DeviceConfigError(`${what}: ${groupNameProblem(g)}`);
+    if (names.indexOf(g) < i) throw new DeviceConfigError(`${what}: group '${g}' is listed twice`);
+  });
+  return names;
+}
 
 /** Only the keys that differ from the firmware's defaults go into Storage; throws, naming the field, what a board would reject. */
 export function buildDeviceConfig(s: DeviceSettings): Partial<DeviceConfig> {
@@ -41,6 +63,7 @@ export function buildDeviceConfig(s: DeviceSettings): Partial<DeviceConfig> {
     homeAssistant: s.homeAssistant,
   };
   if (s.wifi) out.wifi = s.wifi;
+  if (s.groups && s.groups.length) out.groups = s.groups;
   const check = resolveDeviceConfig(out);
   if (!check.ok) throw new DeviceConfigError(`the board would reject this config: ${check.error}`);
   return out;

@@ -6,7 +6,7 @@ import { ensureFirmwareBuilt } from "../firmwareArtifact";
 import { configPath, defaultDataDir, loadOrCreateUserConfig } from "../userConfig";
 import { SENSOR_MODELS, SensorModel, validateTopicRoot, isUsableDhtPin } from "../../firmware/contract";
 import { brokerUrlProblem } from "../../provisioning/brokerUrl";
-import { DeviceConfigError } from "../../provisioning/deviceConfig";
+import { DeviceConfigError, parseGroupList } from "../../provisioning/deviceConfig";
 import { KeyringError, keyringPathFor, readKeyringFile } from "../../provisioning/keyring";
 import { startFleet, FleetError } from "../../sim/fleet/fleet";
 import { startStatusLine } from "../../sim/fleet/statusLine";
@@ -36,6 +36,7 @@ const spec: CommandSpec = {
     interval: { type: "string", value: "SECONDS", help: "seconds between readings, at least 2 (default: your config)" },
     model: { type: "string", value: "dht22|dht11", help: "sensor model (default: your config)" },
     pin: { type: "string", value: "GPIO", help: "DHT data pin (default: your config)" },
+    groups: { type: "string", value: "NAME,NAME", help: "named groups every board of this process is in (up to 4; 'espdht send group:NAME ...' reaches them); a board's own 'set groups' (saved in its Storage) wins until --fresh" },
     seed: { type: "string", value: "SEED", help: "seed for ids, sensor values, jitter and faults (default: from your topic root, so ids stay the same)" },
     config: { type: "string", value: "FILE", help: "device config JSON (DeviceConfig shape) written to each board's Storage instead of the one made from the options" },
     data: { type: "string", value: "DIR", help: "folder for each board's Storage file (default: your data folder)" },
@@ -82,6 +83,7 @@ const spec: CommandSpec = {
     "  espdht sim --timeout-rate 0.2 --wifi-drop 30:20",
     "  espdht sim --broker-outage 20:86400x2000   a day offline from 20 s in (43 s), then the backlog",
     "  espdht sim --console 4000     then: espdht flash --port tcp://127.0.0.1:4000",
+    "  espdht sim --devices 2 --groups kitchen,floor1   then: espdht send group:kitchen read",
   ].join("\n"),
 };
 
@@ -150,6 +152,14 @@ export async function run(argv: string[]): Promise<number> {
   if (SENSOR_MODELS.indexOf(model as SensorModel) < 0) throw new UsageError(`--model: '${model}' must be dht22 or dht11`);
   const pin = numberOption(v, "pin", 0, 39, true) ?? user.pin;
   if (!isUsableDhtPin(pin)) throw new UsageError(`--pin: GPIO ${pin} cannot carry DHT data on an ESP32 (avoid 6-11 and 34-39)`);
+  let groups: string[] | undefined;
+  try {
+    groups = v.groups === undefined ? undefined : parseGroupList(v.groups as string, "--groups");
+  } catch (e) {
+    if (e instanceof DeviceConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (groups && v.config) throw new UsageError("--groups: not with --config (put 'groups' in that file)");
   const root = (v["topic-root"] as string | undefined) ?? user.root;
   const rootErr = validateTopicRoot(root);
   if (rootErr) throw new UsageError(`--topic-root: ${rootErr}`);
@@ -198,7 +208,7 @@ export async function run(argv: string[]): Promise<number> {
       firmwareFile,
       deviceConfig: v.config ? readDeviceConfig(v.config as string) : undefined,
       // never the user's real Wi-Fi: the fleet's virtual access point (VIRTUAL_WIFI)
-      username, password, deviceLogins, homeAssistant: user.homeAssistant,
+      username, password, deviceLogins, homeAssistant: user.homeAssistant, groups,
       insecure: !!v.insecure,
       keys,
       keyring,
@@ -226,7 +236,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   log(`espdht sim: ${devices} board${devices > 1 ? "s" : ""} -> ${displayUrl(broker)}, topic root ${fleet.root}, firmware ${path.relative(process.cwd(), firmwareFile)}`);
   for (let i = 0; i < Math.min(devices, 10); i++) {
-    const key = fleet.fingerprints[i] ? `  key ${fleet.fingerprints[i]}` : "  unsigned";
+    const key = (fleet.fingerprints[i] ? `  key ${fleet.fingerprints[i]}` : "  unsigned") + (groups && groups.length ? `  groups ${groups.join(",")}` : "");
     log(`  board ${i}: ${fleet.ids[i]}${key}${consoles[i] ? `  serial console tcp://127.0.0.1:${consoles[i].port}` : ""}`);
   }
   if (devices > 10) log(`  ... and ${devices - 10} more`);

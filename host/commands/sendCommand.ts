@@ -1,9 +1,10 @@
-// Builds, validates, signs and publishes a command to R/D/cmd (or one copy per device on R/all/cmd) and waits
-// for the replies (docs/trust.md "Signed commands").
+// Builds, validates, signs and publishes a command to R/D/cmd (or one copy per device on R/all/cmd, or per member
+// on R/group/<name>/cmd) and waits for the replies (docs/trust.md "Signed commands").
 import type { MqttClient } from "mqtt";
 import {
   buildCommand,
   Capability,
+  checkGroups,
   Command,
   COMMAND_EXPIRY_S,
   COMMAND_OPS,
@@ -11,13 +12,15 @@ import {
   GROUP_SEGMENT,
   groupCommandTopic,
   isValidDeviceId,
+  namedGroupTopic,
   validateCommand,
 } from "../../firmware/contract";
+import { DeviceConfigError, groupNameProblem, parseGroupList } from "../../provisioning/deviceConfig";
 import { signObject } from "../trust/signature";
 import { DeviceReply, newCommandId, ReplyWaiter } from "./replyWaiter";
 
 export interface CommandRequest {
-  /** device id, or "all" for every device */
+  /** device id, "all" for every device, or "group:<name>" for the members of a named group */
   target: string;
   op: string;
   /** settings for `set` */
@@ -30,7 +33,7 @@ export interface CommandResult {
   command: Command;
   replies: DeviceReply[];
   timedOut: boolean;
-  /** for `all`: the devices a copy went to that did not answer */
+  /** for `all` and groups: the devices a copy went to that did not answer */
   missing: string[];
 }
 
@@ -68,10 +71,21 @@ export function unsignedCommands(): CommandSigning {
 /** The ops a user sends by name (rekey is made by `keys rotate`). */
 export const USER_OPS = COMMAND_OPS.filter((op) => op !== "rekey");
 
+/** The prefix of a named group target: `group:kitchen`. */
+export const GROUP_TARGET_PREFIX = "group:";
+
+/** The group's name when `target` is `group:<name>`, else null; throws CommandError for a bad name. */
+export function groupOfTarget(target: string): string | null {
+  if (!target.startsWith(GROUP_TARGET_PREFIX)) return null;
+  const name = target.slice(GROUP_TARGET_PREFIX.length);
+  if (checkGroups([name])) throw new CommandError(`'${target}': ${groupNameProblem(name)}`);
+  return name;
+}
+
 /** Validates a request against the contract; throws CommandError naming what is wrong. */
 export function buildValidCommand(req: CommandRequest, id = newCommandId()): Command {
-  if (req.target !== GROUP_SEGMENT && !isValidDeviceId(req.target)) {
-    throw new CommandError(`'${req.target}' is not a device id (letters, digits, - and _, up to 64) nor '${GROUP_SEGMENT}'`);
+  if (req.target !== GROUP_SEGMENT && !isValidDeviceId(req.target) && groupOfTarget(req.target) === null) {
+    throw new CommandError(`'${req.target}' is not a device id (letters, digits, - and _, up to 64) nor '${GROUP_SEGMENT}' nor '${GROUP_TARGET_PREFIX}<name>'`);
   }
   // its key field must be made from the current key: only keys rotate does that
   if (req.op === "rekey") throw new CommandError("rekey carries a new key hidden under the current one: use 'espdht keys rotate DEVICE'");
@@ -83,7 +97,16 @@ export function buildValidCommand(req: CommandRequest, id = newCommandId()): Com
   return v.value;
 }
 
-/** Parses `key=value` words into settings (numbers only, as every setting is numeric). */
+function groupListSetting(raw: string): string[] {
+  try {
+    return parseGroupList(raw);
+  } catch (e) {
+    if (e instanceof DeviceConfigError) throw new CommandError(e.message);
+    throw e;
+  }
+}
+
+/** Parses `key=value` words into settings: numbers, and `groups` as a comma-separated list. */
 export function parseSettingArgs(words: string[]): Record<string, unknown> {
   const set: Record<string, unknown> = {};
   for (const w of words) {
@@ -92,13 +115,20 @@ export function parseSettingArgs(words: string[]): Record<string, unknown> {
     const key = w.slice(0, eq);
     const raw = w.slice(eq + 1);
     const n = Number(raw);
-    set[key] = raw.trim() !== "" && Number.isFinite(n) ? n : raw;
+    // groups=kitchen,floor1 (groups= leaves every group)
+    set[key] = key === "groups" ? groupListSetting(raw) : raw.trim() !== "" && Number.isFinite(n) ? n : raw;
   }
   return set;
 }
 
 export function commandTopic(root: string, target: string): string {
-  return target === GROUP_SEGMENT ? groupCommandTopic(root) : deviceTopic(root, target, "cmd");
+  const group = groupOfTarget(target);
+  return target === GROUP_SEGMENT ? groupCommandTopic(root) : group !== null ? namedGroupTopic(root, group) : deviceTopic(root, target, "cmd");
+}
+
+/** True for targets whose topic every addressed device shares (`all`, `group:<name>`): one signed copy per device. */
+export function isSharedTarget(target: string): boolean {
+  return target === GROUP_SEGMENT || target.startsWith(GROUP_TARGET_PREFIX);
 }
 
 /**
@@ -115,13 +145,13 @@ export function commandPayload(fields: Record<string, unknown>, to: string, topi
 
 export interface SendOptions {
   signing?: CommandSigning;
-  /** for `all`: the devices to address (one copy each); required, as no single signature serves them all */
+  /** for `all` and groups: the devices to address (one copy each); required, as no single signature serves them all */
   devices?: string[];
 }
 
 /**
- * Publishes the command at QoS 1 and waits up to `timeoutMs` for the reply (for `all`: the replies of every
- * addressed device, until all answered or the timeout). The caller feeds replies into `waiter`.
+ * Publishes the command at QoS 1 and waits up to `timeoutMs` for the reply (for `all` and groups: the replies of
+ * every addressed device, until all answered or the timeout). The caller feeds replies into `waiter`.
  */
 export async function sendCommand(
   client: MqttClient,
@@ -135,7 +165,7 @@ export async function sendCommand(
   const signing = opts.signing ?? unsignedCommands();
   const fields = buildCommand(command.id, command.op as Capability, command.set);
   const topic = commandTopic(root, req.target);
-  if (req.target !== GROUP_SEGMENT) {
+  if (!isSharedTarget(req.target)) {
     const waiting = waiter.expect(command.id, timeoutMs);
     await client.publishAsync(topic, commandPayload(fields, req.target, topic, false, signing).payload, { qos: 1 });
     const { replies, timedOut } = await waiting;

@@ -46,6 +46,8 @@ export interface FleetOptions {
   deviceLogins?: Record<string, string> | null;
   wifi?: { ssid: string; password: string } | null;
   homeAssistant?: boolean;
+  /** named groups every board of the fleet is in (config `groups`) */
+  groups?: string[];
   /** accept a self-signed broker certificate (mqtts://) */
   insecure?: boolean;
   faults?: FaultEvent[];
@@ -131,6 +133,7 @@ export function fleetDeviceConfig(o: FleetOptions): Record<string, unknown> {
     interval: o.interval,
     homeAssistant: !!o.homeAssistant,
     wifi: o.wifi ?? VIRTUAL_WIFI,
+    groups: o.groups,
   }) as Record<string, unknown>;
 }
 
