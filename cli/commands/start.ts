@@ -15,17 +15,18 @@ export const DEMO_ROOT = "espdht/demo";
 
 const spec: CommandSpec = {
   name: "start",
-  usage: "start [--devices N] [--interval SECONDS] [--port N] [--broker-port N]",
+  usage: "start [--devices N] [--interval SECONDS] [--port N] [--broker-port N] [--ws-port N]",
   summary: "The all-local demo: an embedded MQTT broker on 127.0.0.1, virtual ESP32 boards running dist/firmware.js (built first when missing or stale), and the web dashboard. Nothing leaves this machine.",
   options: {
     devices: { type: "string", value: "N", help: "virtual boards", default: "3" },
     interval: { type: "string", value: "SECONDS", help: "seconds between readings (>= 2)", default: "5" },
     port: { type: "string", value: "N", help: "dashboard port (a free one when it is taken)", default: "8080" },
     "broker-port": { type: "string", value: "N", help: "embedded broker port (a free one when it is taken)", default: "1883" },
+    "ws-port": { type: "string", value: "N", help: "embedded broker's MQTT-over-WebSocket port (default: the broker port + 1; a free one when it is taken)" },
     data: { type: "string", value: "DIR", help: `where the demo keeps its history, board Storage and keyring (${KEYRING_FILE}) (default: <data folder>/demo)` },
     seed: { type: "string", value: "N", help: "seed for board ids and sensor noise", default: "1" },
   },
-  epilog: `Topic root: ${DEMO_ROOT}. Watch the same boards from another terminal with\n  espdht watch --broker mqtt://127.0.0.1:1883 --topic-root ${DEMO_ROOT}`,
+  epilog: `Topic root: ${DEMO_ROOT}. Watch the same boards from another terminal with\n  espdht watch --broker mqtt://127.0.0.1:1883 --topic-root ${DEMO_ROOT}\nor over WebSocket (the boards stay on TCP) with\n  espdht watch --broker ws://127.0.0.1:1884 --topic-root ${DEMO_ROOT}`,
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -35,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const interval = numberOption(args.values, "interval", 2, 86400)!;
   const port = numberOption(args.values, "port", 0, 65535, true)!;
   const brokerPort = numberOption(args.values, "broker-port", 0, 65535, true)!;
+  const wsPort = numberOption(args.values, "ws-port", 0, 65535, true);
   const dataDir = path.resolve(String(args.values.data ?? path.join(defaultDataDir(), "demo")));
   const keyringFile = path.join(dataDir, KEYRING_FILE);
   let keyring: Keyring;
@@ -47,8 +49,9 @@ export async function run(argv: string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`espdht start: ${m}\n`);
 
   const firmwareFile = (await ensureFirmwareBuilt(log)).file;
-  const broker = await startEmbeddedBroker({ port: brokerPort });
+  const broker = await startEmbeddedBroker({ port: brokerPort, wsPort });
   log(`embedded broker on ${broker.url}${brokerPort && broker.port !== brokerPort ? ` (${brokerPort} was taken)` : ""}`);
+  log(`MQTT over WebSocket on ${broker.wsUrl}${wsPort && broker.wsPort !== wsPort ? ` (${wsPort} was taken)` : ""}`);
   const closers: (() => Promise<void>)[] = [() => broker.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((e) => log(`while stopping: ${(e as Error).message}`));
@@ -74,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`\n  Dashboard: ${dash.url}\n\n`);
     log(`${devices} virtual board${devices > 1 ? "s" : ""} (${fleet.ids.join(", ")}) reading every ${interval} s under ${DEMO_ROOT}; history in ${dataDir}`);
     log(`each board signs with its own key (the demo's keyring: ${keyringFile}); the dashboard verifies them`);
-    log(`watch from another terminal: espdht watch --broker ${broker.url} --topic-root ${DEMO_ROOT}`);
+    log(`watch from another terminal: espdht watch --broker ${broker.url} --topic-root ${DEMO_ROOT} --keyring ${keyringFile} (or over WebSocket: --broker ${broker.wsUrl})`);
     log("Ctrl-C to stop");
 
     const startedAt = Date.now();
