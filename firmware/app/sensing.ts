@@ -17,7 +17,8 @@ export interface Sensing {
   readNow_(done: (stored: BufferedReading) => void): void;
 }
 
-export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuffer, onStored: () => void): Sensing {
+/** `sensed` hears every read (offset-corrected, in hundredths), before the report filter: the thermostat's own source. */
+export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuffer, onStored: () => void, sensed?: (t: number, h: number, error?: ReadError) => void): Sensing {
   const clock = hal.clock_;
   const reader = createDhtReader(hal, config.pin, clock, config.model, READ_ATTEMPTS);
   let last: LastReport | undefined;
@@ -35,6 +36,7 @@ export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuf
     const t = Math.round(((r.temperature as number) + config.tempOffset) * 100);
     // clamped: an offset must not push humidity out of 0..100 %, which hosts reject (NaN stays NaN)
     const h = Math.round(Math.min(Math.max((r.humidity as number) + config.humOffset, 0), 100) * 100);
+    if (sensed) sensed(t, h, error);
     if (!forced && !shouldReport(config, last, now, t, h, error)) return;
     forced = false;
     last = { t, h, error, at: now };

@@ -50,14 +50,24 @@ export class FakeDht {
   /** "silent": no answer (timeout); "garbled": one bit flipped (checksum) */
   fault: "silent" | "garbled" | null = null;
   starts = 0;
-  /** the GPIO the firmware used for every pin call */
+  /** the GPIO the firmware used for every pin call of the DHT reader */
   pinsUsed: number[] = [];
+  /** the data pin: the first one given a pinMode (the reader sets it before each start pulse; an output pin never gets one) */
+  dataPin: number | null = null;
+  /** levels written to other pins (the thermostat's relay), each with the clock's time */
+  outputs: { pin: number; level: number; at: number }[] = [];
   constructor(private clock: Clock) {}
+  /** the level last written to `pin` by digitalWrite (undefined: never written) */
+  level(pin: number): number | undefined {
+    for (let i = this.outputs.length - 1; i >= 0; i--) if (this.outputs[i].pin === pin) return this.outputs[i].level;
+    return undefined;
+  }
   /** Espruino's pin functions with this sensor on the data line. */
   pins(): Pins {
     let onEdge: ((e: WatchEvent) => void) | null = null;
     return {
       pinMode: (pin, mode) => {
+        if (this.dataPin === null) this.dataPin = pin;
         this.pinsUsed.push(pin);
         if (mode !== "input_pullup") return;
         // released after the start pulse: the sensor answers within 5 ms
@@ -65,7 +75,11 @@ export class FakeDht {
         if (this.fault === "garbled") edges[25] = edges[25] === 70 ? 27 : 70;
         if (this.fault !== "silent") this.clock.setTimeout(() => { for (const e of watchEvents(edges, this.clock.now() / 1000)) if (onEdge) onEdge(e); }, 5);
       },
-      digitalWrite: (pin) => { this.pinsUsed.push(pin); this.starts++; },
+      digitalWrite: (pin, level) => {
+        if (pin !== this.dataPin) return void this.outputs.push({ pin, level, at: this.clock.now() });
+        this.pinsUsed.push(pin);
+        this.starts++;
+      },
       setWatch: (cb, pin) => { this.pinsUsed.push(pin); onEdge = cb; return 1; },
       clearWatch: () => { onEdge = null; },
     };
