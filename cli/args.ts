@@ -1,5 +1,6 @@
 // Argument parsing for every subcommand: node:util parseArgs, a generated --help, and clear errors.
 import { parseArgs } from "node:util";
+import { DeviceConfigError, parseGroupList } from "../provisioning/deviceConfig";
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -85,4 +86,14 @@ export function numberOption(values: Parsed["values"], name: string, min: number
   if (integer && !Number.isInteger(n)) throw new UsageError(`--${name}: '${raw}' must be a whole number`);
   if (n < min || n > max) throw new UsageError(`--${name}: ${n} is out of range ${min}..${max}`);
   return n;
+}
+
+/** `--groups a,b` (empty: none) as a valid group list, or a usage error naming what is wrong. */
+export function groupsOption(text: string): string[] {
+  try {
+    return parseGroupList(text, "--groups");
+  } catch (e) {
+    if (e instanceof DeviceConfigError) throw new UsageError(e.message);
+    throw e;
+  }
 }

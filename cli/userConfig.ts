@@ -6,7 +6,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { isUsableDhtPin, SENSOR_MODELS, SensorModel, validateTopicRoot } from "../firmware/contract";
 import { brokerUrlProblem } from "../provisioning/brokerUrl";
-import type { DeviceSettings } from "../provisioning/deviceConfig";
+import { groupListProblem, type DeviceSettings } from "../provisioning/deviceConfig";
 
 /** The device-side settings (broker URL: mqtt://, mqtts://, ws:// or wss://) plus what only the PC side uses. */
 export interface UserConfig extends DeviceSettings {
@@ -48,6 +48,7 @@ export function newUserConfig(): UserConfig {
     pin: 4,
     homeAssistant: false,
     interval: 10,
+    groups: [],
   };
 }
 
@@ -75,6 +76,8 @@ export function validateUserConfig(c: unknown): string[] {
   if (typeof o.homeAssistant !== "boolean") errors.push("homeAssistant: must be true or false");
   if (typeof o.deviceLogins !== "boolean") errors.push("deviceLogins: must be true or false");
   if (typeof o.interval !== "number" || o.interval < 2 || o.interval > 86400) errors.push("interval: must be 2..86400 seconds");
+  const groupsErr = o.groups === undefined ? null : groupListProblem(o.groups);
+  if (groupsErr) errors.push(`groups: ${groupsErr}`);
   return errors;
 }
 

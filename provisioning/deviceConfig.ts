@@ -33,14 +33,22 @@ export function groupNameProblem(name: string): string {
   return `group name '${name}' has ${JSON.stringify(bad)}: only letters, digits, '-' and '_' (it is one topic level; no '+', '#', '/')`;
 }
 
-/** Parses `kitchen,floor1` (as `--groups` and `set groups=` take it) into a valid group list; throws DeviceConfigError. */
+/** The first thing wrong with a list of group names, said in full, or null. */
+export function groupListProblem(names: unknown): string | null {
+  if (!Array.isArray(names) || names.some((g) => typeof g !== "string")) return `must be a list of up to ${MAX_GROUPS} names`;
+  if (names.length > MAX_GROUPS) return `at most ${MAX_GROUPS} groups per device (got ${names.length}: ${names.join(", ")})`;
+  for (let i = 0; i < names.length; i++) {
+    if (checkGroups([names[i]])) return groupNameProblem(names[i]);
+    if (names.indexOf(names[i]) < i) return `group '${names[i]}' is listed twice`;
+  }
+  return null;
+}
+
+/** Parses `kitchen,floor1` (as `--groups` and `set groups=` take it; empty: none) into a valid group list; throws DeviceConfigError. */
 export function parseGroupList(text: string, what = "groups"): string[] {
   const names = text.trim() === "" ? [] : text.split(",").map((g) => g.trim());
-  if (names.length > MAX_GROUPS) throw new DeviceConfigError(`${what}: at most ${MAX_GROUPS} groups per device (got ${names.length}: ${names.join(", ")})`);
-  names.forEach((g, i) => {
-    if (checkGroups([g])) throw new DeviceConfigError(`${what}: ${groupNameProblem(g)}`);
-    if (names.indexOf(g) < i) throw new DeviceConfigError(`${what}: group '${g}' is listed twice`);
-  });
+  const problem = groupListProblem(names);
+  if (problem) throw new DeviceConfigError(`${what}: ${problem}`);
   return names;
 }
 

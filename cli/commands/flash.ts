@@ -7,7 +7,7 @@ import path from "node:path";
 import { CONFIG_FILE } from "../../firmware/contract";
 import { buildDeviceConfig, DeviceConfigError } from "../../provisioning/deviceConfig";
 import { keyFingerprint, KeyringError, keyringPathFor, newKeyHex, updateKeyringFile } from "../../provisioning/keyring";
-import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
+import { CommandSpec, groupsOption, numberOption, parseCommandArgs, UsageError } from "../args";
 import { SIZE_BUDGET_BYTES } from "../../tools/buildFirmware";
 import { ensureFirmwareBuilt } from "../firmwareArtifact";
 import { runEspruinoCli, UploadError, UploadInterrupted, writeBoardFile } from "../flash/espruinoCli";
@@ -27,6 +27,7 @@ const spec: CommandSpec = {
     keyring: { type: "string", value: "FILE", help: "keyring that records the board's new key (default: keys.json next to your config)" },
     "device-id": { type: "string", value: "ID|MAC", help: "the board's device id (esp32-<last 12 hex digits of its MAC>) or its MAC (esptool prints it): with device logins on ('espdht init --device-logins') the board logs in as it, with its own password" },
     "password-file": { type: "string", value: "FILE", help: "the board's broker password from FILE (first line) instead of your config's; ESPDHT_BROKER_PASSWORD works too" },
+    groups: { type: "string", value: "NAME,NAME", help: "named groups this board joins (up to 4; empty: none), instead of your config's ('espdht init --groups')" },
     timeout: { type: "string", value: "SECONDS", help: "give up when the board does not answer", default: "120" },
     verbose: { type: "boolean", short: "v", help: "show everything the CLI and the board print" },
   },
@@ -79,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
+  const groups = args.values.groups === undefined ? undefined : groupsOption(String(args.values.groups));
   const user = loadOrCreateUserConfig();
   const given = args.values["device-id"] as string | undefined;
   let deviceId: string | null = null;
@@ -98,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let deviceConfig;
   try {
-    deviceConfig = buildDeviceConfig({ ...user, password: passwordFrom(args.values, user.password) });
+    deviceConfig = buildDeviceConfig({ ...user, password: passwordFrom(args.values, user.password), groups: groups ?? user.groups });
     // its own login wins over the URL's and the config's
     if (login && deviceConfig.broker) deviceConfig.broker = { ...deviceConfig.broker, ...login };
   } catch (e) {

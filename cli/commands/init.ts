@@ -1,5 +1,5 @@
 // `espdht init`: the guided way to the user config shared by flash, sim, watch, dashboard and send.
-import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
+import { CommandSpec, groupsOption, numberOption, parseCommandArgs, UsageError } from "../args";
 import { ask, askSecret, PromptAborted } from "../prompt";
 import { passwordFrom, warnSecretsOnArgv } from "../hostOptions";
 import { keyringPathFor } from "../../provisioning/keyring";
@@ -24,6 +24,7 @@ const spec: CommandSpec = {
     model: { type: "string", value: "dht22|dht11", help: "sensor model" },
     pin: { type: "string", value: "GPIO", help: "DHT data pin" },
     interval: { type: "string", value: "SECONDS", help: "seconds between readings (>= 2)" },
+    groups: { type: "string", value: "NAME,NAME", help: "named groups a flashed board joins (up to 4; empty: none); 'espdht send group:NAME' reaches them" },
     "home-assistant": { type: "boolean", help: "publish Home Assistant discovery" },
     "no-home-assistant": { type: "boolean", help: "do not publish Home Assistant discovery" },
     yes: { type: "boolean", short: "y", help: "do not ask; keep current or default values for what flags do not set" },
@@ -56,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   if (pin !== undefined) c.pin = pin;
   const interval = numberOption(v, "interval", 2, 86400);
   if (interval !== undefined) c.interval = interval;
+  if (v.groups !== undefined) c.groups = groupsOption(String(v.groups));
   if (v["home-assistant"] && v["no-home-assistant"]) throw new UsageError("--home-assistant and --no-home-assistant contradict each other");
   if (v["home-assistant"]) c.homeAssistant = true;
   if (v["no-home-assistant"]) c.homeAssistant = false;
@@ -137,6 +139,8 @@ async function askAll(c: UserConfig, given: Record<string, unknown>): Promise<vo
   await field("model", "Sensor model (dht22|dht11)", () => c.model, (s) => { c.model = s as UserConfig["model"]; }, "model");
   await field("pin", "DHT data GPIO", () => String(c.pin), (s) => { c.pin = Number(s); }, "pin");
   await field("interval", "Seconds between readings", () => String(c.interval), (s) => { c.interval = Number(s); }, "interval");
+  // a text that is not a list yet: validateUserConfig names what is wrong with it, and the question comes again
+  await field("groups", "Groups (comma-separated, up to 4; empty: none)", () => (c.groups ?? []).join(","), (s) => { c.groups = s.trim() ? s.split(",").map((g) => g.trim()) : []; }, "groups");
   if (given["home-assistant"] === undefined && given["no-home-assistant"] === undefined) {
     const ha = await ask("Home Assistant discovery (y/n)", c.homeAssistant ? "y" : "n");
     c.homeAssistant = /^y/i.test(ha);

@@ -1,12 +1,12 @@
 // `espdht sim`: virtual ESP32 boards running the exact dist/firmware.js, with a virtual DHT, faults and fleets.
 import fs from "node:fs";
 import path from "node:path";
-import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
+import { CommandSpec, groupsOption, numberOption, parseCommandArgs, UsageError } from "../args";
 import { ensureFirmwareBuilt } from "../firmwareArtifact";
 import { configPath, defaultDataDir, loadOrCreateUserConfig } from "../userConfig";
 import { SENSOR_MODELS, SensorModel, validateTopicRoot, isUsableDhtPin } from "../../firmware/contract";
 import { brokerUrlProblem } from "../../provisioning/brokerUrl";
-import { DeviceConfigError, parseGroupList } from "../../provisioning/deviceConfig";
+import { DeviceConfigError } from "../../provisioning/deviceConfig";
 import { KeyringError, keyringPathFor, readKeyringFile } from "../../provisioning/keyring";
 import { startFleet, FleetError } from "../../sim/fleet/fleet";
 import { startStatusLine } from "../../sim/fleet/statusLine";
@@ -36,7 +36,7 @@ const spec: CommandSpec = {
     interval: { type: "string", value: "SECONDS", help: "seconds between readings, at least 2 (default: your config)" },
     model: { type: "string", value: "dht22|dht11", help: "sensor model (default: your config)" },
     pin: { type: "string", value: "GPIO", help: "DHT data pin (default: your config)" },
-    groups: { type: "string", value: "NAME,NAME", help: "named groups every board of this process is in (up to 4; 'espdht send group:NAME ...' reaches them); a board's own 'set groups' (saved in its Storage) wins until --fresh" },
+    groups: { type: "string", value: "NAME,NAME", help: "named groups every board of this process is in (up to 4; 'espdht send group:NAME ...' reaches them; default: your config's); a board's own 'set groups' (saved in its Storage) wins until --fresh" },
     seed: { type: "string", value: "SEED", help: "seed for ids, sensor values, jitter and faults (default: from your topic root, so ids stay the same)" },
     config: { type: "string", value: "FILE", help: "device config JSON (DeviceConfig shape) written to each board's Storage instead of the one made from the options" },
     data: { type: "string", value: "DIR", help: "folder for each board's Storage file (default: your data folder)" },
@@ -152,14 +152,8 @@ export async function run(argv: string[]): Promise<number> {
   if (SENSOR_MODELS.indexOf(model as SensorModel) < 0) throw new UsageError(`--model: '${model}' must be dht22 or dht11`);
   const pin = numberOption(v, "pin", 0, 39, true) ?? user.pin;
   if (!isUsableDhtPin(pin)) throw new UsageError(`--pin: GPIO ${pin} cannot carry DHT data on an ESP32 (avoid 6-11 and 34-39)`);
-  let groups: string[] | undefined;
-  try {
-    groups = v.groups === undefined ? undefined : parseGroupList(v.groups as string, "--groups");
-  } catch (e) {
-    if (e instanceof DeviceConfigError) throw new UsageError(e.message);
-    throw e;
-  }
-  if (groups && v.config) throw new UsageError("--groups: not with --config (put 'groups' in that file)");
+  if (v.groups !== undefined && v.config) throw new UsageError("--groups: not with --config (put 'groups' in that file)");
+  const groups = v.groups === undefined ? user.groups : groupsOption(v.groups as string);
   const root = (v["topic-root"] as string | undefined) ?? user.root;
   const rootErr = validateTopicRoot(root);
   if (rootErr) throw new UsageError(`--topic-root: ${rootErr}`);
