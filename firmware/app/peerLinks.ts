@@ -63,9 +63,6 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
   // `R/` and `/to/<me>`: what a message for us starts and ends with
   const head = root + "/";
   const tail = "/to/" + id;
-  // the derived link keys, dropped when `rekey` replaces the device key
-  let keysFor: Uint8Array | null = null;
-  let keys: { [peer: string]: Uint8Array } = {};
 
   const store = () => hal.storage_.writeJSON(LINKS_FILE, { to, from });
   const list = () => ({ to, from: Object.keys(from) });
@@ -78,14 +75,12 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
     copy_(reading) {
       const own = device.key_;
       if (!own) return;
-      if (keysFor != own) keys = {};
-      keysFor = own;
       // the source's interval rides along: the receiver judges a reading's age by it
       const body = JSON.stringify(Object.assign({ interval: device.config.interval }, reading)).slice(0, -1);
       to.forEach((peer) => {
         const topic = linkTopic(root, id, peer);
-        const k = keys[peer] || (keys[peer] = linkKey(sha, own, id, peer));
-        client.publish(topic, body + signatureTail(signatureOf(sha, k, utf8Encode(topic), utf8Encode(body))), 1, false);
+        // derived at each copy (not kept): after `rekey` the link needs `espdht link` again, also before a restart
+        client.publish(topic, body + signatureTail(signatureOf(sha, linkKey(sha, own, id, peer), utf8Encode(topic), utf8Encode(body))), 1, false);
       });
     },
 
@@ -103,7 +98,7 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
       } catch (e) {
         // signed but not JSON: counted as forged below
       }
-      if (!r || r.id != peer || !(r.boot >= 0 && r.seq >= 0)) {
+      if (!r || r.id != peer) {
         counts.linkForged++;
         return;
       }
@@ -121,17 +116,12 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
       const own = device.key_;
       const peer = (c.target || c.source) as string;
       if (!own) return done({ error: "links need the device's key" });
-      if (peer == id) return done({ error: "a device cannot link to itself" });
-      if (c.target) {
-        if (to.indexOf(peer) < 0) {
-          if (to.length >= MAX_LINKS) return done({ error: "at most " + MAX_LINKS + " targets" });
-          to.push(peer);
-        }
-      } else {
-        if (!from[peer] && Object.keys(from).length >= MAX_LINKS) return done({ error: "at most " + MAX_LINKS + " sources" });
+      const known = c.target ? to.indexOf(peer) >= 0 : from[peer];
+      if (!known && (c.target ? to.length : Object.keys(from).length) >= MAX_LINKS) return done({ error: "at most " + MAX_LINKS + " links each way" });
+      if (c.source) {
         from[peer] = toHex(xorBytes(fromHex(c.key) as Uint8Array, linkKeystream(sha, own, c.nonce as string)));
         delete last[peer];
-      }
+      } else if (!known) to.push(peer);
       store();
       done({ links: list() });
     },
