@@ -6,22 +6,24 @@ import { HostHealthBoard, HostHealthMessage } from "../../host/ingest/hostHealth
 import { displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
 import { LiveTable } from "../../host/terminal/liveTable";
 import { floodLine } from "../../host/terminal/floodLine";
-import { renderWatchTable } from "../../host/terminal/watchTable";
+import { devicesInGroup, renderWatchTable } from "../../host/terminal/watchTable";
+import { groupListProblem } from "../../provisioning/deviceConfig";
 import { DeviceTrust } from "../../host/trust/deviceTrust";
-import { CommandSpec, numberOption, parseCommandArgs } from "../args";
+import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
 import { HOST_OPTIONS, resolveHostOptions } from "../hostOptions";
 
 const spec: CommandSpec = {
   name: "watch",
   usage: "watch [--json | --once] [options]",
-  summary: "Watch your devices live: one row per device (status, verified/unsigned, temperature, humidity, age, seq gaps, errors, rejected messages), redrawn in place.\nDevices whose key is in the keyring must sign: their unsigned, forged, replayed or future-dated messages are rejected (counted under REJECTED).",
+  summary: "Watch your devices live: one row per device (status, verified/unsigned, named groups, temperature, humidity, age, seq gaps, errors, rejected messages), redrawn in place.\nDevices whose key is in the keyring must sign: their unsigned, forged, replayed or future-dated messages are rejected (counted under REJECTED).",
   options: {
     ...HOST_OPTIONS,
     json: { type: "boolean", help: "print one JSON line per accepted reading (the reading plus 'trust': verified|unsigned, 'received', Unix ms, and 'duplicateId' when two boards seem to share the id) on stdout; rejected messages are logged on stderr" },
     once: { type: "boolean", help: "print the current state and exit (with --json: a JSON array of devices)" },
     wait: { type: "string", value: "SECONDS", help: "with --once: how long to wait for retained status/info and readings", default: "3" },
+    group: { type: "string", value: "NAME", help: "only the devices whose info lists this named group (rows, --json readings, --once)" },
   },
-  epilog: "Examples:\n  espdht watch\n  espdht watch --json | jq .temperature\n  espdht watch --once --wait 15",
+  epilog: "Examples:\n  espdht watch\n  espdht watch --json | jq .temperature\n  espdht watch --once --wait 15\n  espdht watch --group kitchen",
 };
 
 const REDRAW_MS = 250;
@@ -30,6 +32,11 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(spec, argv);
   if (!args) return 0;
   const waitS = numberOption(args.values, "wait", 0, 3600)!;
+  const group = args.values.group === undefined ? null : String(args.values.group);
+  const groupProblem = group === null ? null : groupListProblem([group]);
+  if (groupProblem) throw new UsageError(`--group: ${groupProblem}`);
+  // the rows shown: every device, or the group's members
+  const shown = () => devicesInGroup(ingest.fleet.list(), group);
   const host = resolveHostOptions(args.values);
   const log = (m: string) => process.stderr.write(m + "\n");
   log(`espdht watch: connecting to ${displayUrl(host.broker.url)}`);
@@ -62,18 +69,18 @@ export async function run(argv: string[]): Promise<number> {
     const deadline = Date.now() + waitS * 1000;
     const settled = Date.now() + Math.min(1000, waitS * 1000);
     while (Date.now() < deadline) {
-      const list = ingest.fleet.list();
+      const list = shown();
       if (Date.now() >= settled && list.length > 0 && list.every((d) => d.online !== null && d.lastReading !== null)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const list = ingest.fleet.list();
+    const list = shown();
     if (args.values.json) process.stdout.write(JSON.stringify(list) + "\n");
     else process.stdout.write(renderWatchTable(list, Date.now(), !!process.stdout.isTTY && !process.env.NO_COLOR).join("\n") + "\n");
     await ingest.close();
     if (list.length === 0) {
       // Mosquitto grants a subscription its ACL denies and then delivers nothing: the only sign is this silence
       const acl = host.broker.username !== null ? ` (with an ACL on the broker, check that user '${host.broker.username}' may read ${host.root}/#)` : "";
-      log(`espdht watch: no device seen under ${host.root} within ${waitS} s${acl}`);
+      log(`espdht watch: no device${group === null ? "" : ` in group '${group}'`} seen under ${host.root} within ${waitS} s${acl}`);
       return 1;
     }
     return 0;
@@ -84,14 +91,14 @@ export async function run(argv: string[]): Promise<number> {
     ingest.on((e) => {
       // a device suspected of sharing its id with another board says so on each of its readings
       const dup = e.kind === "reading" && e.device.duplicateId ? { duplicateId: e.device.duplicateId } : {};
-      if (e.kind === "reading") process.stdout.write(JSON.stringify({ ...e.reading, trust: e.trust, received: e.receivedAt, ...dup }) + "\n");
+      if (e.kind === "reading" && devicesInGroup([e.device], group).length) process.stdout.write(JSON.stringify({ ...e.reading, trust: e.trust, received: e.receivedAt, ...dup }) + "\n");
       else if (e.kind === "rejected") log(`espdht watch: rejected ${e.topic}: ${e.reason}`);
     });
   } else if (process.stdout.isTTY) {
     table = new LiveTable(process.stdout, () => {
-      const list = ingest.fleet.list();
+      const list = shown();
       const lines = renderWatchTable(list, Date.now(), !process.env.NO_COLOR);
-      if (list.length === 0) lines.push(`(waiting for devices under ${host.root})`);
+      if (list.length === 0) lines.push(`(waiting for devices under ${host.root}${group === null ? "" : ` in group '${group}'`})`);
       lines.push(floodLine(ingest.fleet.flood()));
       lines.push(...hostHealth.lines(Date.now()));
       return lines;
@@ -99,13 +106,13 @@ export async function run(argv: string[]): Promise<number> {
     table.start(REDRAW_MS);
   } else {
     // not a terminal: a plain snapshot every few seconds instead of cursor movement
-    snapshots = setInterval(() => process.stdout.write([...renderWatchTable(ingest.fleet.list(), Date.now(), false), floodLine(ingest.fleet.flood())].join("\n") + "\n\n"), 5000);
+    snapshots = setInterval(() => process.stdout.write([...renderWatchTable(shown(), Date.now(), false), floodLine(ingest.fleet.flood())].join("\n") + "\n\n"), 5000);
   }
-  // malformed health messages held back by the report's rate limit are told at the next turn
+  // malformed health messages held back by the report's rate limit (10 s) are told when it allows
   const healthReports = setInterval(() => {
     const line = hostHealth.report(Date.now());
     if (line && !table) log(`espdht watch: ${line}`);
-  }, 10_000);
+  }, 1000);
   ingest.on((e) => { if (e.kind === "connection") log(`espdht watch: ${e.connected ? "connected" : "connection lost, retrying"}`); });
 
   await new Promise<void>((resolve) => {
