@@ -5,6 +5,7 @@
 //   commands:   R/D/cmd and R/all/cmd -> handlers -> R/D/reply
 //   link:       Wi-Fi join and backoff -> SNTP -> MQTT client started
 //   peerLinks:  each published reading copied to linked targets (R/D/to/B); linked sources' readings kept (R/+/to/D)
+//   thermostat: own or a linked peer's readings -> rule -> output pin -> R/D/output
 import type { Hal, SocketTarget } from "../hal/hal";
 import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../mqtt/types";
 import { listenForCommands } from "./commands";
@@ -15,6 +16,7 @@ import { createPublishing } from "./publishing";
 import { createReadingBuffer } from "./readingBuffer";
 import { createSensing } from "./sensing";
 import { createSpill } from "./spillFile";
+import { createThermostat } from "./thermostat";
 
 export type MqttClientFactory = (target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents) => DeviceMqttClient;
 
@@ -23,11 +25,14 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const config = device.config;
   const spill = createSpill(hal.storage_, config.spillLimit, device.boot);
   const buffer = createReadingBuffer(config.bufferSize, config.spillLimit ? spill.add_ : undefined);
-  const sensing = createSensing(hal, config, buffer, () => publishing.flush_());
+  const sensing = createSensing(hal, config, buffer, () => publishing.flush_(), (t, h, error) => thermostat.sensed_(t, h, error));
   const mqttLog = (m: string) => hal.log_("mqtt: " + m);
   // the client is told about its events before the parts exist: each event reaches them once they do
   const client = createClient(brokerTarget(config), sessionOptions(hal, device), {
-    onConnect: () => publishing.announce_(),
+    onConnect: () => {
+      publishing.announce_();
+      thermostat.announce_();
+    },
     onPublished: (token) => publishing.flush_(token),
     onMessage: (msg) => {
       onCommand(msg);
@@ -39,6 +44,8 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const links = createPeerLinks(hal, device, client);
   const publishing = createPublishing(hal, device, buffer, spill, client, links);
   const onCommand = listenForCommands(hal, device, client, sensing, publishing, links);
+  // a change made offline waits for the connect's announce (it would crowd the client's small offline queue); no rule: cleared
+  const thermostat = createThermostat(hal, device, (p) => client.connected && (p ? publishing.publish_("output", p, true) : client.publish(device.topic_("output"), "", 1, true)), links.peerReading);
   keepLinkUp(hal, config, client);
   sensing.start_();
   return device;

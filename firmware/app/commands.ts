@@ -4,6 +4,7 @@
 //   then validated with the contract and carried out.
 // Answers go to R/D/reply with `re` = the command's id and never echo its other fields.
 import { KEY_FILE, SETTINGS_FILE } from "../contract/deviceConfig";
+import { OutputRule, parseRule } from "../contract/output";
 import { Capability, Command, validateCommand, Validation } from "../contract/payloads";
 import { groupCommandTopic, namedGroupTopic } from "../contract/topics";
 import { fromHex, rekeyKeystream, RESTART_GRACE_S, sameSignature, SIG_FIELD, SIG_TAIL_LENGTH, signatureTail, toHex, xorBytes } from "../contract/trust";
@@ -59,6 +60,8 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
     read: (c, done) => sensing.readNow_((stored) => done({ reading: readingPayload(device, stored) })),
     set: (c, done) => {
       const next = c.set as { [k: string]: number };
+      const rule = next.rule && (parseRule(next.rule) as OutputRule);
+      if (rule && rule.pin == config.pin) return done({ error: "rule: pin=" + rule.pin + " is the DHT's data pin" });
       let changed: boolean | undefined;
       // JSON compares the groups list by value
       for (const k in next) if (JSON.stringify((config as unknown as { [k: string]: unknown })[k]) != JSON.stringify(next[k])) changed = true;

@@ -61,6 +61,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
       configError: device.configError, mem: { free: mem.free, total: mem.total }, skipped: client.stats.skipped_,
       flashFull: spill.full_(), flashBad: spill.bad_(),
       groups: config.groups,
+      output: device.output_ && device.output_(),
       // absent until the client saw a kick loop (another board with this id)
       dupId: client.stats.dup_,
       links: links.list_(),

@@ -98,6 +98,7 @@ export function createThermostat(hal: Hal, device: Device, publish: (payload: ob
   };
 
   check();
+  device.output_ = () => state && { rule: text, on: state.on, why: state.why };
 
   return {
     sensed_(t, h, error) {

@@ -38,6 +38,11 @@ function num(s: string): number {
   return s && s.split("").every((c) => "+-.0123456789".indexOf(c) >= 0) ? +s : NaN;
 }
 
+/** "rule: '<part>' must be <what>": every problem names the part of the rule that is wrong. Terse: it ships. */
+function bad(part: string, what: string): string {
+  return "rule: '" + part + "' must be " + what;
+}
+
 /** The rule written in `text`, or what is wrong with it (a string starting "rule"); "" parses to null (no rule). */
 export function parseRule(text: unknown): OutputRule | null | string {
   if (text === "") return null;
@@ -47,37 +52,25 @@ export function parseRule(text: unknown): OutputRule | null | string {
   const gt = head.indexOf(">");
   const lt = head.indexOf("<");
   const rise = gt < lt;
-  const first = rise ? gt : lt;
-  const second = rise ? lt : gt;
-  if (gt < 0 || lt < 0) return "rule '" + head + "' must be QUANTITY>ON<OFF (on above) or QUANTITY<ON>OFF (on below)";
-  const name = head.slice(0, first).split("@");
-  const q = name[0] as RuleQuantity;
-  const src = name.length > 1 ? name[1] : "";
-  const on = num(head.slice(first + 1, second));
-  const off = num(head.slice(second + 1));
-  const range = q == "temperature" ? [-40, 80] : [0, 100];
-  const rule: OutputRule = { q, src, rise, on, off, pin: -1, minOn: 0, minOff: 0, safe: 0 };
-  if (q != "temperature" && q != "humidity") return "rule: unknown quantity '" + q + "' (temperature|humidity)";
-  if (name.length > 2 || (name.length > 1 && !isValidDeviceId(src))) return "rule: source '" + name.slice(1).join("@") + "' is not a device id";
-  if (!(on >= range[0] && on <= range[1] && off >= range[0] && off <= range[1])) return "rule: ON and OFF must be numbers in " + range.join("..");
-  if (rise ? on <= off : on >= off) return "rule: " + (rise ? "on above " + on + " needs off below a lower value" : "on below " + on + " needs off above a higher value") + " (hysteresis), got " + off;
+  const name = head.slice(0, rise ? gt : lt).split("@");
+  const values = head.slice((rise ? gt : lt) + 1).split(rise ? "<" : ">");
+  const on = num(values[0]);
+  const off = num(values[1]);
+  const rule = { q: name[0], src: name[1] || "", rise, on, off, pin: -1, minOn: 0, minOff: 0, safe: 0 } as OutputRule;
+  if (gt < 0 || lt < 0 || values.length > 2 || !(rise ? on > off : on < off)) return bad(head, "QUANTITY>ON<OFF (on above ON, off below OFF: ON > OFF) or QUANTITY<ON>OFF (ON < OFF), in numbers");
+  if (rule.q != "temperature" && rule.q != "humidity") return bad(rule.q, "temperature or humidity");
+  if (name.length > 2 || (name.length > 1 && !isValidDeviceId(rule.src))) return bad(name.slice(1).join("@"), "a device id");
   for (let i = 1; i < parts.length; i++) {
     const kv = parts[i].split("=");
     const k = kv[0];
     const v = kv[1];
     const n = num(v);
-    if (k == "pin") {
-      if (!isUsableOutputPin(n)) return "rule: pin=" + v + " is not an ESP32 output GPIO (0-5, 12-19, 21-23, 25-27, 32, 33)";
-      rule.pin = n;
-    } else if (k == "minOn" || k == "minOff") {
-      if (!(n >= 0 && n <= 86400)) return "rule: " + k + "=" + v + " must be 0..86400 seconds";
-      rule[k] = n;
-    } else if (k == "safe") {
-      if (v != "on" && v != "off") return "rule: safe=" + v + " must be on or off";
-      rule.safe = v == "on" ? 1 : 0;
-    } else return "rule: unknown part '" + parts[i] + "' (pin=N, minOn=S, minOff=S, safe=on|off)";
+    if (k == "pin" ? !isUsableOutputPin(n) : k == "safe" ? v != "on" && v != "off" : (k != "minOn" && k != "minOff") || !(n >= 0 && n <= 86400)) {
+      return bad(parts[i], "pin=GPIO (an output: 0-5, 12-19, 21-23, 25-27, 32, 33), minOn=S or minOff=S (0..86400 s), safe=on|off");
+    }
+    (rule as unknown as { [k: string]: number })[k] = k == "safe" ? +(v == "on") : n;
   }
-  return rule.pin < 0 ? "rule: pin=N is missing (the output GPIO)" : rule;
+  return rule.pin < 0 ? bad(text, "followed by :pin=GPIO (the output)") : rule;
 }
 
 /** The rule's problem, or null when valid ("" included). */
@@ -99,7 +92,7 @@ export interface OutputState {
   ts: number | null;
 }
 
-const WHYS: OutputWhy[] = ["rule", "failsafe", "boot"];
+export const OUTPUT_WHYS: OutputWhy[] = ["rule", "failsafe", "boot"];
 
 /** Host side: an `R/D/output` payload (the signature tail already checked and removed by the trust layer). */
 export function validateOutput(x: unknown): { ok: true; value: OutputState } | { ok: false; error: string } {
@@ -113,8 +106,8 @@ export function validateOutput(x: unknown): { ok: true; value: OutputState } | {
         ? "id is not a valid device id"
         : typeof o.on != "boolean"
           ? "on must be true or false"
-          : WHYS.indexOf(o.why as OutputWhy) < 0
-            ? "why must be one of " + WHYS.join("|")
+          : OUTPUT_WHYS.indexOf(o.why as OutputWhy) < 0
+            ? "why must be one of " + OUTPUT_WHYS.join("|")
             : !isUsableOutputPin(o.pin as number)
               ? "pin must be an ESP32 output GPIO"
               : !count(o.since)

@@ -3,7 +3,7 @@
 // The device builds these and the host validates them; Espruino-safe (no Map/Set, no regex quantifiers).
 import { PAYLOAD_VERSION } from "./version";
 import { checkGroups, isValidDeviceId } from "./topics";
-import { ruleError } from "./output";
+import { OutputWhy, ruleError } from "./output";
 import { fromHex, KEY_BYTES } from "./trust";
 
 export type ReadError = "checksum" | "timeout" | "range";
@@ -133,6 +133,8 @@ export interface Info {
   linkOld?: number;
   /** the named groups the device is in (config `groups`): it takes commands on `R/group/<name>/cmd` */
   groups?: string[];
+  /** present while a thermostat rule is in effect: the rule (config `rule`) and its output's state (as on `R/D/output`) */
+  output?: { rule: string; on: boolean; why: OutputWhy };
 }
 
 /** The optional counters of `info`. */

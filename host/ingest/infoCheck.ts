@@ -1,7 +1,7 @@
 // The host's strict look at `info` after the contract's validateInfo: only the fields the firmware sends
 // (firmware/app/publishing.ts), strings and numbers within bounds, the interval within the device's own `set`
 // limits. Retained info stays on the broker and in the store, so nothing unbounded may pass.
-import { checkGroups, checkNumber, COMMAND_OPS, Info, isObject, isUsableDhtPin, isValidDeviceId, MAX_LINKS, validateTopicRoot } from "../../firmware/contract";
+import { checkGroups, checkNumber, COMMAND_OPS, Info, isObject, isUsableDhtPin, isValidDeviceId, MAX_LINKS, OUTPUT_WHYS, OutputWhy, ruleError, validateTopicRoot } from "../../firmware/contract";
 
 /** counters a board keeps in 32 bits at most */
 export const MAX_COUNT = 0xffffffff;
@@ -54,6 +54,10 @@ const FIELDS: { [K in keyof Info]-?: Check } & Record<string, Check> = {
   links: (v) => (isObject(v) && onlyKeys(v, ["to", "from"]) && [v.to, v.from].every(isIdList) ? null : `must be {to, from} and nothing else: lists of at most ${MAX_LINKS} distinct device ids`),
   linkForged: count,
   linkOld: count,
+  output: (v) =>
+    isObject(v) && onlyKeys(v, ["rule", "on", "why"]) && typeof v.rule === "string" && v.rule !== "" && ruleError(v.rule) === null && typeof v.on === "boolean" && OUTPUT_WHYS.includes(v.why as OutputWhy)
+      ? null
+      : `must be {rule, on, why}: a valid rule, true or false, one of ${OUTPUT_WHYS.join("|")}`,
   dupId: (v) => (isObject(v) && onlyKeys(v, ["n", "at"]) && isCount(v.n) && typeof v.at === "number" && Number.isInteger(v.at) && v.at >= 0 && v.at <= MAX_TIME_MS ? null : "must be {n, at} and nothing else"),
 };
 

@@ -67,7 +67,7 @@ describe("commands", () => {
     const storage = new MemoryStore();
     const s = online({ storage });
     s.client.deliver(CMD, JSON.stringify({ id: "s1", op: "set", interval: 3, tempOffset: 0.5 }));
-    expect(replies(s)).toEqual([{ re: "s1", ok: true, settings: { interval: 3, tempOffset: 0.5, humOffset: 0, tempDelta: 0, humDelta: 0, heartbeat: 0, groups: [] } }]);
+    expect(replies(s)).toEqual([{ re: "s1", ok: true, settings: { interval: 3, tempOffset: 0.5, humOffset: 0, tempDelta: 0, humDelta: 0, heartbeat: 0, groups: [], rule: "" } }]);
     expect(JSON.parse(storage.files[SETTINGS_FILE])).toMatchObject({ interval: 3, tempOffset: 0.5 });
     expect(s.client.json(`${R}/${ID}/info`)[0].interval).toBe(3);
     s.client.ack();
