@@ -44,7 +44,7 @@ const TWO_32 = 4294967296;
  * `overflow`: when full, up to SPILL_BLOCK of the oldest readings go to it packed; without, the oldest one is dropped.
  * `packed`: a block packed by another buffer, read back (its readings keep their seq, up and ts; shift_ needs no nowUp).
  */
-export function createReadingBuffer(capacity: number, overflow?: Overflow, packed?: string): ReadingBuffer {
+export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, packed?: string): ReadingBuffer {
   // [first seq, epoch, up of the newest] of a packed block
   let head3 = [0, 0, 0];
   let bin = "";
@@ -96,7 +96,7 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow, packe
     [0, 4, 8, 10].forEach((at) => {
       // the column starts at at * capacity; up and ts take 4 bytes a slot, t and h 2
       const w = at < 8 ? 4 : 2;
-      for (let k = 0; k < n * w; k++) s += String.fromCharCode(bytes[at * capacity + w * ((head + Math.floor(k / w)) % capacity) + (k % w)]);
+      for (let k = 0; k < n * w; k++) s += String.fromCharCode(bytes[at * capacity + w * ((head + ((k / w) | 0)) % capacity) + (k % w)]);
     });
     s = JSON.stringify([firstSeq, epoch, nowUp]) + btoa(s);
     head = (head + n) % capacity;

@@ -44,9 +44,9 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
     if (t === tok) tok = 0;
     if (t === doneTok) done.forEach((f) => f.erase()), done = [];
   };
-  let rf: StorageFile | null = null;
+  let rf: StorageFile | 0 | undefined;
   let blk: ReadingBuffer | null = null;
-  let blkBoot = 0;
+  let blkBoot: number;
   // the file appended to and its lines; each boot starts a new file
   let wf: StorageFile;
   let wl = FILE_BLOCKS;
@@ -57,34 +57,34 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
   });
   return {
     add_(packed) {
-      if (wl === FILE_BLOCKS) {
-        if (first && (last - first + 1) * FILE_BLOCKS * SPILL_BLOCK >= limit) return false;
-        // getFree counts erased files until Storage is compacted
-        if (storage.getFree() < NEEDED) storage.compact();
-        if (storage.getFree() < NEEDED) return !(full += SPILL_BLOCK);
-        wf = storage.open(SPILL_PREFIX + ++last, "a");
-        first = first || last;
-        wl = 0;
-      }
       try {
+        if (wl === FILE_BLOCKS) {
+          if (first && (last - first + 1) * FILE_BLOCKS * SPILL_BLOCK >= limit) return false;
+          // getFree counts erased files until Storage is compacted
+          if (storage.getFree() < NEEDED) storage.compact();
+          if (storage.getFree() < NEEDED) throw 0;
+          wf = storage.open(SPILL_PREFIX + ++last, "a");
+          first = first || last;
+          wl = 0;
+        }
         wf.write(boot + packed + "\n");
         wl++;
         return true;
       } catch (e) {
-        // Storage full (or flash failed): the next block tries a new file
+        // Storage full (or flash failed): counted, and the next block tries a new file
         wl = FILE_BLOCKS;
         return !(full += SPILL_BLOCK);
       }
     },
     shift_() {
-      let r;
+      let r = null;
       while (first && !(r = blk && blk.shift_(0))) {
         const line = rf && rf.readLine();
         if (line) {
           // boot[first seq,epoch,up] and whole readings of base64 (16 chars each), as add_ wrote it
           if (/^\d+\[\d+,\d+,\d+\][A-Za-z0-9+\/]+\n$/.test(line) && !((line.length - line.indexOf("]") - 2) % 16)) {
             blkBoot = parseInt(line);
-            blk = createReadingBuffer(0, undefined, line.slice(line.indexOf("["), -1));
+            blk = createReadingBuffer(0, 0, line.slice(line.indexOf("["), -1));
           } else bad++;
         } else {
           // a file read to its end goes once its last reading is acknowledged (at once if it already was);
@@ -94,11 +94,11 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
             if (!(doneTok = tok)) acked(0);
             if (first++ === last) first = 0, wl = FILE_BLOCKS;
           }
-          rf = first ? storage.open(SPILL_PREFIX + first, "r") : null;
+          rf = first && storage.open(SPILL_PREFIX + first, "r");
         }
       }
       if (r) r.boot = blkBoot;
-      return r || null;
+      return r;
     },
     sent_(t) {
       tok = t;

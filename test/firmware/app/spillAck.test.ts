@@ -90,6 +90,16 @@ describe("spill read-back: a file goes only once its readings are acknowledged",
     expect(spillFiles(a.storage)).not.toContain(SPILL_PREFIX + "1");
   });
 
+  it("one publish in flight at a time (the last reading's PUBACK comes before the file is seen to end): every file still goes", () => {
+    const a = board(new MemoryStore());
+    a.clock.advance(3600_000);
+    a.client.maxInflight = 1;
+    a.client.connect();
+    a.client.drain();
+    expect(new Set(a.client.readingsDelivered().map(key)).size).toBe(360);
+    expect(spillFiles(a.storage)).toEqual([]);
+  });
+
   it("the connection drops after handing on, before the PUBACKs: after reconnect every reading arrives", () => {
     const a = offlineThenHandOnFirstFile();
     a.client.drop();
