@@ -157,7 +157,7 @@ describe("bad input over WebSocket: a clear error naming what is wrong, exit 1 (
     expect(other.stderr).toContain("(the --ca given did not sign it)");
   });
 
-  it.each([
+  it.each<[string, () => string, number, string]>([
     ["a port out of range", () => "ws://127.0.0.1:99999/mqtt", 2, "--broker: 'ws://127.0.0.1:99999/mqtt': port 99999 is out of range 1..65535"],
     ["a port that is not a number", () => "wss://127.0.0.1:88x", 2, "--broker: 'wss://127.0.0.1:88x' is not a URL (expected e.g. mqtt://host:1883)"],
     ["a host with a space", () => "ws://bad host:8080", 2, "--broker: 'ws://bad host:8080' is not a URL"],
@@ -165,7 +165,7 @@ describe("bad input over WebSocket: a clear error naming what is wrong, exit 1 (
     ["its TLS port with ws://", () => broker.tlsUrl!.replace("mqtts:", "ws:"), 1, "no MQTT-over-WebSocket listener answered there"],
     ["its plain WebSocket port with wss://", () => broker.wsUrl!.replace("ws:", "wss:"), 1, "that port does not speak TLS"],
     ["its WebSocket port with mqtt://", () => broker.wsUrl!.replace("ws:", "mqtt:"), 1, "the answer there is not MQTT"],
-  ] as const)("watch with %s", async (_what, url, code, message) => {
+  ])("watch with %s", async (_what, url, code, message) => {
     const r = await cli(["watch", "--once", "--broker", url(), "--password-file", hostPwFile]);
     expect(r.code, r.stderr).toBe(code);
     expect(r.stderr).toContain(message);
