@@ -144,6 +144,8 @@ export function hostHealthLine(host: string, h: HostHealth, now: number): string
 const LINES_SHOWN = 8;
 /** a malformed message is reported at once, then at most once per this interval (a flood stays one line) */
 const REPORT_EVERY_MS = 10_000;
+/** health lines logged per interval at most */
+const LINES_PER_WINDOW = 10;
 
 /**
  * The dashboards' healths watch shows: at most `capacity` hosts, the least recently heard from forgotten first, so
@@ -155,6 +157,9 @@ export class HostHealthBoard {
   private lastMalformed = "";
   private reportedMalformed = 0;
   private lastReportAt = -Infinity;
+  private windowStart = -Infinity;
+  private linesInWindow = 0;
+  private unshown = 0;
 
   constructor(readonly capacity = 64) {}
 
@@ -173,20 +178,36 @@ export class HostHealthBoard {
       this.lastMalformed = `${m.host ?? "?"}: ${m.problem}`;
       return this.report(now);
     }
+    const before = this.hosts.get(m.host);
     this.hosts.delete(m.host);
     if (m.kind === "cleared") return null;
     this.hosts.set(m.host, m.health);
     if (this.hosts.size > this.capacity) this.hosts.delete(this.hosts.keys().next().value!);
+    // a line when a host's state changes, not for every republish; a flood of made-up hosts is cut short
+    if (before && before.ok === m.health.ok && before.holding === m.health.holding && before.problem === m.health.problem) return null;
+    if (now - this.windowStart >= REPORT_EVERY_MS) {
+      this.windowStart = now;
+      this.linesInWindow = 0;
+    }
+    if (this.linesInWindow >= LINES_PER_WINDOW) {
+      this.unshown++;
+      return null;
+    }
+    this.linesInWindow++;
     return hostHealthLine(m.host, m.health, now);
   }
 
-  /** The malformed messages not reported yet, if it is time to. */
+  /** The malformed messages and unshown changes not reported yet, if it is time to. */
   report(now: number): string | null {
     const unreported = this.malformed - this.reportedMalformed;
-    if (unreported === 0 || now - this.lastReportAt < REPORT_EVERY_MS) return null;
+    if ((unreported === 0 && this.unshown === 0) || now - this.lastReportAt < REPORT_EVERY_MS) return null;
     this.reportedMalformed = this.malformed;
     this.lastReportAt = now;
-    return `ignored ${unreported} malformed health message${unreported > 1 ? "s" : ""} (last: ${this.lastMalformed})`;
+    const parts: string[] = [];
+    if (unreported > 0) parts.push(`ignored ${unreported} malformed health message${unreported > 1 ? "s" : ""} (last: ${this.lastMalformed})`);
+    if (this.unshown > 0) parts.push(`${this.unshown} more health change${this.unshown > 1 ? "s" : ""} not shown (too many at once)`);
+    this.unshown = 0;
+    return parts.join("; ");
   }
 
   /** Lines under watch's table: the most recently heard from first. */
