@@ -37,10 +37,16 @@ export interface StoreOptions {
   retryMs?: number;
   /** called when the health changes (failing, holding, recovered) */
   onHealth?: (h: StoreHealth) => void;
+  /** the writer thread's module (tests substitute one that dies) */
+  workerEntry?: URL;
 }
 
 /** while the store fails, segments are sealed at this size (~15,000 readings), so each replays as one modest batch */
 const FAILING_SEGMENT_BYTES = 1024 * 1024;
+const STORE_WORKER = new URL("./storeWorker.ts", import.meta.url);
+/** first wait before restarting a writer thread that died; doubled for each death before the journal is drained */
+const RESTART_FIRST_MS = 250;
+const RESTART_MAX_MS = 30_000;
 
 /** A reading that is neither journalled nor committed yet: its MQTT acknowledgement waits. */
 interface HeldReading {
@@ -60,7 +66,12 @@ export class WorkerStore implements HistoryStore {
   private serial = 0;
   private waiting = new Map<number, () => void>();
   private closed: Promise<void> | null = null;
-  private dead: Error | null = null;
+  /** why the writer thread stopped, until it is restarted */
+  private workerDown: Error | null = null;
+  private worker!: Worker;
+  private opened = false;
+  private restartMs = RESTART_FIRST_MS;
+  private restartTimer: NodeJS.Timeout | null = null;
   private readonly journal: IngestJournal | null;
   /** batch serial -> the journal segment holding its readings */
   private readonly segmentOf = new Map<number, number>();
@@ -68,6 +79,10 @@ export class WorkerStore implements HistoryStore {
   private readonly replaying = new Map<number, number>();
   /** replayed batches the store committed, until their replay sees it */
   private readonly replayed = new Set<number>();
+  /** last-seen times not committed yet (the journal has only readings): kept while the store fails */
+  private pendingSeen = new Map<string, number>();
+  /** batch serial -> the last-seen times it carries, given back to pendingSeen if it fails */
+  private readonly seenOf = new Map<number, [string, number][]>();
   private draining = false;
   private failure: { message: string; since: number } | null = null;
   private held: HeldReading[] = [];
@@ -78,7 +93,7 @@ export class WorkerStore implements HistoryStore {
   private readonly onHealth: (h: StoreHealth) => void;
   private lastHealth = "";
 
-  private constructor(dir: string, opts: StoreOptions, private readonly worker: Worker, private readonly lock: DataFolderLock | null) {
+  private constructor(private readonly dir: string, opts: StoreOptions, private readonly workerEntry: URL, private readonly lock: DataFolderLock | null) {
     this.db = openDatabase(dir);
     this.db.pragma("query_only = true");
     this.journal = opts.journal === false || dir === ":memory:" ? null : new IngestJournal(dir, opts.journalLimitBytes ?? DEFAULT_JOURNAL_LIMIT_BYTES);
@@ -89,14 +104,7 @@ export class WorkerStore implements HistoryStore {
     this.retentionDays = opts.retentionDays ?? 0;
     this.now = opts.now ?? Date.now;
     this.onError = opts.onError ?? (() => {});
-    worker.on("message", (m: StoreResponse) => this.onResponse(m));
-    worker.on("error", (e) => {
-      this.dead = e;
-      this.onError(new Error(`store worker failed: ${e.message}`));
-      this.fail(`the store's writer thread stopped: ${e.message}`);
-      for (const w of this.waiting.values()) w();
-      this.waiting.clear();
-    });
+    this.attach(startTsWorker(workerEntry, { dir }));
     if (this.retentionDays > 0) {
       this.runRetention();
       this.retentionTimer = setInterval(() => this.runRetention(), opts.retentionEveryMs ?? 3_600_000);
@@ -119,14 +127,14 @@ export class WorkerStore implements HistoryStore {
     let store: WorkerStore;
     try {
       openDatabase(dir).close(); // create the file and schema before two connections race for it
-      const worker = startTsWorker(new URL("./storeWorker.ts", import.meta.url), { dir });
-      store = new WorkerStore(dir, opts, worker, lock);
+      store = new WorkerStore(dir, opts, opts.workerEntry ?? STORE_WORKER, lock);
       await store.settle();
-      if (store.dead) throw store.dead;
+      if (store.workerDown) throw store.workerDown;
     } catch (e) {
       lock?.release();
       throw e;
     }
+    store.opened = true;
     if (store.journal && store.journal.sealed().length > 0) {
       store.fail("replaying readings a previous run left in the journal");
       await store.drainJournal();
@@ -197,7 +205,7 @@ export class WorkerStore implements HistoryStore {
 
   settle(): Promise<void> {
     this.flush();
-    if (this.dead) return Promise.resolve();
+    if (this.workerDown) return Promise.resolve();
     const serial = ++this.serial;
     return new Promise((resolve) => {
       this.waiting.set(serial, resolve);
@@ -212,11 +220,13 @@ export class WorkerStore implements HistoryStore {
       this.retentionTimer = null;
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = null;
+      if (this.restartTimer) clearTimeout(this.restartTimer);
+      this.restartTimer = null;
       // held readings stay unacknowledged (their waiters never resolve): the broker sends them again
       this.held = [];
       this.heldWaiters = [];
       this.closed = this.settle().then(() => new Promise<void>((resolve) => {
-        if (this.dead) return resolve();
+        if (this.workerDown) return resolve();
         this.worker.once("exit", () => resolve());
         this.post({ kind: "close" });
       })).then(() => {
@@ -229,11 +239,74 @@ export class WorkerStore implements HistoryStore {
   }
 
   private commit(rows: PackedRows, seen: [string, number][]): void {
+    // failing: the rows stay in the journal's open segment (sealed per MB by add(), not per flush, so an hour's
+    // outage leaves a few files, not thousands) and are drained into the store once it works again
+    if (this.failure) return this.keepSeen(seen);
     const segment = this.journal?.seal() ?? null;
-    if (this.failure) return; // sealed: the journal is drained into the store once it works again
     const serial = ++this.serial;
     if (segment !== null) this.segmentOf.set(serial, segment);
-    this.post({ kind: "batch", serial, rows, seen });
+    this.post({ kind: "batch", serial, rows, seen: this.withPendingSeen(serial, seen) });
+  }
+
+  private keepSeen(seen: Iterable<[string, number]>): void {
+    for (const [id, at] of seen) this.pendingSeen.set(id, Math.max(this.pendingSeen.get(id) ?? 0, at));
+  }
+
+  /** `seen` plus the last-seen times kept while the store failed, remembered under `serial` until it commits */
+  private withPendingSeen(serial: number, seen: [string, number][]): [string, number][] {
+    if (this.pendingSeen.size > 0) {
+      this.keepSeen(seen);
+      seen = [...this.pendingSeen];
+      this.pendingSeen.clear();
+    }
+    if (seen.length > 0) this.seenOf.set(serial, seen);
+    return seen;
+  }
+
+  private attach(worker: Worker): void {
+    this.worker = worker;
+    worker.on("message", (m: StoreResponse) => {
+      if (worker === this.worker) this.onResponse(m);
+    });
+    worker.on("error", (e) => this.onWorkerDown(worker, e));
+    worker.on("exit", (code) => this.onWorkerDown(worker, new Error(`the thread exited with code ${code}`)));
+  }
+
+  /**
+   * The writer thread died (an exception, OOM, an exit): the batches it had not committed stay in the journal and
+   * count as not sent, readings keep going to the journal (so they are still acknowledged, up to its bound), and
+   * the thread is restarted after a backoff, then drains the journal. Status and info sent meanwhile are dropped.
+   */
+  private onWorkerDown(worker: Worker, e: Error): void {
+    if (worker !== this.worker || this.workerDown || this.closed) return;
+    this.workerDown = e;
+    void worker.terminate();
+    this.onError(new Error(`store worker failed: ${e.message}`));
+    for (const seen of this.seenOf.values()) this.keepSeen(seen);
+    this.seenOf.clear();
+    this.segmentOf.clear();
+    this.replaying.clear();
+    for (const w of this.waiting.values()) w();
+    this.waiting.clear();
+    if (!this.opened) return; // open() throws it
+    const wait = this.restartMs;
+    this.restartMs = Math.min(RESTART_MAX_MS, wait * 2);
+    this.fail(`the store's writer thread stopped (${e.message}): restarting in ${wait / 1000} s; readings are kept in the journal`);
+    this.restartTimer = setTimeout(() => void this.restartWorker(e), wait);
+    this.restartTimer.unref();
+  }
+
+  private async restartWorker(cause: Error): Promise<void> {
+    this.restartTimer = null;
+    if (this.closed) return;
+    this.workerDown = null;
+    this.attach(startTsWorker(this.workerEntry, { dir: this.dir }));
+    this.fail(`the store's writer thread stopped (${cause.message}) and was restarted: replaying the journal into the store`);
+    await this.settle();
+    if (this.workerDown || this.closed) return;
+    await this.drainJournal();
+    // a thread that dies on the same batch again waits longer each time
+    if (!this.failure) this.restartMs = RESTART_FIRST_MS;
   }
 
   private heldReason(): string {
@@ -266,7 +339,7 @@ export class WorkerStore implements HistoryStore {
 
   /** Drains the journal while the store fails, and writes held readings to the journal when it has room again. */
   private async retry(): Promise<void> {
-    if (this.failure) await this.drainJournal();
+    if (this.failure && !this.workerDown) await this.drainJournal();
     this.journalHeld();
     if (this.failure || this.held.length > 0) this.scheduleRetry();
   }
@@ -283,25 +356,26 @@ export class WorkerStore implements HistoryStore {
   }
 
   /**
-   * Replays the sealed journal segments into the store, oldest first (the store skips rows it already has); once
-   * all are in, the open segment (readings journalled while the store failed) is sealed and replayed too, and new
-   * readings go to the store's queue again.
+   * Replays the journal into the store, one segment per batch, oldest first (the store skips rows it already
+   * has): sealed segments, then the open one (readings journalled while the store failed), again until none is
+   * left, since readings keep arriving during the replay. Only then is the store OK and new readings go to its
+   * queue again.
    */
   private async drainJournal(): Promise<void> {
-    if (this.draining) return;
+    if (this.draining || this.workerDown) return;
     this.draining = true;
     try {
-      const j = this.journal!;
+      const j = this.journal;
       this.queue.flush();
-      const inFlight = new Set(this.segmentOf.values());
-      for (const segment of j.sealed()) {
-        if (this.closed) return;
-        if (inFlight.has(segment)) continue;
-        if (!(await this.replaySegment(segment))) return this.scheduleRetry();
+      for (;;) {
+        if (this.closed || this.workerDown || !j) return;
+        // segments of batches still in flight are released (or given back) by their own answer
+        const inFlight = new Set(this.segmentOf.values());
+        const next = j.sealed().find((n) => !inFlight.has(n)) ?? j.seal();
+        if (next === null) break;
+        if (!(await this.replaySegment(next))) return this.scheduleRetry();
       }
-      const rest = j.seal();
       this.failure = null;
-      if (rest !== null) void this.replaySegment(rest);
       this.reportHealth();
     } finally {
       this.draining = false;
@@ -329,7 +403,7 @@ export class WorkerStore implements HistoryStore {
     this.replaying.set(serial, segment);
     return new Promise<boolean>((resolve) => {
       this.waiting.set(serial, () => resolve(this.replayed.delete(serial)));
-      this.post({ kind: "batch", serial, rows: packer.take(), seen: [...seen] });
+      this.post({ kind: "batch", serial, rows: packer.take(), seen: this.withPendingSeen(serial, [...seen]) });
     });
   }
 
@@ -338,9 +412,9 @@ export class WorkerStore implements HistoryStore {
   }
 
   private post(m: StoreRequest): void {
-    if (this.dead) {
-      this.onError(new Error(`store worker is down: ${this.dead.message}`));
-      this.fail(`the store's writer thread stopped: ${this.dead.message}`);
+    if (this.workerDown) {
+      // reported once when it stopped; a batch's readings are in the journal
+      if (m.kind === "batch") this.keepSeen(m.seen);
       if ("serial" in m) this.resolveWaiter(m.serial);
       return;
     }
@@ -361,11 +435,14 @@ export class WorkerStore implements HistoryStore {
       const segment = this.segmentOf.get(m.serial) ?? this.replaying.get(m.serial);
       if (this.replaying.delete(m.serial)) this.replayed.add(m.serial);
       this.segmentOf.delete(m.serial);
+      this.seenOf.delete(m.serial);
       if (segment !== undefined) this.journal?.release(segment);
       this.resolveWaiter(m.serial);
     } else if (m.kind === "error") {
       this.onError(new Error(`store: ${m.message}`));
       if (m.serial !== undefined) {
+        this.keepSeen(this.seenOf.get(m.serial) ?? []);
+        this.seenOf.delete(m.serial);
         if (this.segmentOf.delete(m.serial) || this.replaying.delete(m.serial)) {
           // the batch's readings stay in the journal; it is replayed once the store works again
           this.fail(`the store cannot write (${m.message}): readings are kept in the journal`);

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Reading } from "../../../firmware/contract";
 import { countReadings } from "../../../host/store/historyQueries";
 import type { StoreHealth } from "../../../host/store/historyStore";
@@ -173,6 +173,69 @@ describe("WorkerStore with its journal", () => {
     expect(storedSeqs(s.db)).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1));
     await until(() => segmentFiles(dir).length === 0, 5000, "the journal to be emptied");
     expect(healths.map((h) => h.ok)).toEqual([false, true]);
+  }, 60_000);
+
+  it("drains readings journalled during a replay too: nothing acknowledged stays in the journal once it is OK", async () => {
+    const dir = tempDir();
+    const s = await open(dir, { flushMs: 20, retryMs: 100 });
+    const blocker = new Database(path.join(dir, STORE_FILE));
+    closers.push(() => blocker.close());
+    blocker.exec("BEGIN IMMEDIATE");
+    s.add(good(1), T0);
+    await until(() => !s.health().ok, 15_000, "the store to report the lock");
+    // ~4 MB journalled while failing: four sealed 1 MB segments, replayed one batch at a time
+    for (let seq = 2; seq <= 60_000; seq++) s.add(good(seq), T0);
+    const before = s.health().journalBytes;
+    blocker.exec("COMMIT");
+    await until(() => s.health().journalBytes < before, 30_000, "the replay's first segment to be committed");
+    // mid-replay: more than a segment's worth arrives (sealed at 1 MB) plus a flush
+    for (let seq = 60_001; seq <= 80_000; seq++) s.add(good(seq), T0);
+    s.flush();
+    expect(s.health().ok).toBe(false); // the replay was still running when they came
+    await until(() => s.health().ok, 30_000, "the store to recover");
+    // OK means everything is in the store: no wait for a next start
+    expect(segmentFiles(dir)).toEqual([]);
+    expect(countReadings(s.db)).toBe(80_000);
+    expect(storedSeqs(s.db)).toEqual(Array.from({ length: 80_000 }, (_, i) => i + 1));
+  }, 90_000);
+
+  it("seals a segment per MB (not per 200 ms flush) while the store fails, and keeps last-seen times", async () => {
+    const dir = tempDir();
+    let now = T0;
+    const s = await open(dir, { flushMs: 200, retryMs: 100, now: () => now });
+    const blocker = new Database(path.join(dir, STORE_FILE));
+    closers.push(() => blocker.close());
+    blocker.exec("BEGIN IMMEDIATE");
+    s.add(good(0, "sim-0"), now);
+    await until(() => !s.health().ok, 15_000, "the store to report the lock");
+    // 10 minutes of failure on an injected clock: 3,000 flush timers of 200 ms, 20 devices reading every 2 s
+    // (10 readings/s) and one device that only says it is alive
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let sent = 1;
+    try {
+      for (let tick = 0; tick < 3000; tick++) {
+        now += 200;
+        for (let k = 0; k < 2; k++) {
+          const d = (tick * 2 + k) % 20;
+          s.add(good(Math.floor((tick * 2 + k) / 20) + 1, `sim-${d}`), now);
+          sent++;
+        }
+        s.noteSeen("sim-quiet", now);
+        vi.advanceTimersByTime(200);
+      }
+      vi.advanceTimersByTime(1000); // the last flush timer fires under the fake clock
+    } finally {
+      vi.useRealTimers();
+    }
+    const files = segmentFiles(dir).length;
+    console.log(`10 minutes of a failing store (3,000 flushes, ${sent} readings, ${(s.health().journalBytes / 1024).toFixed(0)} KB journalled): ${files} segment file(s)`);
+    expect(files).toBeLessThanOrEqual(2);
+    blocker.exec("COMMIT");
+    await until(() => s.health().ok, 30_000, "the store to recover");
+    await s.settle();
+    expect(countReadings(s.db)).toBe(sent);
+    expect(segmentFiles(dir)).toEqual([]);
+    expect(s.devices().find((d) => d.id === "sim-quiet")?.lastSeen).toBe(now);
   }, 60_000);
 
   it("past its bound holds readings unacknowledged (whenDurable waits), then takes them when the store works again", async () => {
