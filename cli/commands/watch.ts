@@ -15,10 +15,10 @@ import { HOST_OPTIONS, resolveHostOptions } from "../hostOptions";
 const spec: CommandSpec = {
   name: "watch",
   usage: "watch [--json | --once] [options]",
-  summary: "Watch your devices live: one row per device (status, verified/unsigned, named groups, temperature, humidity, age, seq gaps, errors, rejected messages), redrawn in place.\nDevices whose key is in the keyring must sign: their unsigned, forged, replayed or future-dated messages are rejected (counted under REJECTED).",
+  summary: "Watch your devices live: one row per device (status, verified/unsigned, named groups, temperature, humidity, thermostat output, age, seq gaps, errors, rejected messages), redrawn in place.\nDevices whose key is in the keyring must sign: their unsigned, forged, replayed or future-dated messages are rejected (counted under REJECTED).",
   options: {
     ...HOST_OPTIONS,
-    json: { type: "boolean", help: "print one JSON line per accepted reading (the reading plus 'trust': verified|unsigned, 'received', Unix ms, and 'duplicateId' when two boards seem to share the id) on stdout; rejected messages are logged on stderr" },
+    json: { type: "boolean", help: "print one JSON line per accepted reading (the reading plus 'trust': verified|unsigned, 'received', Unix ms, and 'duplicateId' when two boards seem to share the id) and per output change ({output: {on, why, pin, since, ts, ...} or null when cleared, id, trust, received}) on stdout; rejected messages are logged on stderr" },
     once: { type: "boolean", help: "print the current state and exit (with --json: a JSON array of devices)" },
     wait: { type: "string", value: "SECONDS", help: "with --once: how long to wait for retained status/info and readings", default: "3" },
     group: { type: "string", value: "NAME", help: "only the devices whose info lists this named group (rows, --json readings, --once)" },
@@ -62,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const version = protocolOf(ingest.client);
-  log(`espdht watch: subscribed to ${host.root}/+/{status,info,reading,reply} over MQTT ${version === 5 ? "5" : "3.1.1"}${args.values.once ? "" : " (Ctrl-C to stop)"}`);
+  log(`espdht watch: subscribed to ${host.root}/+/{status,info,reading,reply,output} over MQTT ${version === 5 ? "5" : "3.1.1"}${args.values.once ? "" : " (Ctrl-C to stop)"}`);
 
   if (args.values.once) {
     // done early once every device seen has a status and a reading (after a short settle for retained messages)
@@ -92,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       // a device suspected of sharing its id with another board says so on each of its readings
       const dup = e.kind === "reading" && e.device.duplicateId ? { duplicateId: e.device.duplicateId } : {};
       if (e.kind === "reading" && devicesInGroup([e.device], group).length) process.stdout.write(JSON.stringify({ ...e.reading, trust: e.trust, received: e.receivedAt, ...dup }) + "\n");
+      else if (e.kind === "output" && devicesInGroup([e.device], group).length) process.stdout.write(JSON.stringify({ output: e.output, id: e.device.id, trust: e.trust, received: e.receivedAt }) + "\n");
       else if (e.kind === "rejected") log(`espdht watch: rejected ${e.topic}: ${e.reason}`);
     });
   } else if (process.stdout.isTTY) {

@@ -20,6 +20,7 @@ const DUPLICATE: ReadingVerdict = Object.freeze({ accepted: true, duplicate: tru
 export type ApplyOutcome =
   | { kind: "reading"; device: DeviceView; reading: Reading; verdict: ReadingVerdict; trust: Trust }
   | { kind: "status" | "info"; device: DeviceView }
+  | { kind: "output"; device: DeviceView; trust: Trust | null }
   | { kind: "reply"; device: DeviceView; reply: Reply }
   | { kind: "rejected"; device: DeviceView | null; reason: string }
   /** a device never seen before, turned away because the admission rate was used up (counted in flood()) */
@@ -248,6 +249,10 @@ export class FleetState {
       v.statusAt = now;
       return { kind: "status", device: v };
     }
+    if (msg.kind === "output" && msg.output === null) {
+      v.output = null;
+      return { kind: "output", device: v, trust: null };
+    }
     v.trust = msg.trust;
     v.keyFingerprint = msg.fingerprint;
     switch (msg.kind) {
@@ -257,6 +262,9 @@ export class FleetState {
         return { kind: "info", device: v };
       case "reply":
         return { kind: "reply", device: v, reply: msg.reply };
+      case "output":
+        v.output = msg.output;
+        return { kind: "output", device: v, trust: msg.trust };
       case "reading": {
         const verdict = this.applyReading(rec, msg.reading, now);
         this.prove(msg.deviceId, msg.trust);

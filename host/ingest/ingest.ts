@@ -2,7 +2,7 @@
 // keyring is given) -> contract validation -> fleet state -> store, with events for the views (watch,
 // dashboard) and command replies.
 import type { MqttClient } from "mqtt";
-import { everyDeviceFilter, Reading, Reply } from "../../firmware/contract";
+import { everyDeviceFilter, OutputState, Reading, Reply } from "../../firmware/contract";
 import { BrokerSettings, connectBroker } from "../mqtt/connectBroker";
 import type { HistoryStore } from "../store/historyStore";
 import type { DeviceTrust } from "../trust/deviceTrust";
@@ -12,12 +12,14 @@ import { ApplyOutcome, DEFAULT_MAX_ESTABLISHED, FleetState } from "./deviceState
 import { deliverHostHealth, HostHealthMessage, hostHealthFilter, isHealthTopic } from "./hostHealth";
 import { parseDeviceMessage } from "./parseMessage";
 
-export const INGEST_KINDS = ["status", "info", "reading", "reply"] as const;
+export const INGEST_KINDS = ["status", "info", "reading", "reply", "output"] as const;
 
 export type IngestEvent =
   | { kind: "reading"; device: DeviceView; reading: Reading; receivedAt: number; trust: Trust }
   | { kind: "device"; device: DeviceView }
   | { kind: "reply"; deviceId: string; reply: Reply; trust: Trust }
+  /** the output's state (null: cleared, trust null then) */
+  | { kind: "output"; device: DeviceView; output: OutputState | null; receivedAt: number; trust: Trust | null }
   | { kind: "rejected"; device: DeviceView | null; reason: string; topic: string }
   | { kind: "connection"; connected: boolean; detail?: string };
 
@@ -105,6 +107,10 @@ export class IngestPipeline {
         break;
       case "info":
         if (out.device.info) this.store?.setInfo(out.device.id, out.device.info, now);
+        this.emit({ kind: "device", device: out.device });
+        break;
+      case "output":
+        this.emit({ kind: "output", device: out.device, output: out.device.output ?? null, receivedAt: now, trust: out.trust });
         this.emit({ kind: "device", device: out.device });
         break;
       case "reply":

@@ -3,12 +3,14 @@
 // Signed kinds are verified before their JSON is parsed (docs/trust.md "Signed messages").
 import {
   Info,
+  OutputState,
   parseDeviceTopic,
   ParsedTopic,
   Reading,
   Reply,
   splitSigned,
   validateInfo,
+  validateOutput,
   validateReading,
   validateReply,
   validateStatus,
@@ -30,6 +32,9 @@ export type DeviceMessage =
   | ({ kind: "info"; deviceId: string; info: Info } & MessageTrust)
   | ({ kind: "reading"; deviceId: string; reading: Reading } & MessageTrust)
   | ({ kind: "reply"; deviceId: string; reply: Reply } & MessageTrust)
+  | ({ kind: "output"; deviceId: string; output: OutputState } & MessageTrust)
+  /** the retained output cleared (an empty payload: the device's rule was removed); nothing to sign, so it changes no trust */
+  | { kind: "output"; deviceId: string; output: null }
   /** our own command echoed back (we do not subscribe to cmd, but a broad filter could deliver it) */
   | { kind: "ignored"; deviceId: string };
 
@@ -101,7 +106,7 @@ export function parseDeviceMessage(root: string, topic: string, payload: Uint8Ar
     const s = validateStatus(text);
     return s.ok ? { kind: "status", deviceId, online: s.value === "online" } : reject(deviceId, topic, `status: ${s.error}`);
   }
-  if (payload.length === 0) return reject(deviceId, topic, `${kind}: empty payload`);
+  if (payload.length === 0) return kind === "output" ? { kind, deviceId, output: null } : reject(deviceId, topic, `${kind}: empty payload`);
   let trust = UNSIGNED;
   let body: Uint8Array | null;
   if (verifier) {
@@ -132,6 +137,12 @@ export function parseDeviceMessage(root: string, topic: string, payload: Uint8Ar
     const strict = strictInfoError(r.value);
     if (strict) return reject(deviceId, topic, `info: ${strict}`);
     return { kind: "info", deviceId, info: r.value, ...trust };
+  }
+  if (kind === "output") {
+    const o = validateOutput(json.value);
+    if (!o.ok) return reject(deviceId, topic, `output: ${o.error}`);
+    if (o.value.id !== deviceId) return reject(deviceId, topic, "output: id does not match the topic's device");
+    return { kind: "output", deviceId, output: o.value, ...trust };
   }
   const r = validateReply(json.value);
   return r.ok ? { kind: "reply", deviceId, reply: r.value, ...trust } : reject(deviceId, topic, `reply: ${r.error}`);
