@@ -15,6 +15,8 @@ const COMMANDS: Record<string, [string, () => Promise<CommandModule>]> = {
   export: ["write stored readings as CSV or JSON lines (one, several or all devices, a time range)", () => import("./commands/export")],
   send: ["send one command to a device and wait for its reply", () => import("./commands/send")],
   keys: ["the device keys: list fingerprints, add a key, rotate a device's key", () => import("./commands/keys")],
+  link: ["link device A to B: A's readings also go to R/A/to/B, signed with a key only B is given", () => import("./commands/link")],
+  unlink: ["undo 'link A B'", () => import("./commands/unlink")],
   "broker-users": ["write Mosquitto password and ACL files for your devices' own logins", () => import("./commands/brokerUsers")],
   flash: ["upload the firmware and config to a board running Espruino", () => import("./commands/flash")],
   build: ["build dist/firmware.js (the one artifact flashed, simulated and measured)", () => import("./commands/build")],

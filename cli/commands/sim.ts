@@ -17,6 +17,7 @@ import { startSerialConsole, SerialConsole } from "../../sim/console/serialConso
 import { displayUrl } from "../../host/mqtt/connectBroker";
 import { DeviceLoginsError, deviceLoginsPathFor, ensureDeviceLogins } from "../../provisioning/deviceLogins";
 import { simDeviceId } from "../../sim/fleet/deviceId";
+import { LinkFlagError, parseLinkFlag } from "../../sim/fleet/fleetLinks";
 import { passwordFrom, warnSecretsOnArgv } from "../hostOptions";
 
 const MAX_CONSOLES = 16;
@@ -37,6 +38,7 @@ const spec: CommandSpec = {
     model: { type: "string", value: "dht22|dht11", help: "sensor model (default: your config)" },
     pin: { type: "string", value: "GPIO", help: "DHT data pin (default: your config)" },
     groups: { type: "string", value: "NAME,NAME", help: "named groups every board of this process is in (up to 4; 'espdht send group:NAME ...' reaches them; default: your config's); a board's own 'set groups' (saved in its Storage) wins until --fresh" },
+    link: { type: "string", value: "FROM:TO[,...]", help: "device-to-device links by board index: board FROM sends each reading also to <root>/FROM-id/to/TO-id, which only board TO accepts (as 'espdht link' would set up; kept in their Storage), e.g. --link 0:1" },
     seed: { type: "string", value: "SEED", help: "seed for ids, sensor values, jitter and faults (default: from your topic root, so ids stay the same)" },
     config: { type: "string", value: "FILE", help: "device config JSON (DeviceConfig shape) written to each board's Storage instead of the one made from the options" },
     data: { type: "string", value: "DIR", help: "folder for each board's Storage file (default: your data folder)" },
@@ -154,6 +156,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!isUsableDhtPin(pin)) throw new UsageError(`--pin: GPIO ${pin} cannot carry DHT data on an ESP32 (avoid 6-11 and 34-39)`);
   if (v.groups !== undefined && v.config) throw new UsageError("--groups: not with --config (put 'groups' in that file)");
   const groups = v.groups === undefined ? user.groups : groupsOption(v.groups as string);
+  let links;
+  try {
+    links = v.link === undefined ? undefined : parseLinkFlag(v.link as string, devices);
+  } catch (e) {
+    if (e instanceof LinkFlagError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (links && v["no-keys"]) throw new UsageError("--link: links are signed, so the boards need keys (not with --no-keys)");
   const root = (v["topic-root"] as string | undefined) ?? user.root;
   const rootErr = validateTopicRoot(root);
   if (rootErr) throw new UsageError(`--topic-root: ${rootErr}`);
@@ -205,6 +215,7 @@ export async function run(argv: string[]): Promise<number> {
       username, password, deviceLogins, homeAssistant: user.homeAssistant, groups,
       insecure: !!v.insecure,
       keys,
+      links,
       keyring,
       faults,
       dht11Decimals: !!v["dht11-decimals"],
@@ -234,6 +245,7 @@ export async function run(argv: string[]): Promise<number> {
     log(`  board ${i}: ${fleet.ids[i]}${key}${consoles[i] ? `  serial console tcp://127.0.0.1:${consoles[i].port}` : ""}`);
   }
   if (devices > 10) log(`  ... and ${devices - 10} more`);
+  for (const l of links ?? []) log(`  link: board ${l.from} -> board ${l.to} (${fleet.root}/${fleet.ids[l.from]}/to/${fleet.ids[l.to]})`);
   if (deviceLogins) log(`  broker logins: each board logs in as its device id, passwords in ${loginsFile} (mode 600); 'espdht broker-users' writes them for Mosquitto`);
   if (fleet.fingerprints.some((f) => f)) log(`  keys: ${keys ? `each board's key is in ${keyring}` : "from --config"}`);
   else noKeysNote(fleet.ids, keyring, log);

@@ -9,7 +9,6 @@ import { fromHex, linkKey, linkKeystream, sameSignature, SIG_TAIL_LENGTH, signat
 import type { Hal } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
 import { utf8Decode, utf8Encode } from "../mqtt/utf8";
-import type { ReplyFields } from "./commands";
 import type { Device } from "./device";
 import { readJsonSafely } from "./storedConfig";
 
@@ -30,6 +29,9 @@ export interface PeerReading {
   seq: number;
 }
 
+/** A command reply's fields (commands.ts ReplyFields, named here so the two files do not import each other). */
+type Reply = { error?: string; links?: { to: string[]; from: string[] } };
+
 export interface PeerLinks {
   /** the last reading accepted from source `id`, or null (none yet since boot, or not a source) */
   peerReading(id: string): PeerReading | null;
@@ -38,8 +40,8 @@ export interface PeerLinks {
   /** takes `R/<peer>/to/<me>` messages; ignores other topics */
   receive_(msg: IncomingMessage): void;
   /** the `link` and `unlink` commands (validated by the contract: `target`, or `source` with its key) */
-  link_(c: { target?: string; source?: string; nonce?: string; key?: string }, done: (fields: ReplyFields) => void): void;
-  unlink_(c: { target?: string; source?: string }, done: (fields: ReplyFields) => void): void;
+  link_(c: { target?: string; source?: string; nonce?: string; key?: string }, done: (fields: Reply) => void): void;
+  unlink_(c: { target?: string; source?: string }, done: (fields: Reply) => void): void;
   /** `info.links`: the peer ids each way */
   list_(): { to: string[]; from: string[] };
 }

@@ -68,8 +68,8 @@ export function unsignedCommands(): CommandSigning {
   return { keys: null, counter: new CommandCounter() };
 }
 
-/** The ops a user sends by name (rekey is made by `keys rotate`). */
-export const USER_OPS = COMMAND_OPS.filter((op) => op !== "rekey");
+/** The ops a user sends by name (rekey is made by `keys rotate`, link and unlink by `link` and `unlink`). */
+export const USER_OPS = COMMAND_OPS.filter((op) => op !== "rekey" && op !== "link" && op !== "unlink");
 
 /** The prefix of a named group target: `group:kitchen`. */
 export const GROUP_TARGET_PREFIX = "group:";
@@ -89,6 +89,8 @@ export function buildValidCommand(req: CommandRequest, id = newCommandId()): Com
   }
   // its key field must be made from the current key: only keys rotate does that
   if (req.op === "rekey") throw new CommandError("rekey carries a new key hidden under the current one: use 'espdht keys rotate DEVICE'");
+  // the receiving side needs the link key hidden under its own key, and both sides must change together
+  if (req.op === "link" || req.op === "unlink") throw new CommandError(`${req.op} changes two devices: use 'espdht ${req.op} A B'`);
   const keys = Object.keys(req.set ?? {});
   if (req.op !== "set" && keys.length) throw new CommandError(`'${req.op}' takes no settings (got ${keys.join(", ")}); did you mean 'set'?`);
   const wire = { ...(req.set ?? {}), id, op: req.op };

@@ -15,6 +15,7 @@ import type { FaultEvent } from "../faults/faults";
 import { createPrng, deriveSeed } from "../prng";
 import { boardKeyFile, BoardKeyError, loadOrMakeBoardKey, registerBoardKeys } from "./boardKeys";
 import { simDeviceId } from "./deviceId";
+import { BoardLink, LinkFlagError, provisionLinks } from "./fleetLinks";
 
 export const VIRTUAL_WIFI = { ssid: "espdht-sim", password: "" };
 
@@ -46,6 +47,8 @@ export interface FleetOptions {
   deviceLogins?: Record<string, string> | null;
   wifi?: { ssid: string; password: string } | null;
   homeAssistant?: boolean;
+  /** device-to-device links between boards of the fleet (`--link 0:1`), written to their Storage before power-on */
+  links?: BoardLink[];
   /** named groups every board of the fleet is in (config `groups`) */
   groups?: string[];
   /** accept a self-signed broker certificate (mqtts://) */
@@ -241,6 +244,15 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       registerBoardKeys(o.keyring, ids.flatMap((id, i) => (keys[i] ? [{ id, key: keys[i]! }] : [])));
     } catch (e) {
       if (e instanceof BoardKeyError) throw new FleetError(e.message);
+      throw e;
+    }
+  }
+
+  if (o.links && o.links.length) {
+    try {
+      provisionLinks(boards.map((b) => b.spec.flash), ids, boards.map((b, i) => rotatedKeyIn(b.spec.flash) ?? keys[i]), o.links);
+    } catch (e) {
+      if (e instanceof LinkFlagError) throw new FleetError(e.message);
       throw e;
     }
   }
