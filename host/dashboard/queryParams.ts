@@ -1,4 +1,5 @@
 // Validation of the dashboard API's query parameters: every bad value is a 400 naming the parameter.
+import { groupListProblem } from "../../provisioning/deviceConfig";
 import { MAX_POINTS } from "../store/historyQueries";
 import { RANGES } from "../view/dashboardData";
 
@@ -58,9 +59,11 @@ export interface PageParams {
   limit: number;
   /** id substring, "" = every device */
   filter: string;
+  /** only the members of this named group (by their info); null = every device */
+  group?: string | null;
 }
 
-/** `offset` (0..), `limit` (1..MAX_PAGE) and `q` (an id substring) of the device list. */
+/** `offset` (0..), `limit` (1..MAX_PAGE), `q` (an id substring) and `group` (a group name) of the device list. */
 export function pageParams(q: URLSearchParams): PageParams {
   const filter = q.get("q") ?? "";
   if (filter.length > MAX_FILTER_CHARS) throw new BadRequest(`q: longer than ${MAX_FILTER_CHARS} characters (device ids are at most 64)`);
@@ -68,5 +71,15 @@ export function pageParams(q: URLSearchParams): PageParams {
     offset: intParam(q, "offset", 0, 1e9) ?? 0,
     limit: intParam(q, "limit", 1, MAX_PAGE) ?? DEFAULT_PAGE,
     filter,
+    group: groupParam(q),
   };
+}
+
+/** `group=NAME`: a valid group name, or null when absent or empty. */
+function groupParam(q: URLSearchParams): string | null {
+  const group = q.get("group");
+  if (group === null || group === "") return null;
+  const problem = groupListProblem([group]);
+  if (problem) throw new BadRequest(`group: ${problem.length > 200 ? problem.slice(0, 200) + "…" : problem}`);
+  return group;
 }

@@ -11,7 +11,7 @@ import { StoredDevice, storedDeviceOf, storedDevices } from "../store/historyQue
 import type { HistoryStore, StoreHealth } from "../store/historyStore";
 import type { DeviceTrust } from "../trust/deviceTrust";
 import type { DashboardState } from "../view/dashboardData";
-import type { DeviceView } from "../view/deviceView";
+import { DeviceView, inGroup, knownGroups } from "../view/deviceView";
 import type { PageAssets } from "./buildPage";
 import { BadRequest, DEFAULT_PAGE, onlyParams, PageParams, pageParams, pointsParam, timeRange } from "./queryParams";
 import type { SseHub } from "./sseHub";
@@ -81,21 +81,22 @@ function storedDevicesOf(ctx: DashboardContext): StoredDevice[] {
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
- * The devices the fleet knows and the store's most recently seen whose id contains `filter`: proven devices first,
- * then those known only from the store, then unproven newcomers (in a flood, strangers), each part sorted by id.
+ * The devices the fleet knows and the store's most recently seen whose id contains `filter` (and whose info lists
+ * `group`, when given): proven devices first, then those known only from the store, then unproven newcomers (in a
+ * flood, strangers), each part sorted by id.
  */
-function deviceDirectory(ctx: DashboardContext, filter: string): (DeviceView | StoredDevice)[] {
+function deviceDirectory(ctx: DashboardContext, filter: string, group: string | null = null): (DeviceView | StoredDevice)[] {
   const proven: DeviceView[] = [];
   const newcomers: DeviceView[] = [];
-  for (const d of ctx.fleet.list()) if (d.id.includes(filter)) (ctx.fleet.isEstablished(d.id) ? proven : newcomers).push(d);
+  for (const d of ctx.fleet.list()) if (d.id.includes(filter) && inGroup(d, group)) (ctx.fleet.isEstablished(d.id) ? proven : newcomers).push(d);
   const stored: StoredDevice[] = [];
-  for (const s of storedDevicesOf(ctx)) if (s.id.includes(filter) && !ctx.fleet.get(s.id)) stored.push(s);
+  for (const s of storedDevicesOf(ctx)) if (s.id.includes(filter) && inGroup(s, group) && !ctx.fleet.get(s.id)) stored.push(s);
   return [...proven, ...stored.sort(byId), ...newcomers];
 }
 
 /** One page of the devices the fleet or the store knows (store-only devices from history). */
 export function devicePage(ctx: DashboardContext, page: PageParams): { devices: DeviceView[]; total: number } {
-  const all = deviceDirectory(ctx, page.filter);
+  const all = deviceDirectory(ctx, page.filter, page.group ?? null);
   const devices = all.slice(page.offset, page.offset + page.limit).map((d) => ("readings" in d ? d : storeOnlyView(ctx, d)));
   return { devices, total: all.length };
 }
@@ -121,6 +122,8 @@ export function stateSnapshot(ctx: DashboardContext, page: PageParams = { offset
     offset: page.offset,
     limit: page.limit,
     filter: page.filter,
+    group: page.group ?? null,
+    groups: knownGroups([...ctx.fleet.list(), ...storedDevicesOf(ctx)]),
     unattributed: ctx.fleet.unattributed,
     flood: ctx.fleet.flood(),
     live: ctx.hub.stats(),
@@ -194,11 +197,11 @@ export async function route(ctx: DashboardContext, req: IncomingMessage, res: Se
     if (req.method === "GET" && p === "/app.js") return send(res, 200, "text/javascript; charset=utf-8", ctx.page.js);
     if (req.method === "GET" && p === "/app.css") return send(res, 200, "text/css; charset=utf-8", ctx.page.css);
     if (req.method === "GET" && p === "/api/state") {
-      onlyParams(q, ["offset", "limit", "q"]);
+      onlyParams(q, ["offset", "limit", "q", "group"]);
       return json(res, 200, stateSnapshot(ctx, pageParams(q)));
     }
     if (req.method === "GET" && p === "/api/events") {
-      onlyParams(q, ["offset", "limit", "q"]);
+      onlyParams(q, ["offset", "limit", "q", "group"]);
       const page = pageParams(q);
       ctx.hub.add(res, () => ({ event: "state", data: stateSnapshot(ctx, page) }));
       return;

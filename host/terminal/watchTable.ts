@@ -1,7 +1,7 @@
 // The rows of `espdht watch`: one line per device, as plain text (colour is added by the caller).
-import { DeviceView, deviceHealth, DuplicateIdFlag, Health, Trust } from "../view/deviceView";
+import { DeviceView, deviceHealth, DuplicateIdFlag, groupsOf, Health, inGroup, outputCell, Trust } from "../view/deviceView";
 
-export const WATCH_HEADER = ["DEVICE", "STATUS", "TRUST", "GROUPS", "TEMP °C", "HUM %", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED", "DUP ID"];
+export const WATCH_HEADER = ["DEVICE", "STATUS", "TRUST", "GROUPS", "TEMP °C", "HUM %", "OUTPUT", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED", "DUP ID"];
 
 /** "3s", "4m", "2h", "5d"; "-" when never (the table's narrow AGE column; the page says "3 s ago"). */
 export function formatAgeShort(ms: number | null): string {
@@ -23,13 +23,13 @@ export function duplicateIdCell(f: DuplicateIdFlag | null | undefined): string {
 
 /** The device's named groups from its info, "kitchen,floor1"; "-" for none (or no info yet). */
 export function groupsCell(d: DeviceView): string {
-  const groups = d.info?.groups ?? [];
+  const groups = groupsOf(d);
   return groups.length ? groups.join(",") : "-";
 }
 
 /** The devices in `group` (by their latest info); all of them when `group` is null. */
 export function devicesInGroup(devices: DeviceView[], group: string | null): DeviceView[] {
-  return group === null ? devices : devices.filter((d) => (d.info?.groups ?? []).includes(group));
+  return group === null ? devices : devices.filter((d) => inGroup(d, group));
 }
 
 export function watchRow(d: DeviceView, now: number): { cells: string[]; health: Health } {
@@ -46,6 +46,7 @@ export function watchRow(d: DeviceView, now: number): { cells: string[]; health:
       groupsCell(d),
       lastFailed ? `(${lastFailed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "-",
       lastFailed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "-",
+      outputCell(d),
       formatAgeShort(d.lastSeen === null ? null : now - d.lastSeen),
       d.seq === null ? "-" : `${d.boot}:${d.seq}`,
       String(d.gaps),

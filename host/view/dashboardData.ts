@@ -51,6 +51,10 @@ export interface DashboardState {
   limit: number;
   /** the id substring the list was filtered by ("" = none) */
   filter: string;
+  /** the named group the list was filtered by (null = none) */
+  group: string | null;
+  /** every named group the fleet's devices are in (for the page's group filter) */
+  groups: string[];
   unattributed: RejectionLog;
   flood: FloodStats;
   live: LiveStats;

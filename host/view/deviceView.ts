@@ -1,6 +1,6 @@
 // How one device looks to the views (watch, the dashboard server and its page): plain JSON-ready data and
 // its health. Shared with the browser, so it imports nothing server-side (no node:*, no SQLite, no MQTT).
-import type { Info, ReadError, Reading } from "../../firmware/contract";
+import type { Info, OutputState, ReadError, Reading } from "../../firmware/contract";
 
 /** verified: the device's last accepted message carried a valid signature under its key in the keyring. */
 export type Trust = "verified" | "unsigned";
@@ -48,6 +48,8 @@ export interface DeviceView {
   trust: Trust;
   /** fingerprint of its key in the keyring (never the key), null when it has none */
   keyFingerprint: string | null;
+  /** the thermostat output's last state from `R/D/output` (retained); null once cleared, absent before any */
+  output?: OutputState | null;
   /** "duplicate device id" suspected, and why; null (or absent before its first message) when not */
   duplicateId?: DuplicateIdFlag | null;
 }
@@ -67,6 +69,28 @@ export interface DuplicateIdFlag {
   ips: string[];
   /** the two boots live readings alternated between ("interleaved boots"), else empty */
   boots: number[];
+}
+
+/** The named groups in the device's latest info ([] before any, or from firmware without groups). */
+export function groupsOf(d: { info: Info | null }): string[] {
+  return d.info?.groups ?? [];
+}
+
+/** Whether the device's latest info lists `group`; every device passes when `group` is null (no filter). */
+export function inGroup(d: { info: Info | null }, group: string | null): boolean {
+  return group === null || groupsOf(d).includes(group);
+}
+
+/** Every group named by these devices, sorted, at most `max` (a flood cannot grow a page's menu without bound). */
+export function knownGroups(devices: Iterable<{ info: Info | null }>, max = 200): string[] {
+  const all = new Set<string>();
+  for (const d of devices) for (const g of groupsOf(d)) if (all.size < max) all.add(g);
+  return [...all].sort();
+}
+
+/** The output in a few words: "on (rule)", "off (failsafe)"; "-" without an output (watch's OUTPUT column, the page's). */
+export function outputCell(d: DeviceView): string {
+  return d.output ? `${d.output.on ? "on" : "off"} (${d.output.why})` : "-";
 }
 
 export type Health = "online" | "offline" | "stale" | "unknown";

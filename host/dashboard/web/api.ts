@@ -9,9 +9,9 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** One page of the device list (sorted by id), filtered by an id substring. */
-export function fetchState(offset: number, limit: number, filter: string): Promise<DashboardState> {
-  return getJson(`/api/state?offset=${offset}&limit=${limit}&q=${encodeURIComponent(filter)}`);
+/** One page of the device list (sorted by id), filtered by an id substring and a named group ("" = any). */
+export function fetchState(offset: number, limit: number, filter: string, group = ""): Promise<DashboardState> {
+  return getJson(`/api/state?offset=${offset}&limit=${limit}&q=${encodeURIComponent(filter)}&group=${encodeURIComponent(group)}`);
 }
 
 export function fetchDevice(id: string): Promise<DeviceView> {

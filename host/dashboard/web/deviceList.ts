@@ -1,6 +1,6 @@
 // The device list: one row per device with a status badge (and a "duplicate id" badge when the host suspects two boards
-// share the id), a verified/unsigned badge, last values and last-seen age.
-import { deviceHealth, DeviceView } from "../../view/deviceView";
+// share the id), a verified/unsigned badge, a badge per named group, last values and last-seen age.
+import { deviceHealth, DeviceView, groupsOf } from "../../view/deviceView";
 import { byId, el, formatAgeLong } from "./dom";
 
 interface Row {
@@ -8,6 +8,9 @@ interface Row {
   badge: HTMLSpanElement;
   dup: HTMLSpanElement;
   trust: HTMLSpanElement;
+  groups: HTMLTableCellElement;
+  /** the groups drawn last ("a,b"), so the badges are rebuilt only when they change */
+  groupsShown: string;
   temp: HTMLTableCellElement;
   hum: HTMLTableCellElement;
   seen: HTMLTableCellElement;
@@ -34,6 +37,11 @@ export class DeviceList {
       row.trust.textContent = d.trust;
       row.trust.className = `badge trust-badge badge-${d.trust}`;
       row.trust.title = d.keyFingerprint ? `key ${d.keyFingerprint}` : "no key in the keyring";
+      const groups = groupsOf(d);
+      if (groups.join(",") !== row.groupsShown) {
+        row.groupsShown = groups.join(",");
+        row.groups.replaceChildren(...groups.map((g) => el("span", g, "badge group-badge")));
+      }
       const failed = d.lastReading && "error" in d.lastReading ? d.lastReading.error : null;
       row.temp.textContent = failed ? `(${failed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "–";
       row.hum.textContent = failed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "–";
@@ -60,8 +68,8 @@ export class DeviceList {
     const trust = el("span", "", "badge");
     const trustCell = el("td");
     trustCell.appendChild(trust);
-    const row: Row = { tr, badge, dup, trust, temp: el("td"), hum: el("td"), seen: el("td") };
-    tr.append(el("td", id, "device-id"), statusCell, trustCell, row.temp, row.hum, row.seen);
+    const row: Row = { tr, badge, dup, trust, groups: el("td", "", "groups"), groupsShown: "", temp: el("td"), hum: el("td"), seen: el("td") };
+    tr.append(el("td", id, "device-id"), statusCell, trustCell, row.temp, row.hum, row.seen, row.groups);
     tr.addEventListener("click", () => this.onSelect(id));
     this.rows.set(id, row);
     return row;

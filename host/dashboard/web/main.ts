@@ -1,8 +1,8 @@
 // The dashboard page: live state over SSE (batched by the server), drawn at a fixed cadence (never once
-// per message), the device list a page at a time (filtered by id), history from the store, commands with
+// per message), the device list a page at a time (filtered by id and named group), history from the store, commands with
 // their replies, and the server's flood and live-connection counts.
 import { DashboardState, FloodStats, LiveBatch, LiveStats, RANGES as RANGE_MS } from "../../view/dashboardData";
-import type { DeviceView, RejectionLog } from "../../view/deviceView";
+import { DeviceView, groupsOf, inGroup, RejectionLog } from "../../view/deviceView";
 import { csvUrl, fetchDevice, fetchSeries, fetchState, postCommand } from "./api";
 import { Chart, ChartData, chartDataFromSeries } from "./charts";
 import { DeviceList } from "./deviceList";
@@ -22,6 +22,10 @@ const PAGE_REFRESH_MS = 3_000;
 const devices = new Map<string, DeviceView>();
 let pageOffset = 0;
 let pageFilter = "";
+/** the named group the list shows ("" = every device) */
+let pageGroup = "";
+/** the groups offered by the group filter */
+const groupsOffered = new Set<string>();
 let total = 0;
 let listStale = false;
 let lastPageFetch = 0;
@@ -81,7 +85,7 @@ async function loadPage(): Promise<void> {
   lastPageFetch = Date.now();
   listStale = false;
   try {
-    const s = await fetchState(pageOffset, PAGE_SIZE, pageFilter);
+    const s = await fetchState(pageOffset, PAGE_SIZE, pageFilter, pageGroup);
     if (serial === pageSerial) applyState(s, false);
   } catch (e) {
     byId("page-info").textContent = (e as Error).message;
@@ -97,7 +101,8 @@ function applyState(m: DashboardState, fromStream: boolean): void {
   showLimits(m.flood, m.live);
   unattributed = m.unattributed;
   unattributedDirty = true;
-  if (fromStream && (pageOffset !== 0 || pageFilter !== "")) {
+  offerGroups(m.groups ?? []);
+  if (fromStream && (pageOffset !== 0 || pageFilter !== "" || pageGroup !== "")) {
     void loadPage(); // the stream's snapshot is the first page; this page shows another
   } else {
     devices.clear();
@@ -112,7 +117,7 @@ function applyState(m: DashboardState, fromStream: boolean): void {
 }
 
 function showPageInfo(): void {
-  byId("page-info").textContent = total === 0 ? (pageFilter ? "no device matches" : "") : `${Math.min(pageOffset + 1, total)}–${Math.min(pageOffset + devices.size, total)} of ${total}`;
+  byId("page-info").textContent = total === 0 ? (pageFilter || pageGroup ? "no device matches" : "") : `${Math.min(pageOffset + 1, total)}–${Math.min(pageOffset + devices.size, total)} of ${total}`;
   byId<HTMLButtonElement>("page-prev").disabled = pageOffset === 0;
   byId<HTMLButtonElement>("page-next").disabled = pageOffset + PAGE_SIZE >= total;
 }
@@ -128,8 +133,12 @@ function showLimits(f: FloodStats, l: LiveStats): void {
 function applyBatch(b: LiveBatch): void {
   clockOffset = b.now - Date.now();
   for (const d of b.devices) {
-    if (devices.has(d.id)) devices.set(d.id, d);
-    else if (d.id.includes(pageFilter)) listStale = true; // a device this page does not show yet
+    offerGroups(groupsOf(d));
+    const group = pageGroup || null;
+    if (devices.has(d.id)) {
+      devices.set(d.id, d);
+      if (!inGroup(d, group)) listStale = true; // it left the group shown
+    } else if (d.id.includes(pageFilter) && inGroup(d, group)) listStale = true; // a device this page does not show yet
     if (d.id === selected) selectedView = d;
   }
   if (b.moreDevices) listStale = true;
@@ -200,7 +209,32 @@ function connectEvents(): void {
   es.onerror = () => setConnection(false);
 }
 
+/** Adds groups to the group filter's options (kept sorted; a group once offered stays). */
+function offerGroups(groups: string[]): void {
+  const fresh = groups.filter((g) => !groupsOffered.has(g));
+  if (!fresh.length) return;
+  for (const g of fresh) groupsOffered.add(g);
+  const select = byId<HTMLSelectElement>("group-filter");
+  const options = [...groupsOffered].sort().map((g) => {
+    const o = document.createElement("option");
+    o.value = g;
+    o.textContent = g;
+    return o;
+  });
+  const all = document.createElement("option");
+  all.value = "";
+  all.textContent = "All groups";
+  select.replaceChildren(all, ...options);
+  select.value = pageGroup;
+}
+
 function wirePager(): void {
+  const groupFilter = byId<HTMLSelectElement>("group-filter");
+  groupFilter.addEventListener("change", () => {
+    pageGroup = groupFilter.value;
+    pageOffset = 0;
+    void loadPage();
+  });
   const filter = byId<HTMLInputElement>("filter");
   let typing: ReturnType<typeof setTimeout> | null = null;
   filter.addEventListener("input", () => {
