@@ -1,14 +1,21 @@
-// One writer per data folder: `<data>/writer.lock`, created exclusively ("wx", 0600) and holding the owner's pid,
-// its start time and command line. The lock dies with its process: a lock whose pid is gone (or now belongs to a
-// process started at another time, a reused pid) is stale and taken over. A plain file rather than flock(2):
-// Node has no flock, and the npm packages for it are native add-ons or use mtime leases that a kill -9 leaves held.
+// One writer per data folder: `<data>/writer.lock` (0600) holding the owner's pid, its start time and command line.
+// It is created whole (temp file + link(2), host/store/wholeFile.ts), so it is never seen empty while being taken.
+// The lock dies with its process: a lock whose pid is gone (or, on Linux, now belongs to a process started at another
+// time: a reused pid) is stale and taken over. Liveness is kill(pid, 0) everywhere; the start time comes from
+// /proc/PID/stat, so where there is no /proc (macOS, BSD) a reused pid looks alive and the user is told which
+// process holds the folder. An empty or unreadable lock (an older version or a crash mid-write) is stale only once it
+// is older than 10 s. A plain file rather than flock(2): Node has no flock, and the npm packages for it are native
+// add-ons or use mtime leases that a kill -9 leaves held.
 import fs from "node:fs";
 import path from "node:path";
 import { FILE_MODE } from "./privateFiles";
+import { createWholeFile } from "./wholeFile";
 
 export const LOCK_FILE = "writer.lock";
 /** a take-over marker older than this was left by a process killed mid-take-over */
 const TAKEOVER_STALE_MS = 10_000;
+/** an empty or unreadable lock younger than this may be one an older version is writing this instant */
+export const UNREADABLE_STALE_MS = 10_000;
 
 export interface LockOwner {
   pid: number;
@@ -43,6 +50,7 @@ function isAlive(owner: LockOwner): boolean {
   try {
     process.kill(owner.pid, 0);
   } catch (e) {
+    // EPERM: it exists, under another user
     if ((e as NodeJS.ErrnoException).code === "ESRCH") return false;
   }
   const start = processStart(owner.pid);
@@ -58,12 +66,37 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function readOwner(file: string): LockOwner | null {
+function parseOwner(text: string): LockOwner | null {
   try {
-    const o = JSON.parse(fs.readFileSync(file, "utf8")) as LockOwner;
-    return Number.isInteger(o.pid) && o.pid > 0 ? o : null;
+    const o = JSON.parse(text) as LockOwner;
+    return typeof o === "object" && o !== null && Number.isInteger(o.pid) && o.pid > 0 ? o : null;
   } catch {
     return null;
+  }
+}
+
+function readOwner(file: string): LockOwner | null {
+  try {
+    return parseOwner(fs.readFileSync(file, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/** The lock as found: its owner (null when empty or unreadable), its inode and age; null when it is gone. */
+interface SeenLock {
+  owner: LockOwner | null;
+  ino: number;
+  mtimeMs: number;
+}
+
+function seeLock(file: string): SeenLock | null {
+  try {
+    const st = fs.statSync(file);
+    return { owner: readOwner(file), ino: st.ino, mtimeMs: st.mtimeMs };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
   }
 }
 
@@ -77,19 +110,20 @@ export class DataFolderLock {
     const owner: LockOwner = { pid: process.pid, start: processStart(process.pid), command: ownCommand(), since: Date.now() };
     for (let attempt = 0; attempt < 5; attempt++) {
       if (attempt > 0) sleepMs(20 * attempt);
-      try {
-        const fd = fs.openSync(file, "wx", FILE_MODE);
-        fs.writeSync(fd, JSON.stringify(owner) + "\n");
-        fs.closeSync(fd);
-        return new DataFolderLock(file, owner);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if (createWholeFile(file, JSON.stringify(owner) + "\n")) return new DataFolderLock(file, owner);
+      const seen = seeLock(file);
+      if (!seen) continue; // released meanwhile
+      if (seen.owner && isAlive(seen.owner)) throw new DataFolderInUseError(dir, seen.owner);
+      if (!seen.owner) {
+        const age = Date.now() - seen.mtimeMs;
+        if (age <= UNREADABLE_STALE_MS) {
+          throw new Error(
+            `the lock ${file} is empty or unreadable and was written ${Math.max(0, Math.round(age / 1000))} s ago: another program may be taking it this instant. ` +
+              `Try again in ${Math.ceil(UNREADABLE_STALE_MS / 1000)} s: a lock left like that by a crash is taken over then`,
+          );
+        }
       }
-      const holder = readOwner(file);
-      // a lock without a readable owner may be one being written this instant: look again before taking it over
-      if (holder && isAlive(holder)) throw new DataFolderInUseError(dir, holder);
-      if (!holder && attempt === 0) continue;
-      takeOver(file, holder);
+      takeOver(file, seen);
     }
     throw new Error(`cannot take the lock ${file}: other processes keep taking it`);
   }
@@ -102,8 +136,12 @@ export class DataFolderLock {
   }
 }
 
-/** Removes a stale lock, one taker at a time (a marker file), so two takers cannot remove each other's new lock. */
-function takeOver(file: string, stale: LockOwner | null): void {
+/**
+ * Removes a stale lock, one taker at a time (a marker file). Under the marker the lock can only change by its owner's
+ * release (it is dead) or another take-over (which needs the marker), so it is removed only while it is still the very
+ * file judged stale (same inode): a faster taker's fresh lock is never removed.
+ */
+function takeOver(file: string, stale: SeenLock): void {
   const marker = file + ".takeover";
   try {
     fs.closeSync(fs.openSync(marker, "wx", FILE_MODE));
@@ -117,8 +155,7 @@ function takeOver(file: string, stale: LockOwner | null): void {
     return;
   }
   try {
-    // still the same stale lock (not one a faster taker has just written)?
-    if (JSON.stringify(readOwner(file)) === JSON.stringify(stale)) fs.rmSync(file, { force: true });
+    if (seeLock(file)?.ino === stale.ino) fs.rmSync(file, { force: true });
   } finally {
     fs.rmSync(marker, { force: true });
   }

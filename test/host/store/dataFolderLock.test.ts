@@ -5,8 +5,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CLIENT_ID_FILE, dashboardClientId } from "../../../host/ingest/dashboardClientId";
-import { DataFolderInUseError, DataFolderLock, LOCK_FILE } from "../../../host/store/dataFolderLock";
+import { CLIENT_ID_FILE, dashboardClientId, dashboardIds, HOST_ID_FILE } from "../../../host/ingest/dashboardClientId";
+import { DataFolderInUseError, DataFolderLock, LOCK_FILE, UNREADABLE_STALE_MS } from "../../../host/store/dataFolderLock";
 import { openDatabase, STORE_FILE } from "../../../host/store/openDatabase";
 import { WorkerStore } from "../../../host/store/workerStore";
 import { REPO } from "../../support/runCli";
@@ -49,15 +49,60 @@ describe("DataFolderLock", () => {
   it.each([
     ["its process has exited (kill -9)", () => ({ pid: deadPid(), start: "1", command: "espdht.js dashboard", since: 1 })],
     ["its pid now belongs to another process (started at another time)", () => ({ pid: process.pid, start: "1", command: "espdht.js dashboard", since: 1 })],
-    ["it is not readable (a crash while it was written)", () => "{\"pid\":"],
+    ["it is not readable (a crash while it was written) and older than 10 s", () => "{\"pid\":"],
+    ["it is empty and older than 10 s", () => ""],
   ])("is taken over when %s", (_name, content) => {
     const dir = tempDir();
     const c = content();
-    fs.writeFileSync(path.join(dir, LOCK_FILE), typeof c === "string" ? c : JSON.stringify(c));
+    const file = path.join(dir, LOCK_FILE);
+    fs.writeFileSync(file, typeof c === "string" ? c : JSON.stringify(c));
+    const old = (Date.now() - UNREADABLE_STALE_MS - 5000) / 1000;
+    fs.utimesSync(file, old, old);
     const lock = DataFolderLock.acquire(dir);
     expect(JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), "utf8")).pid).toBe(process.pid);
     lock.release();
   });
+
+  it.each([["empty", ""], ["unreadable", "{\"pid\":"]])("is NOT taken over when %s but younger than 10 s (it may be being written): the error names the file and what to do", (_name, content) => {
+    const dir = tempDir();
+    const file = path.join(dir, LOCK_FILE);
+    fs.writeFileSync(file, content);
+    expect(() => DataFolderLock.acquire(dir)).toThrow(new RegExp(`^the lock ${file} is empty or unreadable and was written 0 s ago: .*Try again in 10 s`));
+    expect(fs.readFileSync(file, "utf8")).toBe(content);
+  });
+
+  // each round: a stale lock (its process killed) or none, then eight processes started at once try to take it
+  it.each(["a stale lock (dead pid)", "no lock"])("of eight processes racing for a folder with %s, exactly one gets it", async (start) => {
+    const dir = tempDir();
+    const script = path.join(dir, "take.ts");
+    fs.writeFileSync(script, [
+      `import { DataFolderLock } from ${JSON.stringify(path.join(REPO, "host/store/dataFolderLock.ts"))};`,
+      // start together: each waits for the same moment
+      `const at = Number(process.argv[3]); while (Date.now() < at) {}`,
+      // the winner holds it until every loser has surely tried (startup on 2 busy cores can take seconds)
+      `try { const l = DataFolderLock.acquire(process.argv[2]); process.stdout.write("got"); setTimeout(() => l.release(), 8000); }`,
+      `catch (e) { process.stdout.write("refused: " + (e as Error).message); }`,
+    ].join("\n"));
+    for (let round = 0; round < 2; round++) {
+      const data = path.join(dir, `data${round}`);
+      fs.mkdirSync(data);
+      if (start !== "no lock") fs.writeFileSync(path.join(data, LOCK_FILE), JSON.stringify({ pid: deadPid(), start: "1", command: "espdht.js dashboard", since: 1 }));
+      const at = Date.now() + 4000;
+      const outs = await Promise.all(
+        Array.from({ length: 8 }, () => new Promise<string>((resolve, reject) => {
+          const c = spawn(process.execPath, ["--import", "tsx", script, data, String(at)], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+          let out = "";
+          let err = "";
+          c.stdout.on("data", (d) => (out += d));
+          c.stderr.on("data", (d) => (err += d));
+          c.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
+        })),
+      );
+      expect(outs.filter((o) => o === "got")).toHaveLength(1);
+      for (const o of outs.filter((o) => o !== "got")) expect(o).toMatch(/^refused: (the data folder .* is in use by process \d+|cannot take the lock .*: other processes keep taking it)/);
+      expect(fs.readdirSync(data)).toEqual([]); // released, no temp file or marker left
+    }
+  }, 120_000);
 
   it("never keeps options in the lock (a --password there would be on disk)", () => {
     const dir = tempDir();
@@ -100,10 +145,42 @@ describe("dashboard client id", () => {
     expect(dashboardClientId(dataDir)).toBe(ids[0]);
   }, 60_000);
 
-  it("names a file that holds something else instead of replacing it", () => {
+  it.each([
+    ["something else", "mosquitto_sub\n", `holds "mosquitto_sub", not a dashboard client id`],
+    ["nothing (a write cut short)", "", "is empty, not a dashboard client id"],
+    ["part of an id (a write cut short)", "espdht-da", `holds "espdht-da", not a dashboard client id`],
+  ])("names a file that holds %s and says what to do, instead of replacing it", (_name, content, said) => {
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, CLIENT_ID_FILE), "mosquitto_sub\n");
-    expect(() => dashboardClientId(dir)).toThrow(/holds 'mosquitto_sub', not a dashboard client id/);
+    const file = path.join(dir, CLIENT_ID_FILE);
+    fs.writeFileSync(file, content);
+    expect(() => dashboardClientId(dir)).toThrow(`${file} ${said} (espdht-dash-<hex>): it is broken (perhaps cut short by a crash or a full disk). Delete it and a new one is made`);
+    expect(fs.readFileSync(file, "utf8")).toBe(content);
+  });
+
+  it("a write that fails (no room: ulimit -f 0) leaves no broken file, and the next start makes the id", () => {
+    const dir = tempDir();
+    const dataDir = path.join(dir, "data");
+    const script = path.join(dir, "id.ts");
+    fs.writeFileSync(script, `import { dashboardClientId } from ${JSON.stringify(path.join(REPO, "host/ingest/dashboardClientId.ts"))};\nprocess.stdout.write(dashboardClientId(process.argv[2]));\n`);
+    const r = spawnSync("bash", ["-c", `ulimit -f 0; exec "${process.execPath}" --import tsx "${script}" "${dataDir}"`], { cwd: REPO });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr.toString()).toMatch(/EFBIG|File too large/);
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+    expect(dashboardClientId(dataDir)).toMatch(/^espdht-dash-[0-9a-f]{12}$/);
+  });
+
+  it("the host id is another random id, kept beside it (0600); 'upgraded' only when the client id was there first", () => {
+    const dir = tempDir();
+    const first = dashboardIds(dir);
+    expect(first.hostId).toMatch(/^host-[0-9a-f]{12}$/);
+    expect(first.hostId.slice(5)).not.toBe(first.clientId.slice(12));
+    expect(first.upgraded).toBe(false);
+    expect(mode(path.join(dir, HOST_ID_FILE))).toBe(0o600);
+    expect(dashboardIds(dir)).toEqual({ ...first, upgraded: false });
+    const older = tempDir();
+    fs.writeFileSync(path.join(older, CLIENT_ID_FILE), "espdht-dash-00112233aabb\n");
+    expect(dashboardIds(older)).toMatchObject({ clientId: "espdht-dash-00112233aabb", upgraded: true });
+    expect(dashboardIds(older).upgraded).toBe(false);
   });
 });
 
