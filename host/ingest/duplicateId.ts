@@ -1,7 +1,10 @@
 // Duplicate device ids (two boards with one id, so the broker hands their session back and forth): flagged from
 // what the host sees of a device. Pure (time is passed in); its state hangs off each DeviceView in a WeakMap, so it
 // lives exactly as long as the fleet state keeps the device. Signs, each counted within `windowMs`:
-//   device report      info carries dupId (the board saw the broker end its fresh sessions: firmware/mqtt/client.ts)
+//   device report      info carries dupId (the board saw the broker end its fresh sessions: firmware/mqtt/client.ts),
+//                      dated by the board: its Unix ms, or ms since its boot placed on the boot's start, which the
+//                      host learns from that boot's readings (ts - up, or receive time - up without a clock). So a
+//                      host restart, which makes every retained info new to it, does not bring an old report back.
 //   status flapping    a live status message within `quickMs` of a live `online`, `flaps` times
 //   interleaved boots  live readings (ts within `liveMs` of now) whose boot goes back to the one before, twice
 //   two IPs            info from an address, then another, then the first again
@@ -37,6 +40,10 @@ interface DeviceSigns {
   ips: string[];
   ipBacks: number[];
   report: { n: number; at: number } | null;
+  /** a report in ms since boot, waiting for a reading of that boot to date it */
+  pending: { boot: number; at: number } | null;
+  /** the newest boot's start (ms), the earliest its readings put it at */
+  bootStart: { boot: number; at: number } | null;
   /** latest evidence per sign (receive time, or the board's own Unix time for its report) */
   seen: Partial<Record<DuplicateIdSign, number>>;
   since: number | null;
@@ -77,7 +84,7 @@ export class DuplicateIdDetector {
   observe(v: DeviceView, msg: DeviceMessage, now: number, retained: boolean): void {
     let s = this.signs.get(v);
     if (!s) {
-      s = { onlineAt: null, flaps: [], boots: [], bootBacks: [], ips: [], ipBacks: [], report: null, seen: {}, since: null };
+      s = { onlineAt: null, flaps: [], boots: [], bootBacks: [], ips: [], ipBacks: [], report: null, pending: null, bootStart: null, seen: {}, since: null };
       this.signs.set(v, s);
     }
     const saw = (sign: DuplicateIdSign, at: number) => {
@@ -88,9 +95,14 @@ export class DuplicateIdDetector {
     if (msg.kind === "status" && !retained) {
       if (s.onlineAt !== null && now - s.onlineAt <= this.quickMs && note(s.flaps, now, this.windowMs) >= this.flaps) saw("status flapping", now);
       s.onlineAt = msg.online ? now : null;
-    } else if (msg.kind === "reading" && !retained) {
+    } else if (msg.kind === "reading") {
       const r = msg.reading;
-      if (r.ts !== null && Math.abs(now - r.ts) <= this.liveMs && switchBack(s.boots, r.boot) && note(s.bootBacks, now, this.windowMs) >= 2) saw("interleaved boots", now);
+      // late readings (buffered, or without a clock) put the start later than it was: the earliest estimate wins
+      const start = (r.ts ?? now) - r.up;
+      const b = s.bootStart;
+      if (!b || r.boot > b.boot) s.bootStart = { boot: r.boot, at: start };
+      else if (r.boot === b.boot) b.at = Math.min(b.at, start);
+      if (!retained && r.ts !== null && Math.abs(now - r.ts) <= this.liveMs && switchBack(s.boots, r.boot) && note(s.bootBacks, now, this.windowMs) >= 2) saw("interleaved boots", now);
     } else if (msg.kind === "info") {
       const info = msg.info;
       if (info.ip && switchBack(s.ips, info.ip) && note(s.ipBacks, now, this.windowMs) >= 1) saw("two IPs", now);
@@ -98,9 +110,15 @@ export class DuplicateIdDetector {
       // the same report again (every info repeats it until the board restarts) is no new evidence
       if (d && !(s.report && s.report.n === d.n && s.report.at === d.at)) {
         s.report = { n: d.n, at: d.at };
-        // a board with its clock set says when; otherwise (ms since boot) the host's receive time stands in
-        saw("device report", d.at >= UNIX_2020_MS ? Math.min(d.at, now) : now);
+        // a board with its clock set says when; otherwise (ms since boot) its boot's start, once known, dates it
+        if (d.at >= UNIX_2020_MS) saw("device report", Math.min(d.at, now));
+        else s.pending = { boot: info.boot, at: d.at };
       }
+    }
+    const p = s.pending;
+    if (p && s.bootStart && s.bootStart.boot === p.boot) {
+      saw("device report", Math.min(s.bootStart.at + p.at, now));
+      s.pending = null;
     }
     v.duplicateId = this.flag(s, now);
   }

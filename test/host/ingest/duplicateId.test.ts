@@ -40,9 +40,36 @@ describe("duplicate-id detector", () => {
     expect(v.duplicateId).toMatchObject({ signs: ["device report"], report: { n: 6 } });
   });
 
-  it("a report stamped in ms since boot (clock not set) counts from when the host got it", () => {
+  /** a reading of boot 1 taken `up` ms after the board's power-on, with its clock's ts (or null) */
+  const readingAt = (up: number, ts: number | null): DeviceMessage => ({
+    kind: "reading", deviceId: ID, trust: "unsigned", fingerprint: null,
+    reading: { v: 1, id: ID, boot: 1, seq: Math.floor(up / 10_000), up, ts, temperature: 21, humidity: 50 } as Reading,
+  });
+  const H3 = 3 * 3_600_000;
+
+  it("a report stamped in ms since boot (clock not set) is dated from the boot's start, which that boot's readings give", () => {
     const v = feed([[1000, info(null, { n: 3, at: 42_000 })]]);
-    expect(v.duplicateId).toMatchObject({ since: T0 + 1000, last: T0 + 1000 });
+    // nothing to date it by yet
+    expect(v.duplicateId).toBeNull();
+    // a reading taken 60 s after power-on: the boot began at T0 - 58.5 s, the kick loop was 16.5 s ago
+    v.detector.observe(v, readingAt(60_000, null), T0 + 1500, false);
+    expect(v.duplicateId).toMatchObject({ signs: ["device report"], since: T0 - 16_500, last: T0 - 16_500, report: { n: 3, at: 42_000 } });
+  });
+
+  it("after a host restart an old report in ms since boot does not flag again (the retained info is new only to the host)", () => {
+    for (const ts of [T0, null]) {
+      // a fresh detector: the host just started; the retained info says the board saw a kick loop 42 s after a
+      // boot that its readings date three hours back (by its clock, or by receive time without one)
+      const v = feed([[0, info("10.0.0.2", { n: 3, at: 42_000 }), true], [500, readingAt(H3, ts)]]);
+      expect(v.duplicateId).toBeNull();
+      // its next live info repeats the report: still nothing new
+      v.detector.observe(v, info("10.0.0.2", { n: 3, at: 42_000 }), T0 + 60_000, false);
+      expect(v.duplicateId).toBeNull();
+      // a new kick loop (n changed) ten seconds ago by the board's uptime is evidence again
+      v.detector.observe(v, info("10.0.0.2", { n: 5, at: H3 + 50_000 }), T0 + 60_000, false);
+      expect(v.duplicateId).toMatchObject({ signs: ["device report"], report: { n: 5 } });
+      expect(T0 + 60_000 - v.duplicateId!.last).toBeLessThan(15_000);
+    }
   });
 
   it("status flapping: three sessions in ten minutes that ended within 15 s of their online", () => {
