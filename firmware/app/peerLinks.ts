@@ -50,6 +50,7 @@ export interface PeerLinks {
 export interface LinkCounts {
   linkForged: number;
   linkOld: number;
+  linkIn: number;
 }
 
 export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClient): PeerLinks {
@@ -57,7 +58,7 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
   const root = device.config.root;
   const sha = hal.sha256_;
   const counts = device.counts_ as unknown as LinkCounts;
-  counts.linkForged = counts.linkOld = 0;
+  counts.linkForged = counts.linkOld = counts.linkIn = 0;
   const stored = (readJsonSafely(hal.storage_, LINKS_FILE) || {}) as { to?: string[]; from?: { [peer: string]: string } };
   const to: string[] = stored.to || [];
   const from: { [peer: string]: string } = stored.from || {};
@@ -110,6 +111,7 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
         counts.linkOld++;
         return;
       }
+      counts.linkIn++;
       const bad = r.error != null;
       last[peer] = { t: bad ? null : r.temperature, h: bad ? null : r.humidity, err: bad ? r.error : null, at: hal.clock_.now(), interval: r.interval, boot: r.boot, seq: r.seq };
     },

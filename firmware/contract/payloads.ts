@@ -131,6 +131,8 @@ export interface Info {
   /** link messages ignored since boot: from no configured peer or not signed with its link key; replayed or older than the last accepted */
   linkForged?: number;
   linkOld?: number;
+  /** link messages accepted since boot (from a linked source, signed with its link key, newer than the last) */
+  linkIn?: number;
   /** the named groups the device is in (config `groups`): it takes commands on `R/group/<name>/cmd` */
   groups?: string[];
   /** present while a thermostat rule is in effect: the rule (config `rule`) and its output's state (as on `R/D/output`) */
@@ -138,7 +140,7 @@ export interface Info {
 }
 
 /** The optional counters of `info`. */
-export const INFO_COUNTS = ["retainedCmds", "skipped", "rateLimited", "refused", "flashFull", "flashBad", "linkForged", "linkOld"];
+export const INFO_COUNTS = ["retainedCmds", "skipped", "rateLimited", "refused", "flashFull", "flashBad", "linkForged", "linkOld", "linkIn"];
 
 export function validateInfo(x: unknown): Validation<Info> {
   if (!isObject(x)) return invalid("info" + NOT_OBJECT);

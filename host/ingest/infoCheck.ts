@@ -54,6 +54,7 @@ const FIELDS: { [K in keyof Info]-?: Check } & Record<string, Check> = {
   links: (v) => (isObject(v) && onlyKeys(v, ["to", "from"]) && [v.to, v.from].every(isIdList) ? null : `must be {to, from} and nothing else: lists of at most ${MAX_LINKS} distinct device ids`),
   linkForged: count,
   linkOld: count,
+  linkIn: count,
   output: (v) =>
     isObject(v) && onlyKeys(v, ["rule", "on", "why"]) && typeof v.rule === "string" && v.rule !== "" && ruleError(v.rule) === null && typeof v.on === "boolean" && OUTPUT_WHYS.includes(v.why as OutputWhy)
       ? null

@@ -147,7 +147,7 @@ describe("peer links: the receiving side", () => {
     s.client.deliver(LINK_IN, signed(LINK_IN, peerReading(1), key));
     expect(s.client.sent.filter((m) => m.topic.includes("/to/"))).toEqual([]);
     let i = info(s);
-    expect(i).toMatchObject({ links: { to: [], from: [PEER] }, linkForged: 0, linkOld: 0 });
+    expect(i).toMatchObject({ links: { to: [], from: [PEER] }, linkForged: 0, linkOld: 0, linkIn: 1 });
 
     // from C, who is no peer (even signed with some key of C's)
     const fromC = `${R}/esp32-cccccccccccc/to/${ID}`;
@@ -166,7 +166,7 @@ describe("peer links: the receiving side", () => {
     // a retained copy (a broker could replay it to every restart)
     s.client.deliver(LINK_IN, signed(LINK_IN, peerReading(9), key), true);
     i = info(s);
-    expect(i).toMatchObject({ linkForged: 9, linkOld: 0 });
+    expect(i).toMatchObject({ linkForged: 9, linkOld: 0, linkIn: 1 });
   });
 
   it("keeps the last reading with its arrival time and the source's interval; replayed and older ones are counted as old", () => {
@@ -178,9 +178,9 @@ describe("peer links: the receiving side", () => {
     s.client.deliver(LINK_IN, first); // replayed: same (boot, seq)
     s.client.deliver(LINK_IN, signed(LINK_IN, peerReading(4), key)); // older
     s.client.deliver(LINK_IN, signed(LINK_IN, peerReading(99, { boot: 2 }), key)); // an earlier boot
-    expect(info(s)).toMatchObject({ linkForged: 0, linkOld: 3 });
+    expect(info(s)).toMatchObject({ linkForged: 0, linkOld: 3, linkIn: 1 });
     s.client.deliver(LINK_IN, signed(LINK_IN, { ...peerReading(1, { boot: 4 }), temperature: undefined, humidity: undefined, error: "timeout" }, key));
-    expect(info(s)).toMatchObject({ linkForged: 0, linkOld: 3 });
+    expect(info(s)).toMatchObject({ linkForged: 0, linkOld: 3, linkIn: 2 });
   });
 
   it("peerReading(id): the values, the error, the arrival time and the interval (what the thermostat reads)", async () => {
