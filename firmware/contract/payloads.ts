@@ -163,7 +163,8 @@ export function validateInfo(x: unknown): Validation<Info> {
   const dup = x.dupId;
   if (dup !== undefined && !(isObject(dup) && isCount(dup.n) && dup.n > 0 && isCount(dup.at))) return invalid("dupId must be {n, at}: a count > 0 and a time (ms)");
   const groupsError = x.groups === undefined ? null : checkGroups(x.groups);
-  if (groupsError) return invalid(groupsError);
+  // it quotes the bad name, which a stranger chose: bounded and without control characters (watch prints reasons)
+  if (groupsError) return invalid(groupsError.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?").substr(0, 120));
   const links = x.links as { [k: string]: unknown } | undefined;
   if (links !== undefined && !(isObject(links) && isIdList(links.to) && isIdList(links.from))) return invalid("links must be {to, from}: lists of at most " + MAX_LINKS + " device ids");
   return { ok: true, value: x as unknown as Info };

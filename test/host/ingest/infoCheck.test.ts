@@ -11,6 +11,7 @@ const FULL = {
   v: 1, id: "sim-a", fw: "0.1.0", model: "dht22", pin: 4, interval: 10, ip: "192.168.1.50", boot: 3, root: ROOT,
   caps: ["read", "set", "get", "ping", "restart", "rekey"], dropped: 0, configError: null, mem: { free: 1200, total: 3000 },
   skipped: 0, retainedCmds: 0, rateLimited: 1, refused: 2, spilled: 40, flashFull: 0, dupId: { n: 3, at: 1_700_000_000_000 },
+  groups: ["kitchen", "floor1"],
 };
 const parse = (info: object) => parseDeviceMessage(ROOT, `${ROOT}/sim-a/info`, enc(JSON.stringify(info)));
 
@@ -42,14 +43,28 @@ export const JUNK_INFO: [string, object, string][] = [
   ["counter beyond 32 bits", { ...FULL, refused: 2 ** 40 }, "refused must be a whole number"],
   ["dupId with extra keys", { ...FULL, dupId: { n: 1, at: 2, pad: "x" } }, "dupId must be {n, at}"],
   ["null optional field", { ...FULL, mem: null }, "mem must be"],
+  ["five groups", { ...FULL, groups: ["a", "b", "c", "d", "e"] }, "groups: a list of up to 4 names"],
+  ["groups not a list", { ...FULL, groups: "kitchen" }, "groups: a list of up to 4 names"],
+  ["groups null", { ...FULL, groups: null }, "groups: a list of up to 4 names"],
+  ["a group with a slash", { ...FULL, groups: ["a/b"] }, "group 'a/b': 1..64 of A-Za-z0-9_- once, not all"],
+  ["a group with a wildcard", { ...FULL, groups: ["+"] }, "group '+'"],
+  ["a group named all", { ...FULL, groups: ["all"] }, "group 'all'"],
+  ["an empty group name", { ...FULL, groups: [""] }, "group ''"],
+  ["a group of 65 characters", { ...FULL, groups: ["g".repeat(65)] }, `group '${"g".repeat(65)}': 1..64`],
+  ["a group of 3,000 characters", { ...FULL, groups: ["g".repeat(3000)] }, "group 'gggg"],
+  ["a group with an escape sequence", { ...FULL, groups: ["a\u001b[2J"] }, "group 'a?[2J'"],
+  ["a group twice", { ...FULL, groups: ["k", "k"] }, "group 'k'"],
+  ["a group that is a number", { ...FULL, groups: [7] }, "group '7'"],
 ];
 
 describe("info checked strictly", () => {
   it("accepts what the firmware sends, with and without the optional fields", () => {
     expect(parse(FULL)).toMatchObject({ kind: "info", info: { interval: 10 } });
-    const { mem: _m, skipped: _s, retainedCmds: _r, rateLimited: _l, refused: _f, spilled: _p, flashFull: _ff, dupId: _d, ...plain } = FULL;
+    const { mem: _m, skipped: _s, retainedCmds: _r, rateLimited: _l, refused: _f, spilled: _p, flashFull: _ff, dupId: _d, groups: _g, ...plain } = FULL;
     expect(parse({ ...plain, ip: null, configError: "wifi: invalid ssid", caps: [] })).toMatchObject({ kind: "info" });
     expect(parse({ ...FULL, ip: "fe80::1", interval: 86400 })).toMatchObject({ kind: "info" });
+    expect(parse({ ...FULL, groups: [] })).toMatchObject({ kind: "info", info: { groups: [] } });
+    expect(parse({ ...FULL, groups: ["a", "b-2", "C_3", "x".repeat(64)] })).toMatchObject({ kind: "info" });
   });
 
   it.each(JUNK_INFO)("rejects %s, naming the field", (_kind, info, reason) => {
