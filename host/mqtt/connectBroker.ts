@@ -94,10 +94,21 @@ function refusedVersion(e: Error & { code?: unknown }): boolean {
   return e.code === 1 || e.code === 132;
 }
 
-type Attempt = { client: MqttClient } | { error: Error & { code?: unknown } } | { closed: true };
+/** A close before CONNACK counts as a refusal of MQTT 5 only this soon after the CONNECT (TCP/TLS set-up included), with nothing answered. */
+export const VERSION_HANGUP_MS = 3000;
+
+type Attempt =
+  | { client: MqttClient }
+  | { error: Error & { code?: unknown } }
+  /** `afterConnectMs`: how long after the CONNECT was written (MQTT.js writes it at once, the socket sends it when connected); `answered`: any packet came back */
+  | { closed: true; afterConnectMs: number; answered: boolean };
 
 function attempt(b: BrokerSettings, s: SessionOptions, version: 4 | 5, attach?: (c: MqttClient) => void): Promise<Attempt> {
+  const connectWrittenAt = Date.now();
   const client = mqtt.connect(b.url, { ...clientOptions(b, { ...s, protocolVersion: version }), reconnectPeriod: 0 });
+  let answered = false;
+  const onReceive = () => { answered = true; };
+  client.on("packetreceive", onReceive);
   attach?.(client);
   return new Promise((resolve) => {
     // only our own listeners are removed: MQTT.js keeps internal ones on the same events
@@ -105,6 +116,7 @@ function attempt(b: BrokerSettings, s: SessionOptions, version: 4 | 5, attach?: 
       client.removeListener("connect", onConnect);
       client.removeListener("error", onError);
       client.removeListener("close", onClose);
+      client.removeListener("packetreceive", onReceive);
     };
     const fail = (r: Attempt) => {
       detach();
@@ -117,11 +129,27 @@ function attempt(b: BrokerSettings, s: SessionOptions, version: 4 | 5, attach?: 
       resolve({ client });
     };
     const onError = (e: Error) => fail({ error: e });
-    const onClose = () => fail({ closed: true });
+    const onClose = () => fail({ closed: true, afterConnectMs: Date.now() - connectWrittenAt, answered });
     client.once("connect", onConnect);
     client.once("error", onError);
     client.once("close", onClose);
   });
+}
+
+/**
+ * Whether a failed MQTT 5 attempt means the broker does not speak 5: it said so (CONNACK 0x84, or 3.1.1's rc 1), or it
+ * hung up at once on the CONNECT without a word, as 3.1.1-only brokers do. Anything else (a refused login, a timeout,
+ * a close long after the CONNECT) is reported as it is, not retried as 3.1.1.
+ */
+function refusedMqtt5(r: Attempt): boolean {
+  if ("error" in r) return refusedVersion(r.error);
+  if ("closed" in r) return !r.answered && r.afterConnectMs <= VERSION_HANGUP_MS;
+  return false;
+}
+
+function closedWhy(r: { afterConnectMs: number; answered: boolean }): string {
+  const after = `${(r.afterConnectMs / 1000).toFixed(1)} s after the CONNECT`;
+  return `the broker closed the connection ${after} without a CONNACK: it may refuse this login or client id without saying why, or be overloaded (its log says which)`;
 }
 
 /**
@@ -132,9 +160,10 @@ export async function connectBroker(b: BrokerSettings, s: SessionOptions, attach
   const first = s.protocolVersion ?? 5;
   let r = await attempt(b, s, first, attach);
   let version = first;
-  // a 3.1.1-only broker answers "unacceptable protocol version" or just hangs up on an MQTT 5 CONNECT
-  if (first === 5 && ("closed" in r || ("error" in r && refusedVersion(r.error)))) {
+  let fellBack = false;
+  if (first === 5 && refusedMqtt5(r)) {
     version = 4;
+    fellBack = true;
     r = await attempt(b, s, 4, attach);
   }
   if ("client" in r) {
@@ -146,7 +175,8 @@ export async function connectBroker(b: BrokerSettings, s: SessionOptions, attach
     else (s.log ?? ((m: string) => process.stderr.write(`espdht: ${m}\n`)))(`the broker does not speak MQTT 5: using MQTT 3.1.1${s.clean ? "" : " (its persistent session has no expiry there)"}`);
     return client;
   }
-  const why = "closed" in r ? "connection closed before CONNACK" : explainConnectError(r.error, b);
+  let why = "closed" in r ? closedWhy(r) : explainConnectError(r.error, b);
+  if (fellBack) why = `it refused MQTT 5, and over MQTT 3.1.1: ${why}`;
   throw new Error(`cannot connect to ${displayUrl(b.url)}: ${maskUrlsIn(why)}`);
 }
 
