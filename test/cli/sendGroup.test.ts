@@ -80,6 +80,25 @@ describe("named groups end to end", () => {
     expect(kitchen.output()).toContain("groups kitchen,floor1");
   });
 
+  it("watch shows the groups and --group keeps only the members", async () => {
+    const json = await runCliToEnd(["watch", "--once", "--json", "--wait", "4", "--group", "kitchen"], env);
+    expect(json.code, json.stderr).toBe(0);
+    const views = JSON.parse(json.stdout);
+    expect(views.map((d: { id: string }) => d.id).sort()).toEqual([...kitchen.ids].sort());
+    for (const d of views) expect(d.info.groups).toEqual(["kitchen", "floor1"]);
+    const table = await runCliToEnd(["watch", "--once", "--wait", "4"], env);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^DEVICE\s+STATUS\s+TRUST\s+GROUPS\s/m);
+    for (const id of kitchen.ids) expect(table.stdout).toMatch(new RegExp(`^${id}\\s+\\S+\\s+verified\\s+kitchen,floor1\\s`, "m"));
+    expect(table.stdout).toMatch(new RegExp(`^${other.ids[0]}\\s+\\S+\\s+verified\\s+-\\s`, "m"));
+    const none = await runCliToEnd(["watch", "--once", "--wait", "2", "--group", "garage"], env);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("no device in group 'garage' seen");
+    const bad = await runCliToEnd(["watch", "--group", "a/b"], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`--group: group name 'a/b' has "/"`);
+  }, 60_000);
+
   it("send group:kitchen reaches exactly the two members, collects their signed replies; the third board is untouched", async () => {
     const before = seen.length;
     const r = await runCliToEnd(["send", "group:kitchen", "ping", "--json", "--timeout", "20"], env);
