@@ -18,6 +18,7 @@ import { displayUrl } from "../../host/mqtt/connectBroker";
 import { DeviceLoginsError, deviceLoginsPathFor, ensureDeviceLogins } from "../../provisioning/deviceLogins";
 import { simDeviceId } from "../../sim/fleet/deviceId";
 import { LinkFlagError, parseLinkFlag } from "../../sim/fleet/fleetLinks";
+import { parseRuleFlags, RuleFlagError, ruleFor } from "../../sim/fleet/fleetRules";
 import { passwordFrom, warnSecretsOnArgv } from "../hostOptions";
 
 const MAX_CONSOLES = 16;
@@ -39,6 +40,8 @@ const spec: CommandSpec = {
     pin: { type: "string", value: "GPIO", help: "DHT data pin (default: your config)" },
     groups: { type: "string", value: "NAME,NAME", help: "named groups every board of this process is in (up to 4; 'espdht send group:NAME ...' reaches them; default: your config's); a board's own 'set groups' (saved in its Storage) wins until --fresh" },
     link: { type: "string", value: "FROM:TO[,...]", help: "device-to-device links by board index: board FROM sends each reading also to <root>/FROM-id/to/TO-id, which only board TO accepts (as 'espdht link' would set up; kept in their Storage), e.g. --link 0:1" },
+    rule: { type: "string", value: "BOARD:RULE", multiple: true, help: "a thermostat on board BOARD: RULE is QUANTITY>ON<OFF (on above ON, off below OFF) or QUANTITY<ON>OFF, then :pin=GPIO and optionally :minOn=S :minOff=S :safe=on|off; QUANTITY@N follows board N's readings (with --link N:BOARD), e.g. --rule \"1:temperature>24<23:pin=5\" (repeatable, one per board)" },
+    "room-cycle": { type: "string", value: "SECONDS[:C]", help: "each room warms and cools by C degrees (default 2) around its mean over SECONDS, so thermostats switch, e.g. 120:2" },
     seed: { type: "string", value: "SEED", help: "seed for ids, sensor values, jitter and faults (default: from your topic root, so ids stay the same)" },
     config: { type: "string", value: "FILE", help: "device config JSON (DeviceConfig shape) written to each board's Storage instead of the one made from the options" },
     data: { type: "string", value: "DIR", help: "folder for each board's Storage file (default: your data folder)" },
@@ -85,6 +88,8 @@ const spec: CommandSpec = {
     "  espdht sim --timeout-rate 0.2 --wifi-drop 30:20",
     "  espdht sim --broker-outage 20:86400x2000   a day offline from 20 s in (43 s), then the backlog",
     "  espdht sim --console 4000     then: espdht flash --port tcp://127.0.0.1:4000",
+    '  espdht sim --devices 2 --link 0:1 --rule "1:temperature@0>24<23:pin=5" --room-cycle 120:2',
+    "                                board 1's fan (GPIO 5) follows board 0's room, which warms and cools by 2 °C every 2 minutes",
     "  espdht sim --devices 2 --groups kitchen,floor1   then: espdht send group:kitchen read",
   ].join("\n"),
 };
@@ -163,6 +168,20 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof LinkFlagError) throw new UsageError(e.message);
     throw e;
   }
+  let rules;
+  try {
+    rules = parseRuleFlags((v.rule as string[] | undefined) ?? [], devices, pin);
+  } catch (e) {
+    if (e instanceof RuleFlagError) throw new UsageError(e.message);
+    throw e;
+  }
+  for (const r of rules) {
+    if (r.peer !== null && !(links ?? []).some((l) => l.from === r.peer && l.to === r.board)) throw new UsageError(`--rule '${r.board}:${r.rule.replace(`@board-${r.peer}`, `@${r.peer}`)}': board ${r.board} follows board ${r.peer}, so it needs --link ${r.peer}:${r.board}`);
+  }
+  const cycleFlag = v["room-cycle"] as string | undefined;
+  const cycle = cycleFlag === undefined ? null : /^(\d+(?:\.\d+)?)(?::(\d+(?:\.\d+)?))?$/.exec(cycleFlag);
+  if (cycle === null && cycleFlag !== undefined) throw new UsageError(`--room-cycle: '${cycleFlag}' must be SECONDS or SECONDS:DEGREES, e.g. 120:2`);
+  if (cycle && !(Number(cycle[1]) >= 10 && Number(cycle[2] ?? 2) <= 20)) throw new UsageError(`--room-cycle: '${cycleFlag}': at least 10 seconds, at most 20 degrees`);
   if (links && v["no-keys"]) throw new UsageError("--link: links are signed, so the boards need keys (not with --no-keys)");
   const root = (v["topic-root"] as string | undefined) ?? user.root;
   const rootErr = validateTopicRoot(root);
@@ -216,10 +235,14 @@ export async function run(argv: string[]): Promise<number> {
       insecure: !!v.insecure,
       keys,
       links,
+      rules,
       keyring,
       faults,
       dht11Decimals: !!v["dht11-decimals"],
-      environment: { baseTemperature: numberOption(v, "base-temperature", -40, 80)!, baseHumidity: numberOption(v, "base-humidity", 0, 100)! },
+      environment: {
+        baseTemperature: numberOption(v, "base-temperature", -40, 80)!, baseHumidity: numberOption(v, "base-humidity", 0, 100)!,
+        ...(cycle ? { cycleSeconds: Number(cycle[1]), cycleAmplitude: Number(cycle[2] ?? 2) } : {}),
+      },
       series,
       log: (l) => status ? status.log(l) : log(l),
     });
@@ -246,6 +269,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (devices > 10) log(`  ... and ${devices - 10} more`);
   for (const l of links ?? []) log(`  link: board ${l.from} -> board ${l.to} (${fleet.root}/${fleet.ids[l.from]}/to/${fleet.ids[l.to]})`);
+  for (const r of rules) log(`  rule: board ${r.board} -> ${ruleFor(r, fleet.ids)} (its output on ${fleet.root}/${fleet.ids[r.board]}/output)`);
   if (deviceLogins) log(`  broker logins: each board logs in as its device id, passwords in ${loginsFile} (mode 600); 'espdht broker-users' writes them for Mosquitto`);
   if (fleet.fingerprints.some((f) => f)) log(`  keys: ${keys ? `each board's key is in ${keyring}` : "from --config"}`);
   else noKeysNote(fleet.ids, keyring, log);
@@ -254,6 +278,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({ event: "start", root: fleet.root, broker: displayUrl(broker), boards: fleet.ids.map((id, i) => ({ index: i, id, keyFingerprint: fleet.fingerprints[i], console: consoles[i]?.port ?? null })) }) + "\n");
   }
   status = startStatusLine(fleet);
+  // each output pin's change, as the relay on it would see it
+  fleet.boards.forEach((b, i) => b.on("output", (pin, level) => {
+    if (json) process.stdout.write(JSON.stringify({ event: "output", at: Date.now(), board: i, id: fleet.ids[i], pin, on: level === 1 }) + "\n");
+    else status?.log(`espdht sim: board ${i} (${fleet.ids[i]}): output GPIO ${pin} ${level ? "ON" : "off"}`);
+  }));
   const jsonTimer = json ? setInterval(() => process.stdout.write(JSON.stringify({ event: "status", at: Date.now(), ...fleet.stats() }) + "\n"), 5000) : null;
 
   return new Promise<number>((resolve) => {

@@ -8,7 +8,7 @@ import { BoardClock } from "./clock";
 import { compiled, createBoardRealm, evaluateIn, installGlobals } from "./context";
 import { EspruinoEmitter } from "./emitter";
 import { espruinoGlobals } from "./espruinoGlobals";
-import { Gpio, LineDevice } from "./gpio";
+import { Gpio, Level, LineDevice } from "./gpio";
 import { Interpreter } from "./interpreter";
 import { createRequire } from "./modules";
 import { MqttWireStats, newWireStats, sniffSocket } from "./mqttSniffer";
@@ -51,6 +51,8 @@ export interface BoardEvents {
   off: [];
   /** the firmware wrote a reading PUBLISH to its socket */
   reading: [error: boolean];
+  /** the firmware drove a pin other than the DHT's to a new level (the thermostat's relay) */
+  output: [pin: number, level: Level];
 }
 
 interface Run {
@@ -70,6 +72,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
   state: "off" | "rebooting" | "on" = "off";
   boots = 0;
   uncaught = 0;
+  /** level of each pin the firmware drives besides the DHT's (the relay), by GPIO; a board without power drives nothing (emptied, each relay told 0) */
+  readonly outputs = new Map<number, Level>();
   lastError: string | null = null;
   private run: Run | null = null;
   private readonly prng: Prng;
@@ -173,6 +177,8 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     if (kill) run.E.fireNow("kill");
     this.keptLink = run.radio.state === "connected" && run.radio.ip ? { ssid: run.radio.ssid, ip: run.radio.ip } : null;
     run.rt.kill();
+    for (const [pin, level] of this.outputs) if (level) this.emit("output", pin, 0);
+    this.outputs.clear();
     for (const s of [...this.sockets]) s.powerOff();
     this.sockets.clear();
   }
@@ -200,7 +206,11 @@ export class VirtualBoard extends EventEmitter<BoardEvents> {
     const boardRealm = createBoardRealm(() => this.clock.getTime() * 1000, () => this.prng.next());
     const rt = new Interpreter((e) => this.reportUncaught(e), boardRealm.membrane, () => this.clock.speed);
     reportRejectionsOf(boardRealm.context, (message) => this.reportUncaught(message));
-    const gpio = new Gpio(rt, this.clock, (line) => this.print(line), new Map<number, LineDevice>([[spec.dhtPin, spec.dht]]));
+    const gpio = new Gpio(rt, this.clock, (line) => this.print(line), new Map<number, LineDevice>([[spec.dhtPin, spec.dht]]), (pin, level) => {
+      if (pin === spec.dhtPin || this.outputs.get(pin) === level) return;
+      this.outputs.set(pin, level);
+      this.emit("output", pin, level);
+    });
     let realm: Realm | null = null;
     const getRealm = () => realm!;
     const world = { apUp: () => spec.world.apUp, sntpWorks: () => spec.world.sntpWorks, unixMs: () => Date.now() };

@@ -65,6 +65,8 @@ export class Gpio {
     private readonly clock: BoardClock,
     private readonly print: (line: string) => void,
     devices: Map<number, LineDevice>,
+    /** told each time the MCU drives a pin (a relay on an output pin: the thermostat), whether or not the level changed */
+    private readonly onDrive?: (pin: number, level: Level) => void,
   ) {
     for (let p = 0; p < PIN_COUNT; p++) this.pins.push({ mode: "input", manual: false, out: 0, deviceLevel: 1, level: 0, device: devices.get(p) });
     for (let p = 0; p < PIN_COUNT; p++) this.pins[p].level = this.lineLevel(this.pins[p]);
@@ -173,6 +175,12 @@ export class Gpio {
     if (!s.manual) s.mode = "output";
     s.out = v;
     this.hostChanged(p, us);
+    if (this.onDrive && this.hostDrives(s) !== null) this.onDrive(p, s.level);
+  }
+
+  /** the level on a pin's line now (what a relay wired to it sees) */
+  level(pin: number): Level {
+    return this.pins[this.pin(pin)].level;
   }
 
   digitalRead(pin: unknown): number {

@@ -11,6 +11,10 @@ export interface EnvironmentOptions {
   baseHumidity: number;
   /** half the day-night swing */
   dayAmplitude: number;
+  /** a room that warms and cools over this many seconds (a heater cycling, the sun on a window), on top of the day; absent: none */
+  cycleSeconds?: number;
+  /** half that swing, degrees C (default 2) */
+  cycleAmplitude?: number;
   /** replay instead of the model */
   series?: CsvSeries;
 }
@@ -48,7 +52,9 @@ export function createEnvironment(opts: EnvironmentOptions, prng: Prng, startMs:
       driftH = driftH * keep + DRIFT_SIGMA_H * spread * prng.gaussian();
       // warmest mid-afternoon (15:00 UTC), coolest before dawn
       const hours = (unixMs / 3600_000) % 24;
-      const day = opts.dayAmplitude * Math.sin((2 * Math.PI * (hours - 9)) / 24);
+      // the cycle starts at the mean, warming first
+      const cycle = opts.cycleSeconds ? (opts.cycleAmplitude ?? 2) * Math.sin((2 * Math.PI * (unixMs - startMs)) / (opts.cycleSeconds * 1000)) : 0;
+      const day = opts.dayAmplitude * Math.sin((2 * Math.PI * (hours - 9)) / 24) + cycle;
       const temperature = opts.baseTemperature + day + driftT + 0.05 * prng.gaussian();
       const humidity = opts.baseHumidity + RH_PER_DEGREE * (day + driftT) + driftH + 0.3 * prng.gaussian();
       return { temperature, humidity: Math.min(100, Math.max(0, humidity)) };

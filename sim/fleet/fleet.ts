@@ -16,6 +16,7 @@ import { createPrng, deriveSeed } from "../prng";
 import { boardKeyFile, BoardKeyError, loadOrMakeBoardKey, registerBoardKeys } from "./boardKeys";
 import { simDeviceId } from "./deviceId";
 import { BoardLink, LinkFlagError, provisionLinks } from "./fleetLinks";
+import { BoardRule, provisionRules } from "./fleetRules";
 
 export const VIRTUAL_WIFI = { ssid: "espdht-sim", password: "" };
 
@@ -47,6 +48,8 @@ export interface FleetOptions {
   deviceLogins?: Record<string, string> | null;
   wifi?: { ssid: string; password: string } | null;
   homeAssistant?: boolean;
+  /** thermostat rules by board (`--rule 1:temperature>24<23:pin=5`), written to their Storage before power-on */
+  rules?: BoardRule[];
   /** device-to-device links between boards of the fleet (`--link 0:1`), written to their Storage before power-on */
   links?: BoardLink[];
   /** named groups every board of the fleet is in (config `groups`) */
@@ -81,6 +84,9 @@ export interface FleetStats {
   kickLoops: number;
   /** boards whose last session ended in a kick loop and that are waiting out the longer backoff */
   backingOff: number;
+  /** output pins the boards drive (thermostat relays), and how many of them are on */
+  outputs: number;
+  outputsOn: number;
 }
 
 export interface Fleet {
@@ -257,6 +263,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     }
   }
 
+  if (o.rules && o.rules.length) provisionRules(boards.map((b) => b.spec.flash), ids, o.rules);
+
   const targetsOf = (ev: FaultEvent) => ev.devices ?? boards.map((_, i) => i);
   /** duplicate-id: every target but the first takes the first one's id (its serial) and, being its clone, its key */
   const shareId = (ev: FaultEvent, on: boolean) => {
@@ -318,7 +326,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     fingerprints: keys.map((k) => (k ? keyFingerprint(k) : null)),
     root: typeof config.root === "string" ? config.root : UNCONFIGURED_TOPIC_ROOT,
     stats(): FleetStats {
-      const s: FleetStats = { boards: boards.length, on: 0, wifi: 0, mqtt: 0, readings: 0, errorReadings: 0, uncaught: 0, reboots: 0, loginRefused: 0, kickLoops: 0, backingOff: 0 };
+      const s: FleetStats = { boards: boards.length, on: 0, wifi: 0, mqtt: 0, readings: 0, errorReadings: 0, uncaught: 0, reboots: 0, loginRefused: 0, kickLoops: 0, backingOff: 0, outputs: 0, outputsOn: 0 };
       boards.forEach((b, i) => {
         if (b.wire.connected) refusedCode[i] = 0;
         else if (refusedCode[i]) s.loginRefused++;
@@ -335,6 +343,10 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         s.errorReadings += b.wire.errorReadings;
         s.uncaught += b.uncaught;
         s.reboots += Math.max(0, b.boots - 1);
+        for (const level of b.outputs.values()) {
+          s.outputs++;
+          s.outputsOn += level;
+        }
       }
       return s;
     },

@@ -18,6 +18,7 @@ export function statusText(fleet: Fleet, startedAt: number, now = Date.now()): s
     `mqtt ${s.mqtt}/${s.boards}`,
     `readings ${s.readings}${s.errorReadings ? ` (${s.errorReadings} errors)` : ""}`,
   ];
+  if (s.outputs) parts.push(`outputs on ${s.outputsOn}/${s.outputs}`);
   if (s.loginRefused) parts.push(`login refused ${s.loginRefused} (wrong broker username/password?)`);
   if (s.reboots) parts.push(`reboots ${s.reboots}`);
   if (s.uncaught) parts.push(`uncaught ${s.uncaught}`);

@@ -1,0 +1,72 @@
+// `espdht sim --rule "1:temperature>24<23:pin=5"`: a thermostat rule per board (firmware/contract/output.ts), written
+// to the board's Storage before power-on as `espdht send BOARD set rule=...` would leave it. In the flag a linked peer
+// may be named by its board index (`1:temperature@0>24<23:pin=5`: board 1 follows board 0, with --link 0:1).
+import { CONFIG_FILE, parseRule, SETTINGS_FILE } from "../../firmware/contract";
+import type { VirtualFlash } from "../board/storage";
+
+/** Board `board`'s rule text; `peer` is the board index its `@N` source named, if any. */
+export interface BoardRule {
+  board: number;
+  rule: string;
+  peer: number | null;
+}
+
+export class RuleFlagError extends Error {}
+
+/** Parses one `BOARD:RULE` flag; throws RuleFlagError naming the flag, the board and the part that is wrong. */
+export function parseRuleFlag(text: string, devices: number, dhtPin: number): BoardRule {
+  const m = /^(\d+):(.+)$/.exec(text);
+  const where = `--rule '${text}'`;
+  if (!m) throw new RuleFlagError(`${where}: must be BOARD:RULE, e.g. 1:temperature>24<23:pin=5 (board 1 switches GPIO 5 on above 24 °C, off below 23 °C)`);
+  const board = Number(m[1]);
+  if (board >= devices) throw new RuleFlagError(`${where}: board ${board} does not exist (this process runs boards 0..${devices - 1}; see --devices)`);
+  let rule = m[2];
+  let peer: number | null = null;
+  const at = /@(\d+)([<>])/.exec(rule);
+  if (at) {
+    peer = Number(at[1]);
+    if (peer >= devices) throw new RuleFlagError(`${where}: board ${board}: source @${peer}: board ${peer} does not exist (boards 0..${devices - 1})`);
+    if (peer === board) throw new RuleFlagError(`${where}: board ${board}: source @${peer} is the board itself (leave '@' out for its own sensor)`);
+    // a placeholder id the contract accepts; the real one is put in when the ids are known
+    rule = rule.replace(at[0], `@board-${peer}${at[2]}`);
+  }
+  const parsed = parseRule(rule);
+  if (parsed === null || typeof parsed === "string") throw new RuleFlagError(`${where}: board ${board}: ${parsed ?? "empty rule"}`);
+  if (parsed.pin === dhtPin) throw new RuleFlagError(`${where}: board ${board}: pin=${dhtPin} is the DHT's data pin (--pin); pick another output GPIO`);
+  return { board, rule, peer };
+}
+
+/** All `--rule` flags; one rule per board. */
+export function parseRuleFlags(texts: string[], devices: number, dhtPin: number): BoardRule[] {
+  const rules = texts.map((t) => parseRuleFlag(t, devices, dhtPin));
+  rules.forEach((r, i) => {
+    if (rules.findIndex((o) => o.board === r.board) !== i) throw new RuleFlagError(`--rule '${texts[i]}': board ${r.board} has a rule already (one output per board)`);
+  });
+  return rules;
+}
+
+/** The rule as the board gets it: a peer's board index replaced by its device id. */
+export function ruleFor(r: BoardRule, ids: string[]): string {
+  return r.peer === null ? r.rule : r.rule.replace(`@board-${r.peer}`, `@${ids[r.peer]}`);
+}
+
+function readJson(flash: VirtualFlash, name: string): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(flash.get(name)?.toString("latin1") ?? "null");
+    return v && typeof v === "object" && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes each rule into its board's config file, and into its saved settings when it has some (they win at boot). */
+export function provisionRules(flashes: VirtualFlash[], ids: string[], rules: BoardRule[]): void {
+  for (const r of rules) {
+    const flash = flashes[r.board];
+    const rule = ruleFor(r, ids);
+    for (const name of [CONFIG_FILE, SETTINGS_FILE]) {
+      const file = readJson(flash, name);
+      if (file) flash.writeFile(name, Buffer.from(JSON.stringify({ ...file, rule }), "latin1"), 0, 0);
+    }
+  }
+}
