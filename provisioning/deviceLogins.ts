@@ -97,7 +97,8 @@ export interface AclOptions {
 /**
  * Mosquitto ACL lines: `pattern` lines keyed by username = device id confine each board to its own topics
  * (firmware/contract/topics.ts): it writes status (also its retained will), info, reading and reply, and
- * reads its own cmd and the group's; the host user gets the whole root.
+ * reads its own cmd and the group's; of the link topics (R/A/to/B) it writes only those it sends (A = itself)
+ * and reads only those for it (B = itself); the host user gets the whole root.
  */
 export function mosquittoAcl(o: AclOptions): string[] {
   const r = o.root;
@@ -111,6 +112,9 @@ export function mosquittoAcl(o: AclOptions): string[] {
     "# ... and reads the commands for it and for every device",
     `pattern read ${r}/%u/cmd`,
     `pattern read ${r}/${GROUP_SEGMENT}/cmd`,
+    "# device-to-device links ('espdht link A B'): a board writes only its own R/<itself>/to/<peer> and reads only R/<peer>/to/<itself>",
+    `pattern write ${r}/%u/to/+`,
+    `pattern read ${r}/+/to/%u`,
   ];
   if (o.homeAssistant) {
     lines.push("# Home Assistant discovery: its own two sensors' retained config", "pattern write homeassistant/sensor/%u_temperature/config", "pattern write homeassistant/sensor/%u_humidity/config");

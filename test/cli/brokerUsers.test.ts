@@ -62,6 +62,8 @@ describe("espdht broker-users", () => {
       "pattern write espdht/h/%u/reply",
       "pattern read espdht/h/%u/cmd",
       "pattern read espdht/h/all/cmd",
+      "pattern write espdht/h/%u/to/+",
+      "pattern read espdht/h/+/to/%u",
       "pattern write homeassistant/sensor/%u_temperature/config",
       "pattern write homeassistant/sensor/%u_humidity/config",
       "user me",
@@ -148,6 +150,35 @@ describe("docs/mosquitto-example.conf on a real Mosquitto", () => {
     (dev as unknown as { stream: { destroy(): void } }).stream.destroy();
     await until(() => got.includes(`${ROOT}/${DEV[0]}/status offline`), 10_000, "the will");
     await host.endAsync();
+  });
+
+  it("confines a device-to-device link: only A publishes R/A/to/B, only B reads it", async () => {
+    const [A, B] = DEV;
+    const link = `${ROOT}/${A}/to/${B}`;
+    const a = await tls({ username: A, password: logins[A] });
+    const b = await tls({ username: B, password: logins[B] });
+    const atA: string[] = [];
+    const atB: string[] = [];
+    a.on("message", (t, p) => atA.push(`${t} ${p}`));
+    b.on("message", (t, p) => atB.push(`${t} ${p}`));
+    // B's filter for its links is allowed; A's attempt to listen in on B's links is granted by Mosquitto 2.0 but
+    // nothing reaches it (the ACL is checked again at each delivery)
+    const grantedB = await b.subscribeAsync(`${ROOT}/+/to/${B}`, { qos: 1 });
+    expect(grantedB[0].qos).toBe(1);
+    await a.subscribeAsync([`${ROOT}/+/to/${B}`, link, `${ROOT}/#`], { qos: 1 });
+    await a.publishAsync(link, "from A", { qos: 1 });
+    // B cannot forge A's link messages, nor write links in another device's name
+    await expect(b.publishAsync(link, "forged by B", { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
+    await expect(b.publishAsync(`${ROOT}/${A}/to/esp32-cccccccccccc`, "forged by B", { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
+    // its own link topic is B's to write
+    await b.publishAsync(`${ROOT}/${B}/to/${A}`, "from B", { qos: 1 });
+    await until(() => atB.length >= 1 && atA.length >= 1, 5000, "each one's link message at the other");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(atB).toEqual([`${link} from A`]);
+    // through R/# A gets only what is for it: B's link to A, never A's own link to B
+    expect(atA).toEqual([`${ROOT}/${B}/to/${A} from B`]);
+    await a.endAsync();
+    await b.endAsync();
   });
 
   it("the password lines are what mosquitto_passwd-format Mosquitto accepts (checked above) and differ per salt", () => {
