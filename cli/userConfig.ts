@@ -6,6 +6,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { isUsableDhtPin, SENSOR_MODELS, SensorModel, validateTopicRoot } from "../firmware/contract";
 import { brokerUrlProblem } from "../provisioning/brokerUrl";
+import { maskUrlCredentials } from "../provisioning/urlCredentials";
 import { groupListProblem, type DeviceSettings } from "../provisioning/deviceConfig";
 
 /** The device-side settings (broker URL: mqtt://, mqtts://, ws:// or wss://) plus what only the PC side uses. */
@@ -126,7 +127,6 @@ export function loadOrCreateUserConfig(file = configPath(), log: (m: string) => 
 /** The config for display: secrets masked. */
 export function maskSecrets(c: UserConfig): Record<string, unknown> {
   const mask = (s: string | null | undefined) => (s ? "********" : s ?? null);
-  // mqtt://user:pass@host: keep the user, hide the password
-  const broker = c.broker.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/, "$1:********@");
+  const broker = maskUrlCredentials(c.broker);
   return { ...c, broker, password: mask(c.password), wifi: c.wifi ? { ssid: c.wifi.ssid, password: mask(c.wifi.password) } : null };
 }

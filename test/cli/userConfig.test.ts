@@ -66,7 +66,8 @@ describe("user config", () => {
   // `espdht init` and `espdht config` print this: a password inside the broker URL is a secret too
   it("masks a password inside the broker URL", () => {
     const masked = maskSecrets({ ...newUserConfig(), broker: "mqtt://me:hunter22@broker.example:1883" });
-    expect(masked.broker).toBe("mqtt://me:********@broker.example:1883");
+    expect(masked.broker).toBe("mqtt://***@broker.example:1883"); // the one masking every command uses
+    expect(maskSecrets({ ...newUserConfig(), broker: "mqtt://me:p@ss@broker.example:1883" }).broker).toBe("mqtt://***@broker.example:1883");
     expect(maskSecrets({ ...newUserConfig(), broker: "mqtt://broker.example" }).broker).toBe("mqtt://broker.example");
   });
 });
