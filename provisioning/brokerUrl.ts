@@ -1,5 +1,6 @@
 // The one broker-URL parser: what a board (TCP/TLS only) and the PC side (also WebSocket) accept, with the
 // port defaults and the credentials a URL may carry. Every command checks broker URLs through it.
+import { maskUrlCredentials } from "./urlCredentials";
 
 /** Who connects with the URL: a board (flashed or simulated) or a host command (watch, dashboard, send). */
 export type BrokerClient = "board" | "host";
@@ -29,7 +30,7 @@ export class BrokerUrlError extends Error {}
 /** Throws a BrokerUrlError naming the URL when `client` cannot use it. */
 export function parseBrokerUrl(url: string, client: BrokerClient): BrokerUrl {
   // errors quote the URL with its credentials masked: they end up on terminals and in logs
-  const shown = url.replace(/\/\/[^@/]*@/, "//***@");
+  const shown = maskUrlCredentials(url);
   let u: URL;
   try {
     u = new URL(url);
