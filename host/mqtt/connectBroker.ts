@@ -3,6 +3,7 @@
 // Host sessions speak MQTT 5 with a session expiry (abandoned sessions do not pile up on public brokers) and
 // fall back to 3.1.1 when the broker refuses 5; boards stay on 3.1.1.
 import mqtt, { IClientOptions, MqttClient } from "mqtt";
+import { maskUrlCredentials, maskUrlsIn } from "../../provisioning/urlCredentials";
 
 export interface BrokerSettings {
   /** mqtt://, mqtts://, ws:// or wss:// URL */
@@ -49,15 +50,9 @@ export function clientOptions(b: BrokerSettings, s: SessionOptions): IClientOpti
   return o;
 }
 
-/** Masks credentials in a URL before it is printed (user and password: either may be the secret). */
-export function displayUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
-}
-
-/** Masks every `scheme://user:pass@` in free text (error messages quoting a URL). */
-export function maskUrlsIn(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s'"]*@/gi, "$1***@");
-}
+/** Masks credentials in a URL before it is printed (one masking for every command: provisioning/urlCredentials.ts). */
+export const displayUrl = maskUrlCredentials;
+export { maskUrlsIn };
 
 const TLS_TRUST_CODES = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
