@@ -1,7 +1,7 @@
 // The rows of `espdht watch`: one line per device, as plain text (colour is added by the caller).
-import { DeviceView, deviceHealth, DuplicateIdFlag, groupsOf, Health, inGroup, outputCell, Trust } from "../view/deviceView";
+import { DeviceView, deviceHealth, DuplicateIdFlag, groupsOf, Health, inGroup, linksCell, outputCell, Trust } from "../view/deviceView";
 
-export const WATCH_HEADER = ["DEVICE", "STATUS", "TRUST", "GROUPS", "TEMP °C", "HUM %", "OUTPUT", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED", "DUP ID"];
+export const WATCH_HEADER = ["DEVICE", "STATUS", "TRUST", "GROUPS", "TEMP °C", "HUM %", "OUTPUT", "LINKS", "AGE", "SEQ", "GAPS", "DUPS", "RESTARTS", "ERRORS", "REJECTED", "DUP ID"];
 
 /** "3s", "4m", "2h", "5d"; "-" when never (the table's narrow AGE column; the page says "3 s ago"). */
 export function formatAgeShort(ms: number | null): string {
@@ -47,6 +47,7 @@ export function watchRow(d: DeviceView, now: number): { cells: string[]; health:
       lastFailed ? `(${lastFailed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "-",
       lastFailed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "-",
       outputCell(d),
+      linksCell(d),
       formatAgeShort(d.lastSeen === null ? null : now - d.lastSeen),
       d.seq === null ? "-" : `${d.boot}:${d.seq}`,
       String(d.gaps),

@@ -88,6 +88,18 @@ export function knownGroups(devices: Iterable<{ info: Info | null }>, max = 200)
   return [...all].sort();
 }
 
+/** The device's links from its latest info: the devices it sends its readings to and those it accepts them from. */
+export function linksOf(d: { info: Info | null }): { to: string[]; from: string[] } {
+  return d.info?.links ?? { to: [], from: [] };
+}
+
+/** The links in a few words: "to B, from A"; "-" for none (watch's LINKS column, the page's details). */
+export function linksCell(d: { info: Info | null }): string {
+  const l = linksOf(d);
+  const parts = [...(l.to.length ? [`to ${l.to.join(",")}`] : []), ...(l.from.length ? [`from ${l.from.join(",")}`] : [])];
+  return parts.length ? parts.join(", ") : "-";
+}
+
 /** The output in a few words: "on (rule)", "off (failsafe)"; "-" without an output (watch's OUTPUT column, the page's). */
 export function outputCell(d: DeviceView): string {
   return d.output ? `${d.output.on ? "on" : "off"} (${d.output.why})` : "-";

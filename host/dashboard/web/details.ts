@@ -10,12 +10,22 @@ function show(v: unknown): string {
 }
 
 /** The device's own counts of commands it did not carry out (present in info when its firmware keeps them). */
+/** "sends its readings to B; accepts readings from A", "none" (from the info's peer ids). */
+function linksText(i: Info): string {
+  const l = i.links;
+  if (!l || (!l.to.length && !l.from.length)) return "none";
+  return [...(l.to.length ? [`sends its readings to ${l.to.join(", ")}`] : []), ...(l.from.length ? [`accepts readings from ${l.from.join(", ")}`] : [])].join("; ");
+}
+
 function commandCounters(i: Info): [string, string][] {
   const rows: [string, string][] = [];
   if (i.refused !== undefined) rows.push(["commands refused (unsigned, forged, expired, replayed)", show(i.refused)]);
   if (i.rateLimited !== undefined) rows.push(["commands rate-limited", show(i.rateLimited)]);
   if (i.retainedCmds !== undefined) rows.push(["retained commands ignored", show(i.retainedCmds)]);
   if (i.skipped !== undefined) rows.push(["oversized messages skipped", show(i.skipped)]);
+  if (i.linkIn !== undefined) rows.push(["link messages accepted", show(i.linkIn)]);
+  if (i.linkForged !== undefined) rows.push(["link messages forged (ignored)", show(i.linkForged)]);
+  if (i.linkOld !== undefined) rows.push(["link messages replayed or old (ignored)", show(i.linkOld)]);
   return rows;
 }
 
@@ -31,7 +41,7 @@ export function renderDetails(d: DeviceView, now: number): void {
   const i = d.info;
   fillList(byId("info"), i ? [
     ["firmware", show(i.fw)], ["model", show(i.model)], ["pin", show(i.pin)], ["interval", `${i.interval} s`], ["ip", show(i.ip)],
-    ["boot (info)", show(i.boot)], ["topic root", show(i.root)], ["groups", i.groups && i.groups.length ? i.groups.join(", ") : "none"], ["capabilities", Array.isArray(i.caps) ? i.caps.map(String).join(", ") : show(i.caps)],
+    ["boot (info)", show(i.boot)], ["topic root", show(i.root)], ["groups", i.groups && i.groups.length ? i.groups.join(", ") : "none"], ["links", linksText(i)], ["capabilities", Array.isArray(i.caps) ? i.caps.map(String).join(", ") : show(i.caps)],
     ["dropped offline", show(i.dropped)], ["config error", show(i.configError)], ...(i.mem ? [["memory free", `${i.mem.free} / ${i.mem.total}`] as [string, string]] : []),
     ...commandCounters(i),
   ] : [["info", "not received yet"]]);
