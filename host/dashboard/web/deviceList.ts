@@ -1,7 +1,7 @@
 // The device list: one row per device with a status badge (and a "duplicate id" badge when the host suspects two boards
-// share the id), a verified/unsigned badge, a badge per named group, last values and last-seen age.
-import { deviceHealth, DeviceView, groupsOf } from "../../view/deviceView";
-import { byId, el, formatAgeLong } from "./dom";
+// share the id), a verified/unsigned badge, a badge per named group, last values, the thermostat output and last-seen age.
+import { deviceHealth, DeviceView, groupsOf, outputCell } from "../../view/deviceView";
+import { byId, el, formatAgeLong, formatTime } from "./dom";
 
 interface Row {
   tr: HTMLTableRowElement;
@@ -13,6 +13,7 @@ interface Row {
   groupsShown: string;
   temp: HTMLTableCellElement;
   hum: HTMLTableCellElement;
+  output: HTMLTableCellElement;
   seen: HTMLTableCellElement;
 }
 
@@ -45,6 +46,10 @@ export class DeviceList {
       const failed = d.lastReading && "error" in d.lastReading ? d.lastReading.error : null;
       row.temp.textContent = failed ? `(${failed})` : d.lastGood ? d.lastGood.temperature.toFixed(1) : "–";
       row.hum.textContent = failed ? "" : d.lastGood ? d.lastGood.humidity.toFixed(1) : "–";
+      const out = d.output;
+      row.output.textContent = outputCell(d);
+      row.output.className = out ? `output output-${out.on ? "on" : "off"}` : "output";
+      row.output.title = out ? `GPIO ${out.pin} ${out.on ? "on" : "off"} since ${out.ts === null ? `${Math.round(out.since / 1000)} s after boot` : formatTime(out.ts)} (${out.why})${d.info?.output ? `, rule ${d.info.output.rule}` : ""}` : "no thermostat output";
       row.seen.textContent = formatAgeLong(d.lastSeen === null ? null : now - d.lastSeen);
       row.tr.classList.toggle("selected", d.id === selected);
     });
@@ -68,8 +73,8 @@ export class DeviceList {
     const trust = el("span", "", "badge");
     const trustCell = el("td");
     trustCell.appendChild(trust);
-    const row: Row = { tr, badge, dup, trust, groups: el("td", "", "groups"), groupsShown: "", temp: el("td"), hum: el("td"), seen: el("td") };
-    tr.append(el("td", id, "device-id"), statusCell, trustCell, row.temp, row.hum, row.seen, row.groups);
+    const row: Row = { tr, badge, dup, trust, groups: el("td", "", "groups"), groupsShown: "", temp: el("td"), hum: el("td"), output: el("td", "", "output"), seen: el("td") };
+    tr.append(el("td", id, "device-id"), statusCell, trustCell, row.temp, row.hum, row.output, row.seen, row.groups);
     tr.addEventListener("click", () => this.onSelect(id));
     this.rows.set(id, row);
     return row;

@@ -163,6 +163,24 @@ describe("dashboard page in Chromium", () => {
     await expect.poll(() => page.locator('#devices tr[data-device="sim-web1"] td').nth(3).textContent()).not.toBe("79.9");
   });
 
+  it("shows the thermostat output from R/D/output (signed), as it switches and when it is cleared", async () => {
+    const row = page.locator('#devices tr[data-device="sim-web1"]');
+    const cell = row.locator("td.output");
+    const output = (on: boolean, why: string) => ({ v: 1, id: "sim-web1", on, why, pin: 5, since: 60_000, ts: Date.now() });
+    await device.publishAsync(`${ROOT}/sim-web1/output`, signedBy("sim-web1", "output", output(true, "rule")), { qos: 1, retain: true });
+    await expect.poll(() => cell.textContent(), { timeout: 10_000 }).toBe("on (rule)");
+    expect(await cell.getAttribute("class")).toContain("output-on");
+    expect(await cell.getAttribute("title")).toMatch(/^GPIO 5 on since .* \(rule\)/);
+    await device.publishAsync(`${ROOT}/sim-web1/output`, signedBy("sim-web1", "output", output(false, "failsafe")), { qos: 1, retain: true });
+    await expect.poll(() => cell.textContent(), { timeout: 10_000 }).toBe("off (failsafe)");
+    // a forged one changes nothing on the page (it is the rejected table's 4th entry)
+    await device.publishAsync(`${ROOT}/sim-web1/output`, withWrongSignature(signedBy("sim-web1", "output", output(true, "rule"))), { qos: 1 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await cell.textContent()).toBe("off (failsafe)");
+    await device.publishAsync(`${ROOT}/sim-web1/output`, "", { qos: 1, retain: true });
+    await expect.poll(() => cell.textContent(), { timeout: 10_000 }).toBe("-");
+  });
+
   it("runs a signed command round trip from the page and shows the reply", async () => {
     await page.click("#cmd-read");
     await expect.poll(() => page.locator("#cmd-reply").textContent(), { timeout: 10_000 }).toMatch(/sim-web1 replied: .*"ok": true/s);
