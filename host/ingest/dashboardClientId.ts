@@ -49,7 +49,13 @@ function keptId(dataDir: string, kind: IdKind): { id: string; created: boolean }
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`cannot read ${file} (${(e as Error).message}): fix its permissions`);
       const id = kind.make();
       // created whole (temp file + link): never seen empty; the loser of a race reads the winner's
-      if (createWholeFile(file, id + "\n")) return { id, created: true };
+      let created: boolean;
+      try {
+        created = createWholeFile(file, id + "\n");
+      } catch (err) {
+        throw new Error(`cannot create ${file} (${(err as Error).message}): is the disk full or the folder read-only? Nothing was left behind; start again once it is writable`);
+      }
+      if (created) return { id, created: true };
       continue;
     }
     const id = text.trim();
