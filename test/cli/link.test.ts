@@ -176,6 +176,8 @@ describe("device-to-device links end to end", () => {
     const info = await freshInfo(B);
     // a new boot: everything counted came after B returned, and at least what A sent while it was away
     expect(info.links).toEqual({ to: [], from: [A] });
+    // the figures for the issue's closing note
+    console.info(`links, B offline: A sent ${sentWhileAway.length} link messages while B was away; B accepted ${info.linkIn} after it returned (forged ${info.linkForged}, old ${info.linkOld})`);
     expect(info.linkIn).toBeGreaterThanOrEqual(sentWhileAway.length);
     expect(info).toMatchObject({ linkForged: 0, linkOld: 0 });
   }, 120_000);
@@ -193,3 +195,37 @@ describe("device-to-device links end to end", () => {
     expect((await freshInfo(A)).links).toEqual({ to: [], from: [] });
   }, 60_000);
 });
+
+describe("espdht sim --link", () => {
+  it("refuses a bad --link with a clear error (exit 2)", async () => {
+    for (const [args, message] of [
+      [["--devices", "2", "--link", "0-1"], "--link '0-1': each link is FROM:TO, two board indexes, e.g. --link 0:1"],
+      [["--devices", "2", "--link", "0:2"], "--link '0:2': board 2 does not exist (this process runs boards 0..1; see --devices)"],
+      [["--devices", "2", "--link", "1:1"], "--link '1:1': a board cannot be linked to itself"],
+      [["--devices", "2", "--link", "0:1,0:1"], "--link '0:1': listed twice"],
+      [["--devices", "6", "--link", "0:1,0:2,0:3,0:4,0:5"], "--link: board 0 would send to more than 4 boards"],
+      [["--devices", "2", "--link", "0:1", "--no-keys"], "--link: links are signed, so the boards need keys (not with --no-keys)"],
+    ] as [string[], string][]) {
+      const r = await runCliToEnd(["sim", "--seed", "link-bad", ...args], env);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  }, 60_000);
+
+  it("--link 0:1 links two boards of one process: board 1 accepts board 0's readings", async () => {
+    const pair = await startSim(["--devices", "2", "--seed", "link-pair", "--link", "0:1"]);
+    const [P0, P1] = pair.ids;
+    expect(pair.output()).toContain(`link: board 0 -> board 1 (${ROOT}/${P0}/to/${P1})`);
+    // what board 0 sent before board 1's first session subscribed is nobody's: count from board 1's first info on
+    await until(() => infos(P1).length > 0, 30_000, "board 1 online");
+    const since = Date.now();
+    await until(() => on(`${ROOT}/${P0}/to/${P1}`).filter((m) => m.at > since).length >= 2, 30_000, "board 0's link messages");
+    const info = await freshInfo(P1);
+    expect(info.links).toEqual({ to: [], from: [P0] });
+    expect(info.linkIn).toBeGreaterThanOrEqual(2);
+    expect(info).toMatchObject({ linkForged: 0, linkOld: 0 });
+    expect((await freshInfo(P0)).links).toEqual({ to: [P1], from: [] });
+    await stopSim(pair);
+  }, 120_000);
+});
+
