@@ -100,8 +100,8 @@ describe("watch table", () => {
     s.apply(parseDeviceMessage(ROOT, `${ROOT}/sim-w1/reading`, enc(reading(4))), 2000);
     s.apply(parseDeviceMessage(ROOT, `${ROOT}/sim-w1/reading`, enc(JSON.stringify({ v: 1, id: "sim-w1", boot: 3, seq: 5, up: 1, ts: null, error: "checksum" }))), 3000);
     const lines = renderWatchTable(s.list(), 8000, false);
-    expect(lines[0]).toMatch(/^DEVICE\s+STATUS\s+TRUST\s+TEMP °C\s+HUM %\s+AGE\s+SEQ\s+GAPS/);
-    expect(lines[1].split(/\s{2,}/)).toEqual(["sim-w1", "online", "unsigned", "(checksum)", "5s", "3:5", "2", "0", "0", "1 (checksum 1)", "0", "-"]);
+    expect(lines[0]).toMatch(/^DEVICE\s+STATUS\s+TRUST\s+GROUPS\s+TEMP °C\s+HUM %\s+OUTPUT\s+LINKS\s+AGE\s+SEQ\s+GAPS/);
+    expect(lines[1].split(/\s{2,}/)).toEqual(["sim-w1", "online", "unsigned", "-", "(checksum)", "-", "-", "5s", "3:5", "2", "0", "0", "1 (checksum 1)", "0", "-"]);
     expect(renderWatchTable(s.list(), 8000, true)[1]).toContain("\x1b[32monline");
   });
 
@@ -115,7 +115,7 @@ describe("watch table", () => {
     s.apply(parseDeviceMessage(ROOT, t, new TextEncoder().encode(deviceSigned(key, t, { v: 1, id: "sim-v", boot: 1, seq: 1, up: 1, ts: null, temperature: 20, humidity: 40 })), trust), 1000);
     const row = renderWatchTable(s.list(), 1000, true)[1];
     expect(row).toContain("\x1b[32mverified");
-    expect(renderWatchTable(s.list(), 1000, false)[1].split(/\s{2,}/).slice(0, 4)).toEqual(["sim-v", "online", "verified", "20.0"]);
+    expect(renderWatchTable(s.list(), 1000, false)[1].split(/\s{2,}/).slice(0, 5)).toEqual(["sim-v", "online", "verified", "-", "20.0"]);
   });
 
   it("formats ages", () => {
