@@ -161,6 +161,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!isUsableDhtPin(pin)) throw new UsageError(`--pin: GPIO ${pin} cannot carry DHT data on an ESP32 (avoid 6-11 and 34-39)`);
   if (v.groups !== undefined && v.config) throw new UsageError("--groups: not with --config (put 'groups' in that file)");
   const groups = v.groups === undefined ? user.groups : groupsOption(v.groups as string);
+  // the groups written to the boards' config (a --config file brings its own); a board's saved `set groups` wins
+  const configGroups = v.config ? {} : { groups: groups ?? [] };
   let links;
   try {
     links = v.link === undefined ? undefined : parseLinkFlag(v.link as string, devices);
@@ -264,7 +266,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   log(`espdht sim: ${devices} board${devices > 1 ? "s" : ""} -> ${displayUrl(broker)}, topic root ${fleet.root}, firmware ${path.relative(process.cwd(), firmwareFile)}`);
   for (let i = 0; i < Math.min(devices, 10); i++) {
-    const key = (fleet.fingerprints[i] ? `  key ${fleet.fingerprints[i]}` : "  unsigned") + (groups && groups.length ? `  groups ${groups.join(",")}` : "");
+    const key = (fleet.fingerprints[i] ? `  key ${fleet.fingerprints[i]}` : "  unsigned") + (!v.config && groups && groups.length ? `  groups ${groups.join(",")}` : "");
     log(`  board ${i}: ${fleet.ids[i]}${key}${consoles[i] ? `  serial console tcp://127.0.0.1:${consoles[i].port}` : ""}`);
   }
   if (devices > 10) log(`  ... and ${devices - 10} more`);
@@ -275,7 +277,7 @@ export async function run(argv: string[]): Promise<number> {
   else noKeysNote(fleet.ids, keyring, log);
   if (v.verbose) fleet.boards.forEach((b, i) => b.on("console", (t) => (status ? status.log(`[${fleet.ids[i]}] ${t.trimEnd()}`) : log(t.trimEnd()))));
   if (json) {
-    process.stdout.write(JSON.stringify({ event: "start", root: fleet.root, broker: displayUrl(broker), boards: fleet.ids.map((id, i) => ({ index: i, id, keyFingerprint: fleet.fingerprints[i], console: consoles[i]?.port ?? null })) }) + "\n");
+    process.stdout.write(JSON.stringify({ event: "start", root: fleet.root, broker: displayUrl(broker), boards: fleet.ids.map((id, i) => ({ index: i, id, keyFingerprint: fleet.fingerprints[i], console: consoles[i]?.port ?? null, ...configGroups })) }) + "\n");
   }
   status = startStatusLine(fleet);
   // each output pin's change, as the relay on it would see it

@@ -78,6 +78,7 @@ describe("named groups end to end", () => {
     for (const id of kitchen.ids) expect(lastInfo(id).groups).toEqual(["kitchen", "floor1"]);
     expect(lastInfo(other.ids[0]).groups).toEqual([]);
     expect(kitchen.output()).toContain("groups kitchen,floor1");
+    expect(kitchen.output()).toMatch(/"event":"start".*"groups":\["kitchen","floor1"\]/);
   });
 
   it("watch shows the groups and --group keeps only the members", async () => {
