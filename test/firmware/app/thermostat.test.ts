@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { createThermostat, PeerReadings, SourceReading } from "../../../firmware/app/thermostat";
 import type { OutputState } from "../../../firmware/contract/output";
-import { bootFake } from "./harness";
+import { validateOutput } from "../../../firmware/contract/output";
+import { bootFake, ID, R, start, Started } from "./harness";
 
 const PIN = 5;
 
@@ -221,5 +222,63 @@ describe("thermostat: rule changes", () => {
     b.sense(25);
     expect(b.dht.outputs).toEqual([]);
     expect(b.t.state_()).toBeUndefined();
+  });
+});
+
+describe("thermostat in the app: set rule, R/D/output, info", () => {
+  const CMD = `${R}/${ID}/cmd`;
+  const OUTPUT = `${R}/${ID}/output`;
+  function online(config: object = {}): Started {
+    const s = start({ config: { interval: 2, ...config } });
+    s.client.connect();
+    s.clock.advance(2000);
+    s.client.ack();
+    return s;
+  }
+  const replies = (s: Started) => s.client.json(`${R}/${ID}/reply`);
+
+  it("a rule set by command drives the pin from the next reading, is published retained and listed in info", () => {
+    const s = online();
+    s.dht.temperature = 25;
+    s.client.deliver(CMD, JSON.stringify({ id: "r1", op: "set", rule: "temperature>24<23:pin=5" }));
+    expect(replies(s).at(-1)).toMatchObject({ re: "r1", ok: true, settings: { rule: "temperature>24<23:pin=5" } });
+    s.clock.advance(2000);
+    expect(s.dht.level(5)).toBe(1);
+    const out = s.client.on(OUTPUT);
+    expect(out.at(-1)).toMatchObject({ qos: 1, retain: true });
+    expect(JSON.parse(out.at(-1)!.payload)).toMatchObject({ v: 1, id: ID, on: true, why: "rule", pin: 5 });
+    expect(validateOutput(JSON.parse(out.at(-1)!.payload)).ok).toBe(true);
+    // info (at the next connect) carries the rule in effect and the state
+    s.client.clear();
+    s.client.drop();
+    s.client.connect();
+    expect(s.client.json(`${R}/${ID}/info`)[0].output).toEqual({ rule: "temperature>24<23:pin=5", on: true, why: "rule" });
+    expect(JSON.parse(s.client.on(OUTPUT)[0].payload)).toMatchObject({ on: true, why: "rule" });
+    // removed: the pin released, the retained output cleared
+    s.client.deliver(CMD, JSON.stringify({ id: "r2", op: "set", rule: "" }));
+    s.clock.advance(2000);
+    expect(s.dht.level(5)).toBe(0);
+    expect(s.client.on(OUTPUT).at(-1)).toMatchObject({ payload: "", retain: true });
+  });
+
+  it.each([
+    [{ rule: "temperature>24<23:pin=4" }, "rule: pin=4 is the DHT's data pin"],
+    [{ rule: "temperature>23<24:pin=5" }, "rule: 'temperature>23<24' must be QUANTITY>ON<OFF"],
+    [{ rule: "pressure>24<23:pin=5" }, "rule: 'pressure' must be temperature or humidity"],
+    [{ rule: "temperature>24<23:pin=40" }, "rule: 'pin=40' must be pin=GPIO"],
+    [{ rule: "temperature>24<23:pin=5:minOff=-1" }, "rule: 'minOff=-1' must be pin=GPIO"],
+    [{ rule: 24 }, "rule must be a string"],
+  ])("set refuses %j with an error naming the part, and nothing is driven", (fields, error) => {
+    const s = online();
+    s.client.deliver(CMD, JSON.stringify({ id: "bad", op: "set", ...fields }));
+    expect(replies(s).at(-1)).toMatchObject({ re: "bad", ok: false, error: expect.stringContaining(error) });
+    s.clock.advance(4000);
+    expect(s.dht.outputs).toEqual([]);
+    expect(s.app.config.rule).toBe("");
+  });
+
+  it("a rule in the stored settings applies at boot: the pin starts in its safe state", () => {
+    const s = start({ config: { interval: 2, rule: "humidity<40>45:pin=18:safe=on" } });
+    expect(s.dht.level(18)).toBe(1);
   });
 });
