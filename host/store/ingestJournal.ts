@@ -1,7 +1,7 @@
 // The ingest journal: every reading the host accepts is appended here (one write(2) per reading, before MQTT.js
 // sends its PUBACK) and stays until the store has committed it, so "acknowledged" means "on this host's disk".
-// Segments are files <data>/journal/<n>.jsonl: the writer seals one per store batch and deletes it once the store
-// acknowledges that batch; segments left by a crash are replayed into the store at the next start.
+// Segments are files <data>/journal/<n>.jsonl: the writer seals one per store batch (per MB while the store fails)
+// and deletes it once the store acknowledges that batch; segments left by a crash are replayed at the next start.
 // No fsync: a write(2) that returned is in the kernel's page cache, which survives kill -9 of the process but
 // not a power cut (the store's synchronous=NORMAL makes the same trade for its last commit).
 import fs from "node:fs";
@@ -67,8 +67,12 @@ export class IngestJournal {
   private open: number | null = null;
   private openSize = 0;
 
+  /** the bound, in whole bytes (health reports it, and readers take only integers) */
+  readonly limitBytes: number;
+
   /** Opens the journal of data folder `dataDir`; segments already there (a previous run's) are sealed and listed by `sealed()`. */
-  constructor(dataDir: string, readonly limitBytes = DEFAULT_JOURNAL_LIMIT_BYTES) {
+  constructor(dataDir: string, limitBytes = DEFAULT_JOURNAL_LIMIT_BYTES) {
+    this.limitBytes = Math.floor(limitBytes);
     this.dir = path.join(dataDir, JOURNAL_DIR);
     makePrivateDir(this.dir);
     let last = 0;

@@ -103,6 +103,10 @@ describe("IngestJournal", () => {
     expect(j.append(good(4), T0)).toBe(true);
   });
 
+  it("keeps its bound in whole bytes (a limit given in MB, like 0.03, is not)", () => {
+    expect(new IngestJournal(tempDir(), 0.03 * 1024 * 1024).limitBytes).toBe(31457);
+  });
+
   it("creates its folder 0700 and its segments 0600", () => {
     const dir = tempDir();
     const j = new IngestJournal(dir);
