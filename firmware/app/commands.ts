@@ -95,8 +95,15 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
       device.key_ = next;
       done({});
     },
-    link: links.link_,
-    unlink: links.unlink_,
+    // the retained info lists the links: watch and the dashboard see the change at once
+    link: (c, done) => {
+      links.link_(c, done);
+      publishing.info_();
+    },
+    unlink: (c, done) => {
+      links.unlink_(c, done);
+      publishing.info_();
+    },
   };
   client.subscribe(own, 1);
   client.subscribe(group, 1);

@@ -82,6 +82,11 @@ describe("peer links: the sending side", () => {
   it("copies each published reading to R/A/to/B, QoS 1, not retained, signed with HMAC(A's key, 'link|A|B') and not with A's own key", () => {
     const s = online();
     expect(send(s, { op: "link", target: PEER })).toMatchObject({ ok: true, links: { to: [PEER], from: [] } });
+    // the retained info is published again with the links
+    const infos = s.client.on(INFO);
+    expect(infos).toHaveLength(1);
+    expect(infos[0].retain).toBe(true);
+    expect(verified(INFO, infos[0].payload).links).toEqual({ to: [PEER], from: [] });
     s.client.clear();
     s.clock.advance(10_000);
     const reading = s.client.on(`${R}/${ID}/reading`);
