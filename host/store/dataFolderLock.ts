@@ -91,12 +91,25 @@ interface SeenLock {
 }
 
 function seeLock(file: string): SeenLock | null {
+  let fd: number;
   try {
-    const st = fs.statSync(file);
-    return { owner: readOwner(file), ino: st.ino, mtimeMs: st.mtimeMs };
+    fd = fs.openSync(file, "r");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw e;
+  }
+  // one open file for its content and its inode: a take-over between a stat and a read cannot mix two locks
+  try {
+    const st = fs.fstatSync(fd);
+    let text = "";
+    try {
+      text = fs.readFileSync(fd, "utf8");
+    } catch {
+      // unreadable: judged by its age
+    }
+    return { owner: parseOwner(text), ino: st.ino, mtimeMs: st.mtimeMs };
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
