@@ -2,7 +2,7 @@
 // (`espdht flash`). Shared by firmware, simulator and host tools; Espruino-safe and kept small (it ships).
 import { checkNumber, isObject, NOT_OBJECT, SENSOR_MODELS, SensorModel, Settings } from "./payloads";
 import { checkGroups, UNCONFIGURED_TOPIC_ROOT, validateTopicRoot } from "./topics";
-import { ruleError } from "./output";
+import { isUsableOutputPin, ruleError } from "./output";
 import { fromHex, KEY_BYTES } from "./trust";
 
 /** Storage file names (<= 28 chars). */
@@ -59,10 +59,9 @@ export function defaultDeviceConfig(): DeviceConfig {
   };
 }
 
-/** GPIOs that exist on an ESP32 and can drive the start pulse and be watched: 0-5, 12-19, 21-23, 25-27 (a bit mask), 32, 33. */
-export function isUsableDhtPin(pin: number): boolean {
-  return pin === 32 || pin === 33 || (pin >= 0 && pin < 32 && Math.floor(pin) === pin && ((0x0eeff03f >> pin) & 1) === 1);
-}
+/** GPIOs that exist on an ESP32 and can drive the start pulse and be watched: 0-5, 12-19, 21-23, 25-27, 32, 33, the
+ * very GPIOs that can drive a relay (one check, shipped once). */
+export const isUsableDhtPin: (pin: number) => boolean = isUsableOutputPin;
 
 function isStr(x: unknown, max: number): x is string {
   return typeof x === "string" && x.length > 0 && x.length <= max;

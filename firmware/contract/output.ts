@@ -33,9 +33,9 @@ export function isUsableOutputPin(pin: number): boolean {
   return pin === 32 || pin === 33 || (pin >= 0 && pin < 32 && Math.floor(pin) === pin && ((0x0eeff03f >> pin) & 1) === 1);
 }
 
-/** A number typed in the rule: digits, a sign and a point only (no "", no hex, no exponent). */
+/** A number typed in the rule: digits, signs and points only (no "", no hex, no exponent; "1.2.3" is NaN). */
 function num(s: string): number {
-  return s && s.split("").every((c) => "+-.0123456789".indexOf(c) >= 0) ? +s : NaN;
+  return /^[-+.0-9]+$/.test(s) ? +s : NaN;
 }
 
 /** "rule: '<part>' must be <what>": every problem names the part of the rule that is wrong. Terse: it ships. */
@@ -57,7 +57,7 @@ export function parseRule(text: unknown): OutputRule | null | string {
   const on = num(values[0]);
   const off = num(values[1]);
   const rule = { q: name[0], src: name[1] || "", rise, on, off, pin: -1, minOn: 0, minOff: 0, safe: 0 } as OutputRule;
-  if (gt < 0 || lt < 0 || values.length > 2 || !(rise ? on > off : on < off)) return bad(head, "QUANTITY>ON<OFF (on above ON, off below OFF: ON > OFF) or QUANTITY<ON>OFF (ON < OFF), in numbers");
+  if (gt < 0 || lt < 0 || values.length > 2 || !(rise ? on > off : on < off)) return bad(head, "QUANTITY>ON<OFF (ON > OFF) or QUANTITY<ON>OFF (ON < OFF)");
   if (rule.q != "temperature" && rule.q != "humidity") return bad(rule.q, "temperature or humidity");
   if (name.length > 2 || (name.length > 1 && !isValidDeviceId(rule.src))) return bad(name.slice(1).join("@"), "a device id");
   for (let i = 1; i < parts.length; i++) {
@@ -66,7 +66,7 @@ export function parseRule(text: unknown): OutputRule | null | string {
     const v = kv[1];
     const n = num(v);
     if (k == "pin" ? !isUsableOutputPin(n) : k == "safe" ? v != "on" && v != "off" : (k != "minOn" && k != "minOff") || !(n >= 0 && n <= 86400)) {
-      return bad(parts[i], "pin=GPIO (an output: 0-5, 12-19, 21-23, 25-27, 32, 33), minOn=S or minOff=S (0..86400 s), safe=on|off");
+      return bad(parts[i], "pin=GPIO (0-5, 12-19, 21-23, 25-27, 32, 33), minOn=S, minOff=S (0..86400) or safe=on|off");
     }
     (rule as unknown as { [k: string]: number })[k] = k == "safe" ? +(v == "on") : n;
   }
