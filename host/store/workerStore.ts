@@ -83,6 +83,8 @@ export class WorkerStore implements HistoryStore {
   private pendingSeen = new Map<string, number>();
   /** batch serial -> the last-seen times it carries, given back to pendingSeen if it fails */
   private readonly seenOf = new Map<number, [string, number][]>();
+  /** the last status and info per device sent while the writer thread was down */
+  private readonly pendingDevice = new Map<string, StoreRequest>();
   private draining = false;
   private failure: { message: string; since: number } | null = null;
   private held: HeldReading[] = [];
@@ -275,7 +277,8 @@ export class WorkerStore implements HistoryStore {
   /**
    * The writer thread died (an exception, OOM, an exit): the batches it had not committed stay in the journal and
    * count as not sent, readings keep going to the journal (so they are still acknowledged, up to its bound), and
-   * the thread is restarted after a backoff, then drains the journal. Status and info sent meanwhile are dropped.
+   * the thread is restarted after a backoff, then drains the journal. The last status and info per device sent
+   * meanwhile are written after the restart.
    */
   private onWorkerDown(worker: Worker, e: Error): void {
     if (worker !== this.worker || this.workerDown || this.closed) return;
@@ -302,11 +305,11 @@ export class WorkerStore implements HistoryStore {
     this.workerDown = null;
     this.attach(startTsWorker(this.workerEntry, { dir: this.dir }));
     this.fail(`the store's writer thread stopped (${cause.message}) and was restarted: replaying the journal into the store`);
+    for (const m of this.pendingDevice.values()) this.post(m);
+    this.pendingDevice.clear();
     await this.settle();
     if (this.workerDown || this.closed) return;
     await this.drainJournal();
-    // a thread that dies on the same batch again waits longer each time
-    if (!this.failure) this.restartMs = RESTART_FIRST_MS;
   }
 
   private heldReason(): string {
@@ -367,8 +370,8 @@ export class WorkerStore implements HistoryStore {
     try {
       const j = this.journal;
       this.queue.flush();
-      for (;;) {
-        if (this.closed || this.workerDown || !j) return;
+      while (j) {
+        if (this.closed || this.workerDown) return;
         // segments of batches still in flight are released (or given back) by their own answer
         const inFlight = new Set(this.segmentOf.values());
         const next = j.sealed().find((n) => !inFlight.has(n)) ?? j.seal();
@@ -415,6 +418,7 @@ export class WorkerStore implements HistoryStore {
     if (this.workerDown) {
       // reported once when it stopped; a batch's readings are in the journal
       if (m.kind === "batch") this.keepSeen(m.seen);
+      if (m.kind === "status" || m.kind === "info") this.pendingDevice.set(`${m.kind} ${m.id}`, m);
       if ("serial" in m) this.resolveWaiter(m.serial);
       return;
     }
@@ -429,6 +433,8 @@ export class WorkerStore implements HistoryStore {
 
   private onResponse(m: StoreResponse): void {
     if (m.kind === "ack") {
+      // a batch written: a thread that dies again from here is not stuck on one batch, so it restarts soon
+      if (m.rows > 0) this.restartMs = RESTART_FIRST_MS;
       this.inserted += m.inserted;
       this.duplicatesIgnored += m.rows - m.inserted;
       // committed: its journal segment is no longer needed

@@ -42,9 +42,10 @@ describe("WorkerStore when its writer thread dies", () => {
     await until(() => !s.health().ok, 15_000, "the store to report the dead writer");
     expect(s.health().problem).toMatch(reason);
     expect(s.health().problem).toMatch(/writer thread stopped.*restart/);
-    // meanwhile readings are journalled, so acknowledged (on this host's disk)
+    // meanwhile readings are journalled, so acknowledged (on this host's disk); status is written after the restart
     for (let seq = 201; seq <= 300; seq++) s.add(good(seq), T0);
     expect(s.whenDurable()).toBeNull();
+    s.setStatus("sim-a", false, T0 + 7);
     await until(() => s.health().ok, 30_000, "the restarted writer to take the journal");
     await s.settle();
     expect(s.db.prepare("SELECT seq FROM readings ORDER BY seq").pluck().all()).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
@@ -54,6 +55,7 @@ describe("WorkerStore when its writer thread dies", () => {
     expect(healths.map((h) => h.ok)).toEqual([...healths.slice(0, -1).map(() => false), true]);
     expect(healths.map((h) => h.problem).join("\n")).toMatch(/restarting in 0.25 s[^]*was restarted: replaying the journal/);
     expect(errors.join("\n")).toMatch(reason);
+    expect(s.devices()).toMatchObject([{ id: "sim-a", status: "offline", statusAt: T0 + 7 }]);
     // and the restarted writer keeps working
     for (let seq = 301; seq <= 310; seq++) s.add(good(seq), T0);
     await s.settle();
