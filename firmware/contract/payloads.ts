@@ -263,7 +263,8 @@ export function validateCommand(x: unknown): Validation<Command> & { id?: string
   if (link && !(isValidDeviceId(x.target) ? x.source === undefined : isValidDeviceId(x.source) && (!linking || (fromHex(x.nonce, 16) && fromHex(x.key, KEY_BYTES)))))
     error = op + " needs target (a device id) or source (a device id" + (linking ? ", with nonce (32 hex) and key (64 hex))" : ")");
   if (error) return { ok: false, error, id };
-  return { ok: true, value: op === "set" ? { id, op, set } : rekey || link ? { id, op, nonce: x.nonce as string, key: x.key as string, target: x.target as string, source: x.source as string } : { id, op } };
+  // a link command's fields are all checked above: passed on as they came (the envelope's too; it ships, so short)
+  return { ok: true, value: op === "set" ? { id, op, set } : link ? (x as unknown as Command) : rekey ? { id, op, nonce: x.nonce as string, key: x.key as string } : { id, op } };
 }
 
 /** The wire form of a command: `{"id","op", ...settings}`. */

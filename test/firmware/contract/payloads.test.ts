@@ -44,6 +44,9 @@ describe("command validator", () => {
     // the signed envelope's fields are not settings
     [{ id: "b", op: "set", interval: 30, to: "sim-1", n: 5, exp: 9, sig: "00" }, { id: "b", op: "set", set: { interval: 30 } }],
     [{ id: "k", op: "rekey", nonce: "ab".repeat(16), key: "CD".repeat(32), n: 1 }, { id: "k", op: "rekey", nonce: "ab".repeat(16), key: "CD".repeat(32) }],
+    [{ id: "l", op: "link", target: "sim-b" }, { id: "l", op: "link", target: "sim-b" }],
+    [{ id: "l", op: "link", source: "sim-a", nonce: "ab".repeat(16), key: "CD".repeat(32) }, { id: "l", op: "link", source: "sim-a", nonce: "ab".repeat(16), key: "CD".repeat(32) }],
+    [{ id: "u", op: "unlink", source: "sim-a" }, { id: "u", op: "unlink", source: "sim-a" }],
   ])("accepts %j", (cmd, value) => {
     expect(validateCommand(cmd)).toEqual({ ok: true, value });
   });
@@ -52,7 +55,13 @@ describe("command validator", () => {
     ["text", "read", undefined, /not a JSON object/],
     ["no id", { op: "read" }, undefined, /id must be a string/],
     ["long id", { id: "x".repeat(65), op: "read" }, undefined, /id must be a string of 1..64/],
-    ["unknown op", { id: "c", op: "reboot" }, "c", /unknown op 'reboot' \(expected read\|set\|get\|ping\|restart\|rekey\)/],
+    ["unknown op", { id: "c", op: "reboot" }, "c", /unknown op 'reboot' \(expected read\|set\|get\|ping\|restart\|rekey\|link\|unlink\)/],
+    ["link without a side", { id: "l", op: "link" }, "l", /^link needs target \(a device id\) or source \(a device id, with nonce \(32 hex\) and key \(64 hex\)\)$/],
+    ["link to a bad id", { id: "l", op: "link", target: "a/b" }, "l", /link needs target/],
+    ["link with both sides", { id: "l", op: "link", target: "sim-b", source: "sim-a" }, "l", /link needs target/],
+    ["link source without its key", { id: "l", op: "link", source: "sim-a" }, "l", /link needs target/],
+    ["link source with a short key", { id: "l", op: "link", source: "sim-a", nonce: "00".repeat(16), key: "00".repeat(31) }, "l", /link needs target/],
+    ["unlink of 'all'", { id: "u", op: "unlink", source: "all" }, "u", /^unlink needs target \(a device id\) or source \(a device id\)$/],
     ["rekey without a nonce", { id: "r", op: "rekey", key: "00".repeat(32) }, "r", /rekey needs nonce \(32 hex\) and key \(64 hex\)/],
     ["rekey with a short key", { id: "r", op: "rekey", nonce: "00".repeat(16), key: "00".repeat(31) }, "r", /rekey needs/],
     ["rekey with a key that is not hex", { id: "r", op: "rekey", nonce: "00".repeat(16), key: "zz".repeat(32) }, "r", /rekey needs/],
