@@ -109,10 +109,9 @@ export async function run(argv: string[]): Promise<number> {
     // not a terminal: a plain snapshot every few seconds instead of cursor movement
     snapshots = setInterval(() => process.stdout.write([...renderWatchTable(shown(), Date.now(), false), floodLine(ingest.fleet.flood())].join("\n") + "\n\n"), 5000);
   }
-  // malformed health messages held back by the report's rate limit (10 s) are told when it allows
+  // health lines held back by their rate limits are told when those allow
   const healthReports = setInterval(() => {
-    const line = hostHealth.report(Date.now());
-    if (line && !table) log(`espdht watch: ${line}`);
+    if (!table) for (const line of hostHealth.flush(Date.now())) log(`espdht watch: ${line}`);
   }, 1000);
   ingest.on((e) => { if (e.kind === "connection") log(`espdht watch: ${e.connected ? "connected" : "connection lost, retrying"}`); });
 

@@ -144,21 +144,29 @@ export function hostHealthLine(host: string, h: HostHealth, now: number): string
 const LINES_SHOWN = 8;
 /** a malformed message is reported at once, then at most once per this interval (a flood stays one line) */
 const REPORT_EVERY_MS = 10_000;
-/** health lines logged per interval at most */
-const LINES_PER_WINDOW = 10;
+/** dashboards heard from for the first time that get a line per interval at most (a flood of made-up ones is counted) */
+const NEW_HOSTS_PER_WINDOW = 10;
+/** a dashboard already shown gets a line per change, at most one per this interval; its latest state follows later */
+const HOST_LINE_EVERY_MS = 1000;
 
 /**
  * The dashboards' healths watch shows: at most `capacity` hosts, the least recently heard from forgotten first, so
- * a flood of made-up health topics cannot grow memory; malformed messages are counted and reported at a bounded rate.
+ * a flood of made-up health topics cannot grow memory. A line is logged when a host's state changes, never for a
+ * mere republish; new hosts are rate-limited and a shown host's last state always gets out (flush). Malformed
+ * messages are counted and reported at a bounded rate.
  */
 export class HostHealthBoard {
   private readonly hosts = new Map<string, HostHealth>();
+  /** hosts that had a line, and when the last one was */
+  private readonly shownAt = new Map<string, number>();
+  /** shown hosts whose latest change waits for its turn */
+  private readonly pending = new Set<string>();
   malformed = 0;
   private lastMalformed = "";
   private reportedMalformed = 0;
   private lastReportAt = -Infinity;
   private windowStart = -Infinity;
-  private linesInWindow = 0;
+  private newInWindow = 0;
   private unshown = 0;
 
   constructor(readonly capacity = 64) {}
@@ -171,7 +179,7 @@ export class HostHealthBoard {
     return this.hosts.get(host);
   }
 
-  /** Takes one message; returns the line to log now, or null (a malformed one may wait for the next report). */
+  /** Takes one message; returns the line to log now, or null (it may come with a later flush). */
   offer(m: HostHealthMessage, now: number): string | null {
     if (m.kind === "malformed") {
       this.malformed++;
@@ -180,24 +188,55 @@ export class HostHealthBoard {
     }
     const before = this.hosts.get(m.host);
     this.hosts.delete(m.host);
-    if (m.kind === "cleared") return null;
-    this.hosts.set(m.host, m.health);
-    if (this.hosts.size > this.capacity) this.hosts.delete(this.hosts.keys().next().value!);
-    // a line when a host's state changes, not for every republish; a flood of made-up hosts is cut short
-    if (before && before.ok === m.health.ok && before.holding === m.health.holding && before.problem === m.health.problem) return null;
-    if (now - this.windowStart >= REPORT_EVERY_MS) {
-      this.windowStart = now;
-      this.linesInWindow = 0;
-    }
-    if (this.linesInWindow >= LINES_PER_WINDOW) {
-      this.unshown++;
+    if (m.kind === "cleared") {
+      this.forget(m.host);
       return null;
     }
-    this.linesInWindow++;
+    this.hosts.set(m.host, m.health);
+    if (this.hosts.size > this.capacity) this.forget(this.hosts.keys().next().value!);
+    if (before && before.ok === m.health.ok && before.holding === m.health.holding && before.problem === m.health.problem) return null;
+    const last = this.shownAt.get(m.host);
+    if (last === undefined) {
+      if (now - this.windowStart >= REPORT_EVERY_MS) {
+        this.windowStart = now;
+        this.newInWindow = 0;
+      }
+      if (this.newInWindow >= NEW_HOSTS_PER_WINDOW) {
+        this.unshown++;
+        return null;
+      }
+      this.newInWindow++;
+    } else if (now - last < HOST_LINE_EVERY_MS) {
+      this.pending.add(m.host);
+      return null;
+    }
+    this.pending.delete(m.host);
+    this.shownAt.set(m.host, now);
     return hostHealthLine(m.host, m.health, now);
   }
 
-  /** The malformed messages and unshown changes not reported yet, if it is time to. */
+  private forget(host: string): void {
+    this.hosts.delete(host);
+    this.shownAt.delete(host);
+    this.pending.delete(host);
+  }
+
+  /** What is due now: the latest state of shown hosts whose change waited, and the report of what was not shown. */
+  flush(now: number): string[] {
+    const out: string[] = [];
+    for (const host of this.pending) {
+      const h = this.hosts.get(host);
+      if (!h || now - (this.shownAt.get(host) ?? -Infinity) < HOST_LINE_EVERY_MS) continue;
+      this.pending.delete(host);
+      this.shownAt.set(host, now);
+      out.push(hostHealthLine(host, h, now));
+    }
+    const report = this.report(now);
+    if (report) out.push(report);
+    return out;
+  }
+
+  /** The malformed messages and new hosts not shown, if it is time to report them. */
   report(now: number): string | null {
     const unreported = this.malformed - this.reportedMalformed;
     if ((unreported === 0 && this.unshown === 0) || now - this.lastReportAt < REPORT_EVERY_MS) return null;
@@ -205,7 +244,7 @@ export class HostHealthBoard {
     this.lastReportAt = now;
     const parts: string[] = [];
     if (unreported > 0) parts.push(`ignored ${unreported} malformed health message${unreported > 1 ? "s" : ""} (last: ${this.lastMalformed})`);
-    if (this.unshown > 0) parts.push(`${this.unshown} more health change${this.unshown > 1 ? "s" : ""} not shown (too many at once)`);
+    if (this.unshown > 0) parts.push(`${this.unshown} more dashboard health${this.unshown > 1 ? "s" : ""} not shown (too many new hosts at once)`);
     this.unshown = 0;
     return parts.join("; ");
   }

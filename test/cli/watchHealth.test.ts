@@ -61,7 +61,7 @@ describe("espdht watch and the health topics", () => {
       await pub.publishAsync(`${ROOT}/sim-wh/reading`, JSON.stringify({ v: 1, id: "sim-wh", boot: 1, seq: 1, up: 0, ts: null, temperature: 20.5, humidity: 40 }), { qos: 1 });
       await until(() => run.stdout().includes('"id":"sim-wh"'), 10_000, "the reading after the bad healths");
       await until(() => /ignored \d+ malformed health messages/.test(run.stderr()), 15_000, "the later report");
-      expect(run.stderr()).toMatch(/\d+ more health changes not shown \(too many at once\)/);
+      expect(run.stderr()).toMatch(/\d+ more dashboard healths not shown \(too many new hosts at once\)/);
       const reported = [...run.stderr().matchAll(/ignored (\d+) malformed health messages?/g)].reduce((n, m) => n + Number(m[1]), 0);
       expect(reported).toBe(MALFORMED.length + 1); // + the topic without a host id
       expect(run.child.exitCode).toBeNull();

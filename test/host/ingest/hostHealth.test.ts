@@ -124,15 +124,26 @@ describe("HostHealthBoard", () => {
     expect(lines[8]).toBe("(56 more dashboards report their health)");
   });
 
-  it("logs a line when a host's state changes, not on each republish, and at most 10 per 10 s", () => {
+  it("logs a line when a host's state changes, not on each republish; a shown host's latest state always gets out", () => {
     const board = new HostHealthBoard();
     expect(board.offer({ kind: "health", host: HOST, health: good }, AT)).toMatch(/store failing since/);
     expect(board.offer({ kind: "health", host: HOST, health: { ...good, journalBytes: 4096, at: AT + 1 } }, AT + 1)).toBeNull();
-    expect(board.offer({ kind: "health", host: HOST, health: { ...good, ok: true, problem: null, since: null, holding: false } }, AT + 2)).toMatch(/store OK/);
+    // flapping within a second: held, and the latest state follows at the next flush
+    expect(board.offer({ kind: "health", host: HOST, health: { ...good, holding: false } }, AT + 2)).toBeNull();
+    expect(board.offer({ kind: "health", host: HOST, health: { ...good, ok: true, problem: null, since: null, holding: false } }, AT + 3)).toBeNull();
+    expect(board.flush(AT + 500)).toEqual([]);
+    expect(board.flush(AT + 1000)).toEqual([expect.stringMatching(/store OK/)]);
+    expect(board.flush(AT + 3000)).toEqual([]);
+  });
+
+  it("new hosts get at most 10 lines per 10 s, the rest counted; a shown host is not held back by them", () => {
+    const board = new HostHealthBoard();
+    expect(board.offer({ kind: "health", host: HOST, health: good }, AT)).not.toBeNull();
     const host = (i: number) => "host-" + (0x1000 + i).toString(16).padStart(12, "0");
     const logged = Array.from({ length: 50 }, (_, i) => board.offer({ kind: "health", host: host(i), health: good }, AT + 3)).filter((l) => l !== null);
-    expect(logged).toHaveLength(8); // 10 in the window, 2 taken above
-    expect(board.report(AT + 10_003)).toBe("42 more health changes not shown (too many at once)");
+    expect(logged).toHaveLength(9); // HOST was the first of the 10
+    expect(board.offer({ kind: "health", host: HOST, health: { ...good, ok: true, problem: null, since: null, holding: false } }, AT + 2000)).toMatch(/store OK/);
+    expect(board.flush(AT + 2000)).toEqual(["41 more dashboard healths not shown (too many new hosts at once)"]);
     expect(board.offer({ kind: "health", host: host(99), health: good }, AT + 10_004)).toMatch(/store failing since/);
   });
 
