@@ -87,6 +87,8 @@ export class WorkerStore implements HistoryStore {
   private readonly pendingDevice = new Map<string, StoreRequest>();
   private draining = false;
   private failure: { message: string; since: number } | null = null;
+  /** the failure whose last journal segment is being replayed: new readings are queued again, not yet OK */
+  private catchingUp: { message: string; since: number } | null = null;
   private held: HeldReading[] = [];
   private heldSince = 0;
   private heldWaiters: (() => void)[] = [];
@@ -147,9 +149,9 @@ export class WorkerStore implements HistoryStore {
   /** Whether readings reach the store, and how full the journal is. */
   health(): StoreHealth {
     return {
-      ok: this.failure === null && this.held.length === 0,
-      problem: this.failure?.message ?? (this.held.length ? this.heldReason() : null),
-      since: this.failure?.since ?? (this.held.length ? this.heldSince : null),
+      ok: this.failure === null && this.catchingUp === null && this.held.length === 0,
+      problem: (this.failure ?? this.catchingUp)?.message ?? (this.held.length ? this.heldReason() : null),
+      since: (this.failure ?? this.catchingUp)?.since ?? (this.held.length ? this.heldSince : null),
       journalBytes: this.journal?.bytes ?? 0,
       journalLimitBytes: this.journal?.limitBytes ?? 0,
       holding: this.held.length > 0,
@@ -319,7 +321,7 @@ export class WorkerStore implements HistoryStore {
   }
 
   private fail(message: string): void {
-    if (!this.failure) this.failure = { message, since: this.now() };
+    if (!this.failure) this.failure = { message, since: this.catchingUp?.since ?? this.now() };
     else this.failure.message = message;
     this.reportHealth();
   }
@@ -360,9 +362,9 @@ export class WorkerStore implements HistoryStore {
 
   /**
    * Replays the journal into the store, one segment per batch, oldest first (the store skips rows it already
-   * has): sealed segments, then the open one (readings journalled while the store failed), again until none is
-   * left, since readings keep arriving during the replay. Only then is the store OK and new readings go to its
-   * queue again.
+   * has): sealed segments, including those sealed during the replay, then the open one (readings journalled
+   * while the store failed). From that last one on, new readings go to the queue again (their batches follow
+   * it to the writer), so a steady stream cannot keep the drain going; the store is OK once it is committed.
    */
   private async drainJournal(): Promise<void> {
     if (this.draining || this.workerDown) return;
@@ -374,11 +376,19 @@ export class WorkerStore implements HistoryStore {
         if (this.closed || this.workerDown) return;
         // segments of batches still in flight are released (or given back) by their own answer
         const inFlight = new Set(this.segmentOf.values());
-        const next = j.sealed().find((n) => !inFlight.has(n)) ?? j.seal();
-        if (next === null) break;
+        const next = j.sealed().find((n) => !inFlight.has(n));
+        if (next === undefined) break;
         if (!(await this.replaySegment(next))) return this.scheduleRetry();
       }
+      const rest = j?.seal() ?? null;
+      this.catchingUp = this.failure;
       this.failure = null;
+      try {
+        // a failure here sets `failure` again and schedules the next drain
+        if (rest !== null && !(await this.replaySegment(rest))) return;
+      } finally {
+        this.catchingUp = null;
+      }
       this.reportHealth();
     } finally {
       this.draining = false;

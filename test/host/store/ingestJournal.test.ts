@@ -203,6 +203,33 @@ describe("WorkerStore with its journal", () => {
     expect(storedSeqs(s.db)).toEqual(Array.from({ length: 80_000 }, (_, i) => i + 1));
   }, 90_000);
 
+  it("recovers under a steady stream of readings (the drain does not chase it forever)", async () => {
+    const dir = tempDir();
+    const s = await open(dir, { flushMs: 20, retryMs: 100 });
+    const blocker = new Database(path.join(dir, STORE_FILE));
+    closers.push(() => blocker.close());
+    blocker.exec("BEGIN IMMEDIATE");
+    let sent = 0;
+    s.add(good(++sent), T0);
+    await until(() => !s.health().ok, 15_000, "the store to report the lock");
+    for (let k = 0; k < 30_000; k++) s.add(good(++sent), T0);
+    // ~2,500 readings/s, as long as it takes
+    const stream = setInterval(() => {
+      for (let k = 0; k < 5; k++) s.add(good(++sent), T0);
+    }, 2);
+    try {
+      blocker.exec("COMMIT");
+      const released = Date.now();
+      await until(() => s.health().ok, 15_000, "the store to report OK while readings keep coming");
+      console.log(`steady stream: OK ${Date.now() - released} ms after the lock was released, ${sent} readings sent so far`);
+    } finally {
+      clearInterval(stream);
+    }
+    await s.settle();
+    expect(countReadings(s.db)).toBe(sent);
+    await until(() => segmentFiles(dir).length === 0, 5000, "the journal to be emptied");
+  }, 60_000);
+
   it("seals a segment per MB (not per 200 ms flush) while the store fails, and keeps last-seen times", async () => {
     const dir = tempDir();
     let now = T0;
