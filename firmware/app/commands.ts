@@ -56,6 +56,11 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
     next.forEach((t) => client.subscribe(t, 1));
     groupTopics = next;
   };
+  // the retained info lists the links: watch and the dashboard see a change at once
+  const relink = (c: Command, done: (fields: ReplyFields) => void) => {
+    links.command_(c, done);
+    publishing.info_();
+  };
   const handlers: CommandHandlers = {
     read: (c, done) => sensing.readNow_((stored) => done({ reading: readingPayload(device, stored) })),
     set: (c, done) => {
@@ -95,15 +100,8 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
       device.key_ = next;
       done({});
     },
-    // the retained info lists the links: watch and the dashboard see the change at once
-    link: (c, done) => {
-      links.link_(c, done);
-      publishing.info_();
-    },
-    unlink: (c, done) => {
-      links.unlink_(c, done);
-      publishing.info_();
-    },
+    link: relink,
+    unlink: relink,
   };
   client.subscribe(own, 1);
   client.subscribe(group, 1);

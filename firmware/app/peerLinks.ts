@@ -39,9 +39,11 @@ export interface PeerLinks {
   copy_(reading: object): void;
   /** takes `R/<peer>/to/<me>` messages; ignores other topics */
   receive_(msg: IncomingMessage): void;
-  /** the `link` and `unlink` commands (validated by the contract: `target`, or `source` with its key) */
-  link_(c: { target?: string; source?: string; nonce?: string; key?: string }, done: (fields: Reply) => void): void;
-  unlink_(c: { target?: string; source?: string }, done: (fields: Reply) => void): void;
+  /**
+   * The `link` and `unlink` commands (validated by the contract): `target` (the sender's side), or `source` (the
+   * receiver's side; `link` brings the link key hidden as `rekey` hides a key, under linkKeystream).
+   */
+  command_(c: { op: string; target?: string; source?: string; nonce?: string; key?: string }, done: (fields: Reply) => void): void;
   /** `info.links`: the peer ids each way */
   list_(): { to: string[]; from: string[] };
 }
@@ -53,24 +55,17 @@ export interface LinkCounts {
   linkIn: number;
 }
 
+// Few closure variables and methods: each costs JsVars for as long as the board runs, links or not.
 export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClient): PeerLinks {
-  const id = device.id;
-  const root = device.config.root;
-  const sha = hal.sha256_;
   const counts = device.counts_ as unknown as LinkCounts;
   counts.linkForged = counts.linkOld = counts.linkIn = 0;
-  const stored = (readJsonSafely(hal.storage_, LINKS_FILE) || {}) as { to?: string[]; from?: { [peer: string]: string } };
-  const to: string[] = stored.to || [];
-  const from: { [peer: string]: string } = stored.from || {};
+  // as stored: the targets' ids, and each source's link key
+  let links = readJsonSafely(hal.storage_, LINKS_FILE) as { to: string[]; from: { [peer: string]: string } };
+  if (!links || !links.to || !links.from) links = { to: [], from: {} };
   const last: { [peer: string]: PeerReading } = {};
-  // `R/` and `/to/<me>`: what a message for us starts and ends with
-  const head = root + "/";
-  const tail = "/to/" + id;
+  const list = () => ({ to: links.to, from: Object.keys(links.from) });
 
-  const store = () => hal.storage_.writeJSON(LINKS_FILE, { to, from });
-  const list = () => ({ to, from: Object.keys(from) });
-
-  client.subscribe(head + "+" + tail, 1);
+  client.subscribe(linkTopic(device.config.root, "+", device.id), 1);
 
   return {
     peerReading: (peer) => last[peer] || null,
@@ -80,24 +75,28 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
       if (!own) return;
       // the source's interval rides along: the receiver judges a reading's age by it
       const body = JSON.stringify(Object.assign({ interval: device.config.interval }, reading)).slice(0, -1);
-      to.forEach((peer) => {
-        const topic = linkTopic(root, id, peer);
+      links.to.forEach((peer) => {
+        const topic = linkTopic(device.config.root, device.id, peer);
+        const sha = hal.sha256_;
         // derived at each copy (not kept): after `rekey` the link needs `espdht link` again, also before a restart
-        client.publish(topic, body + signatureTail(signatureOf(sha, linkKey(sha, own, id, peer), utf8Encode(topic), utf8Encode(body))), 1, false);
+        client.publish(topic, body + signatureTail(signatureOf(sha, linkKey(sha, own, device.id, peer), utf8Encode(topic), utf8Encode(body))), 1, false);
       });
     },
 
     receive_(msg) {
       const topic = msg.topic;
+      // `R/` and `/to/<me>`: what a message for us starts and ends with
+      const head = device.config.root + "/";
+      const tail = "/to/" + device.id;
       if (topic.indexOf(head) || topic.slice(-tail.length) != tail) return;
       const peer = topic.slice(head.length, -tail.length);
-      const key = fromHex(from[peer]);
+      const key = fromHex(links.from[peer]);
       const text = utf8Decode(msg.payload) || "";
       const body = text.slice(0, -SIG_TAIL_LENGTH);
       let r: any = 0;
       try {
         // verified before it is parsed; a retained one could be replayed to every restart
-        if (key && !msg.retain && sameSignature(text.slice(-SIG_TAIL_LENGTH), signatureTail(signatureOf(sha, key, utf8Encode(topic), utf8Encode(body))))) r = JSON.parse(body + "}");
+        if (key && !msg.retain && sameSignature(text.slice(-SIG_TAIL_LENGTH), signatureTail(signatureOf(hal.sha256_, key, utf8Encode(topic), utf8Encode(body))))) r = JSON.parse(body + "}");
       } catch (e) {
         // signed but not JSON: counted as forged below
       }
@@ -116,28 +115,28 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
       last[peer] = { t: bad ? null : r.temperature, h: bad ? null : r.humidity, err: bad ? r.error : null, at: hal.clock_.now(), interval: r.interval, boot: r.boot, seq: r.seq };
     },
 
-    link_(c, done) {
+    command_(c, done) {
       const own = device.key_;
+      const to = links.to;
+      const from = links.from;
       const peer = (c.target || c.source) as string;
-      if (!own) return done({ error: "links need the device's key" });
-      const known = c.target ? to.indexOf(peer) >= 0 : from[peer];
-      if (!known && (c.target ? to.length : Object.keys(from).length) >= MAX_LINKS) return done({ error: "at most " + MAX_LINKS + " links each way" });
-      if (c.source) {
-        from[peer] = toHex(xorBytes(fromHex(c.key) as Uint8Array, linkKeystream(sha, own, c.nonce as string)));
-        delete last[peer];
-      } else if (!known) to.push(peer);
-      store();
-      done({ links: list() });
-    },
-
-    unlink_(c, done) {
-      const i = to.indexOf(c.target as string);
-      if (i >= 0) to.splice(i, 1);
-      const had = i >= 0 || from[c.source as string];
-      delete from[c.source as string];
-      delete last[c.source as string];
-      // flash wears: written only when a link really goes
-      if (had) store();
+      const i = to.indexOf(peer);
+      // a target is known when listed, a source when its key is
+      const known = c.target ? i >= 0 : from[peer];
+      if (c.op == "unlink") {
+        if (c.target && known) to.splice(i, 1);
+        delete from[c.source as string];
+        delete last[c.source as string];
+      } else {
+        if (!own) return done({ error: "links need the device's key" });
+        if (!known && (c.target ? to.length : Object.keys(from).length) >= MAX_LINKS) return done({ error: "at most " + MAX_LINKS + " links each way" });
+        if (c.source) {
+          from[peer] = toHex(xorBytes(fromHex(c.key) as Uint8Array, linkKeystream(hal.sha256_, own, c.nonce as string)));
+          delete last[peer];
+        } else if (!known) to.push(peer);
+      }
+      // flash wears: written only on a change (a source's key each time it is given)
+      if (c.op == "unlink" ? known : c.source || !known) hal.storage_.writeJSON(LINKS_FILE, links);
       done({ links: list() });
     },
 

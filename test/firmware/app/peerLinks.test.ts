@@ -199,7 +199,7 @@ describe("peer links: the receiving side", () => {
     const key = linkKey(PEER_KEY, PEER, ID);
     const hidden = acceptCommand(PEER, key) as { source: string; nonce: string; key: string };
     let reply: unknown;
-    links.link_(hidden, (f) => (reply = f));
+    links.command_({ op: "link", ...hidden }, (f) => (reply = f));
     expect(reply).toEqual({ links: { to: [], from: [PEER] } });
     expect(links.peerReading(PEER)).toBeNull();
     b.clock.advance(12_345);
@@ -212,7 +212,7 @@ describe("peer links: the receiving side", () => {
     deliver({ ...base, error: "checksum" });
     expect(links.peerReading(PEER)).toMatchObject({ t: null, h: null, err: "checksum", seq: 2 });
     expect(links.peerReading("esp32-cccccccccccc")).toBeNull();
-    links.unlink_({ source: PEER }, (f) => (reply = f));
+    links.command_({ op: "unlink", source: PEER }, (f) => (reply = f));
     expect(reply).toEqual({ links: { to: [], from: [] } });
     expect(links.peerReading(PEER)).toBeNull();
     deliver(peerReading(3));
