@@ -16,7 +16,7 @@ import { createPublishing } from "./publishing";
 import { createReadingBuffer } from "./readingBuffer";
 import { createSensing } from "./sensing";
 import { createSpill } from "./spillFile";
-import { createThermostat } from "./thermostat";
+import { createThermostat, Thermostat } from "./thermostat";
 
 export type MqttClientFactory = (target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents) => DeviceMqttClient;
 
@@ -25,13 +25,16 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const config = device.config;
   const spill = createSpill(hal.storage_, config.spillLimit, device.boot);
   const buffer = createReadingBuffer(config.bufferSize, config.spillLimit ? spill.add_ : undefined);
-  const sensing = createSensing(hal, config, buffer, () => publishing.flush_(), (t, h, error) => thermostat.sensed_(t, h, error));
+  const sensing = createSensing(hal, config, buffer, () => publishing.flush_(), (t, h, error) => {
+    const th = thermostat();
+    if (th) th.sensed_(t, h, error);
+  });
   const mqttLog = (m: string) => hal.log_("mqtt: " + m);
   // the client is told about its events before the parts exist: each event reaches them once they do
   const client = createClient(brokerTarget(config), sessionOptions(hal, device), {
     onConnect: () => {
       publishing.announce_();
-      thermostat.announce_();
+      if (made) made.announce_();
     },
     onPublished: (token) => publishing.flush_(token),
     onMessage: (msg) => {
@@ -44,8 +47,11 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const links = createPeerLinks(hal, device, client);
   const publishing = createPublishing(hal, device, buffer, spill, client, links);
   const onCommand = listenForCommands(hal, device, client, sensing, publishing, links);
-  // a change made offline waits for the connect's announce (it would crowd the client's small offline queue); no rule: cleared
-  const thermostat = createThermostat(hal, device, (p) => client.connected && (p ? publishing.publish_("output", p, true) : client.publish(device.topic_("output"), "", 1, true)), links.peerReading);
+  // made with the first rule (at boot, or at the first reading after `set rule`): a board without one spends no RAM on it.
+  // A change made offline waits for the connect's announce (it would crowd the client's small offline queue); no rule: cleared
+  let made: Thermostat | 0 = 0;
+  const thermostat = () => made || (config.rule ? (made = createThermostat(hal, device, (p) => client.connected && (p ? publishing.publish_("output", p, true) : client.publish(device.topic_("output"), "", 1, true)), links.peerReading)) : 0);
+  thermostat();
   keepLinkUp(hal, config, client);
   sensing.start_();
   return device;

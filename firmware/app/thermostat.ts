@@ -30,11 +30,9 @@ export interface Thermostat {
   state_(): OutputState | undefined;
 }
 
-/** How often an active rule is checked besides at each own reading (the failsafe and minimum times need a clock);
- * without a rule only the own readings look for a new one, so a rule set by `set` applies at the next reading. */
-export const CHECK_MS = 1000;
-/** The failsafe fires after this many of the source's intervals without a reading. */
-export const SILENT_INTERVALS = 3;
+// An active rule is checked every second besides at each own reading (the failsafe and minimum times need a clock);
+// without a rule only the own readings look for a new one, so a rule set by `set` applies at the next reading.
+// The failsafe fires after 3 of the source's intervals without a reading. (Literals: a named constant costs JsVars.)
 
 export function createThermostat(hal: Hal, device: Device, publish: (payload: object | null) => void, peers?: PeerReadings): Thermostat {
   const clock = hal.clock_;
@@ -80,11 +78,11 @@ export function createThermostat(hal: Hal, device: Device, publish: (payload: ob
     }
     const r = rule;
     if (!r || !state) return;
-    if (!timer) timer = clock.setTimeout(() => { timer = 0; check(); }, CHECK_MS);
+    if (!timer) timer = clock.setTimeout(() => { timer = 0; check(); }, 1000);
     const now = clock.now();
     const s = r.src ? (peers && peers(r.src)) || null : own;
     // before a first reading the source counts as silent since boot, at this board's interval
-    const silent = now - (s ? s.at : 0) > SILENT_INTERVALS * (s ? s.interval : config.interval) * 1000;
+    const silent = now - (s ? s.at : 0) > 3000 * (s ? s.interval : config.interval);
     if (silent || (s && s.err)) {
       if (state.on != !!r.safe || state.why != "failsafe") drive(!!r.safe, "failsafe", state.on != !!r.safe);
       return;
