@@ -65,7 +65,10 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
   const last: { [peer: string]: PeerReading } = {};
   const list = () => ({ to: links.to, from: Object.keys(links.from) });
 
-  client.subscribe(linkTopic(device.config.root, "+", device.id), 1);
+  const filter = linkTopic(device.config.root, "+", device.id);
+  // subscribed only while the board has a source: one without keeps neither the filter nor a queue on the broker
+  const follow = () => (Object.keys(links.from).length ? client.subscribe(filter, 1) : client.unsubscribe(filter));
+  follow();
 
   return {
     peerReading: (peer) => last[peer] || null,
@@ -135,6 +138,7 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
           delete last[peer];
         } else if (!known) to.push(peer);
       }
+      if (c.source) follow();
       // flash wears: written only on a change (a source's key each time it is given)
       if (c.op == "unlink" ? known : c.source || !known) hal.storage_.writeJSON(LINKS_FILE, links);
       done({ links: list() });

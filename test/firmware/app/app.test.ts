@@ -13,8 +13,8 @@ describe("app: boot", () => {
       clientId: ID, clean: false, keepalive: 45, username: "u", password: "p",
       will: { topic: `${R}/${ID}/status`, payload: "offline", qos: 1, retain: true },
     });
-    // the link filter first: the peer links come before the commands
-    expect(s.client.subscriptions).toEqual([`${R}/+/to/${ID}`, `${R}/${ID}/cmd`, `${R}/all/cmd`]);
+    // no link filter: the board has no link
+    expect(s.client.subscriptions).toEqual([`${R}/${ID}/cmd`, `${R}/all/cmd`]);
     expect(s.client.started).toBe(true);
   });
 

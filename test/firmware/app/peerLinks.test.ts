@@ -195,12 +195,14 @@ describe("peer links: the receiving side", () => {
     const b = bootFake({ key: KEY });
     const client = new FakeMqttClient({ host: "b", port: 1883, tls: false }, { clientId: ID, clean: false, keepalive: 30 }, {});
     const links = createPeerLinks(b.hal, b.device, client);
-    expect(client.subscriptions).toEqual([`${R}/+/to/${ID}`]);
+    // subscribed only with a source
+    expect(client.subscriptions).toEqual([]);
     const key = linkKey(PEER_KEY, PEER, ID);
     const hidden = acceptCommand(PEER, key) as { source: string; nonce: string; key: string };
     let reply: unknown;
     links.command_({ op: "link", ...hidden }, (f) => (reply = f));
     expect(reply).toEqual({ links: { to: [], from: [PEER] } });
+    expect(client.subscriptions).toEqual([`${R}/+/to/${ID}`]);
     expect(links.peerReading(PEER)).toBeNull();
     b.clock.advance(12_345);
     const at = b.clock.now();
@@ -214,6 +216,7 @@ describe("peer links: the receiving side", () => {
     expect(links.peerReading("esp32-cccccccccccc")).toBeNull();
     links.command_({ op: "unlink", source: PEER }, (f) => (reply = f));
     expect(reply).toEqual({ links: { to: [], from: [] } });
+    expect(client.subscriptions).toEqual([]);
     expect(links.peerReading(PEER)).toBeNull();
     deliver(peerReading(3));
     expect(links.peerReading(PEER)).toBeNull();
