@@ -81,8 +81,8 @@ export function createThermostat(hal: Hal, device: Device, publish: (payload: ob
     if (!timer) timer = clock.setTimeout(() => { timer = 0; check(); }, 1000);
     const now = clock.now();
     const s = r.src ? (peers && peers(r.src)) || null : own;
-    // before a first reading the source counts as silent since boot, at this board's interval
-    const silent = now - (s ? s.at : 0) > 3000 * (s ? s.interval : config.interval);
+    // before a first reading (or from a peer that gave no interval) the source is judged at this board's interval, silent since boot
+    const silent = now - (s ? s.at : 0) > 3000 * ((s && s.interval) || config.interval);
     if (silent || (s && s.err)) {
       if (state.on != !!r.safe || state.why != "failsafe") drive(!!r.safe, "failsafe", state.on != !!r.safe);
       return;

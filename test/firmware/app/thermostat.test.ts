@@ -177,6 +177,16 @@ describe("thermostat: a linked peer as the source", () => {
     expect(b.last()).toMatchObject({ on: false, why: "failsafe" });
   });
 
+  it("a peer reading without an interval is judged by this board's interval (never 'not silent' forever)", () => {
+    let peer: SourceReading | null = null;
+    const b = setup("temperature@esp32-aabbccddeeff>24<23:pin=5", { interval: 10, peers: () => peer });
+    peer = { t: 25, h: 40, err: null, at: 0, interval: undefined as unknown as number };
+    b.clock.advance(1_000);
+    expect(b.level()).toBe(1);
+    b.clock.advance(30_000);
+    expect(b.last()).toMatchObject({ on: false, why: "failsafe" });
+  });
+
   it("without peer links (no interface yet) a peer rule fails safe after 3 of this board's intervals", () => {
     const b = setup("temperature@esp32-aabbccddeeff>24<23:pin=5:safe=on", { interval: 10 });
     b.clock.advance(31_000);
