@@ -27,7 +27,7 @@ Exit code: 0 ok, 1 a device answered ok:false, 3 no reply (from some device, for
     expires: { type: "string", value: "SECONDS", help: "a device refuses the command once this long has passed since sending", default: String(COMMAND_EXPIRY_S) },
     json: { type: "boolean", help: "print the reply (or the list of replies for 'all'; one object per line, each with its 'device', for a group) as JSON on stdout, with 'trust': verified|unsigned" },
   },
-  epilog: "Examples:\n  espdht send sim-1a2b3c read\n  espdht send sim-1a2b3c set interval=30\n  espdht send all ping --timeout 5\n  espdht send sim-1a2b3c set groups=kitchen,floor1\n  espdht send group:kitchen read --json",
+  epilog: "Examples:\n  espdht send sim-1a2b3c read\n  espdht send sim-1a2b3c set interval=30\n  espdht send all ping --timeout 5\n  espdht send sim-1a2b3c set groups=kitchen,floor1\n  espdht send group:kitchen read --json\n  espdht send sim-1a2b3c set 'rule=temperature>24<23:pin=5'   a thermostat on GPIO 5 (README \"Thermostat\"); 'rule=' removes it",
 };
 
 /** How long `all` and groups wait for the retained infos that name the devices: until this quiet, at most INFO_WAIT_MS. */
