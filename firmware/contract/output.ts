@@ -33,18 +33,13 @@ export function isUsableOutputPin(pin: number): boolean {
   return pin === 32 || pin === 33 || (pin >= 0 && pin < 32 && Math.floor(pin) === pin && ((0x0eeff03f >> pin) & 1) === 1);
 }
 
-/** A number typed in the rule: digits, signs and points only (no "", no hex, no exponent; "1.2.3" is NaN). */
-function num(s: string): number {
-  return /^[-+.0-9]+$/.test(s) ? +s : NaN;
-}
-
-/** "rule: '<part>' must be <what>": every problem names the part of the rule that is wrong. Terse: it ships. */
-function bad(part: string, what: string): string {
-  return "rule: '" + part + "' must be " + what;
-}
-
 /** The rule written in `text`, or what is wrong with it (a string starting "rule"); "" parses to null (no rule). */
 export function parseRule(text: unknown): OutputRule | null | string {
+  // inner functions: a top-level one would cost JsVars for as long as the board runs
+  /** a number typed in the rule: digits, signs and points only (no "", no hex, no exponent; "1.2.3" is NaN) */
+  const num = (s: string) => (/^[-+.0-9]+$/.test(s) ? +s : NaN);
+  /** "rule: '<part>' must be <what>": every problem names the part of the rule that is wrong. Terse: it ships. */
+  const bad = (part: string, what: string) => "rule: '" + part + "' must be " + what;
   if (text === "") return null;
   if (typeof text != "string" || text.length > 120) return "rule must be a string of up to 120 chars (\"\" for none)";
   const parts = text.split(":");
