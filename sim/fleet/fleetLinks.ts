@@ -61,9 +61,14 @@ export function provisionLinks(flashes: VirtualFlash[], ids: string[], keys: (st
     if (!files[from].to.includes(ids[to])) files[from].to.push(ids[to]);
     files[to].from[ids[from]] = toHex(linkKey(sha256, Buffer.from(fromKey, "hex"), ids[from], ids[to]));
   }
-  for (const i of new Set(links.flatMap((l) => [l.from, l.to]))) {
+  const touched = [...new Set(links.flatMap((l) => [l.from, l.to]))];
+  // every board checked before any is written
+  for (const i of touched) {
     const f = files[i];
     if (f.to.length > MAX_LINKS || Object.keys(f.from).length > MAX_LINKS) throw new LinkFlagError(`--link: board ${i} (${ids[i]}) would have more than ${MAX_LINKS} links one way, with those kept in its Storage (--fresh clears them)`);
+  }
+  for (const i of touched) {
+    const f = files[i];
     flashes[i].erase(LINKS_FILE);
     flashes[i].writeFile(LINKS_FILE, Buffer.from(JSON.stringify(f), "latin1"), 0, 0);
   }
