@@ -26,38 +26,47 @@ export interface Thermostat {
   sensed_(t: number, h: number, error?: string): void;
   /** publishes the state (at every connect: the retained copy may be older than a change made offline) */
   announce_(): void;
-  /** the state for `info`, undefined without a rule */
-  state_(): OutputState | undefined;
 }
 
 // An active rule is checked every second besides at each own reading (the failsafe and minimum times need a clock);
 // without a rule only the own readings look for a new one, so a rule set by `set` applies at the next reading.
-// The failsafe fires after 3 of the source's intervals without a reading. (Literals: a named constant costs JsVars.)
+// The failsafe fires after 3 of the source's intervals without a reading. (Literals: a named constant costs JsVars;
+// so do objects kept alive: the state is kept in scalars and the payload built when published.)
 
-export function createThermostat(hal: Hal, device: Device, publish: (payload: object | null) => void, peers?: PeerReadings): Thermostat {
+export function createThermostat(hal: Hal, device: Device, publish: (payload: OutputState | null) => void, peers?: PeerReadings): Thermostat {
   const clock = hal.clock_;
   const config = device.config;
-  let own: SourceReading | null = null;
-  /** the rule text applied last, its parsed rule (null: none or unusable) and the output's state */
+  /** the own sensor's last read: values in degrees C and %RH, its error, when (ms since boot; -1: none yet) */
+  let ownT: number;
+  let ownH: number;
+  let ownErr: string | undefined;
+  let ownAt = -1;
+  /** the rule text applied last and its parsed rule (null: none or unusable) */
   let text = "";
   let rule: OutputRule | null = null;
-  let state: OutputState | undefined;
+  /** the output: on (undefined while there is no rule), why, since when (ms since boot) and that moment in Unix ms (or null) */
+  let on: boolean | undefined;
+  let why: OutputWhy;
+  let since: number;
+  let ts: number | null;
   /** a rule was removed: the retained output is cleared (again at each connect) */
   let cleared: boolean | undefined;
   let timer: TimerHandle;
 
-  const announce = () => (state || cleared) && publish(state || null);
+  const announce = () => {
+    if (on != null) publish({ v: PAYLOAD_VERSION, id: device.id, on, why, pin: (rule as OutputRule).pin, since, ts });
+    else if (cleared) publish(null);
+  };
 
-  const drive = (on: boolean, why: OutputWhy, switched: boolean) => {
-    const r = rule as OutputRule;
-    const wall = hal.time_();
-    const now = uptimeMs(clock);
-    state = {
-      v: PAYLOAD_VERSION, id: device.id, on, why, pin: r.pin,
-      since: switched || !state ? now : state.since,
-      ts: switched || !state ? (wall > UNIX_2020_S ? Math.round(wall * 1000) : null) : state.ts,
-    };
-    hal.digitalWrite(r.pin, on ? 1 : 0);
+  const drive = (next: boolean, reason: OutputWhy) => {
+    if (next !== on) {
+      const wall = hal.time_();
+      since = uptimeMs(clock);
+      ts = wall > UNIX_2020_S ? Math.round(wall * 1000) : null;
+    }
+    on = next;
+    why = reason;
+    hal.digitalWrite((rule as OutputRule).pin, next ? 1 : 0);
     announce();
   };
 
@@ -69,41 +78,43 @@ export function createThermostat(hal: Hal, device: Device, publish: (payload: ob
       text = config.rule;
       const parsed = parseRule(text);
       rule = parsed && typeof parsed == "object" && parsed.pin != config.pin ? parsed : null;
-      state = undefined;
-      if (rule) drive(!!rule.safe, "boot", true);
+      on = undefined;
+      if (rule) drive(!!rule.safe, "boot");
       else if (had) {
         cleared = true;
         announce();
       }
     }
     const r = rule;
-    if (!r || !state) return;
+    if (!r || on == null) return;
     if (!timer) timer = clock.setTimeout(() => { timer = 0; check(); }, 1000);
     const now = clock.now();
-    const s = r.src ? (peers && peers(r.src)) || null : own;
+    const s: SourceReading | null = r.src ? (peers && peers(r.src)) || null : ownAt < 0 ? null : { t: ownT, h: ownH, err: ownErr, at: ownAt, interval: config.interval };
     // before a first reading (or from a peer that gave no interval) the source is judged at this board's interval, silent since boot
     const silent = now - (s ? s.at : 0) > 3000 * ((s && s.interval) || config.interval);
     if (silent || (s && s.err)) {
-      if (state.on != !!r.safe || state.why != "failsafe") drive(!!r.safe, "failsafe", state.on != !!r.safe);
+      if (on != !!r.safe || why != "failsafe") drive(!!r.safe, "failsafe");
       return;
     }
     if (!s) return;
     const v = (r.q == "temperature" ? s.t : s.h) as number;
-    const want = r.rise ? (v > r.on ? true : v < r.off ? false : state.on) : v < r.on ? true : v > r.off ? false : state.on;
-    if (want != state.on) {
-      if (now - state.since >= (state.on ? r.minOn : r.minOff) * 1000) drive(want, "rule", true);
-    } else if (state.why != "rule") drive(want, "rule", false);
+    const want = r.rise ? (v > r.on ? true : v < r.off ? false : on) : v < r.on ? true : v > r.off ? false : on;
+    if (want != on) {
+      if (now - since >= (on ? r.minOn : r.minOff) * 1000) drive(want, "rule");
+    } else if (why != "rule") drive(want, "rule");
   };
 
   check();
-  device.output_ = () => state && { rule: text, on: state.on, why: state.why };
+  device.output_ = () => (on == null ? undefined : { rule: text, on, why });
 
   return {
     sensed_(t, h, error) {
-      own = { t: t / 100, h: h / 100, err: error, at: clock.now(), interval: config.interval };
+      ownT = t / 100;
+      ownH = h / 100;
+      ownErr = error;
+      ownAt = clock.now();
       check();
     },
     announce_: announce,
-    state_: () => state,
   };
 }

@@ -211,7 +211,7 @@ describe("thermostat: rule changes", () => {
     expect(b.dht.level(18)).toBe(0);
     // the retained output is cleared, and again at each connect
     expect(b.last()).toBeNull();
-    expect(b.t.state_()).toBeUndefined();
+    expect(b.device.output_!()).toBeUndefined();
     b.t.announce_();
     expect(b.last()).toBeNull();
     // no rule: no timer keeps running (sensing is not started here: the thermostat's would be the only one)
@@ -231,7 +231,7 @@ describe("thermostat: rule changes", () => {
     const b = setup("temperature>24<23:pin=4");
     b.sense(25);
     expect(b.dht.outputs).toEqual([]);
-    expect(b.t.state_()).toBeUndefined();
+    expect(b.device.output_!()).toBeUndefined();
   });
 });
 
