@@ -41,7 +41,7 @@ export function renderDetails(d: DeviceView, now: number): void {
   const i = d.info;
   fillList(byId("info"), i ? [
     ["firmware", show(i.fw)], ["model", show(i.model)], ["pin", show(i.pin)], ["interval", `${i.interval} s`], ["ip", show(i.ip)],
-    ["boot (info)", show(i.boot)], ["topic root", show(i.root)], ["groups", i.groups && i.groups.length ? i.groups.join(", ") : "none"], ["links", linksText(i)], ["capabilities", Array.isArray(i.caps) ? i.caps.map(String).join(", ") : show(i.caps)],
+    ["boot (info)", show(i.boot)], ["topic root", show(i.root)], ["groups", i.groups && i.groups.length ? i.groups.join(", ") : "none"], ["links", linksText(i)], ["thermostat rule", i.output ? i.output.rule : "none"], ["capabilities", Array.isArray(i.caps) ? i.caps.map(String).join(", ") : show(i.caps)],
     ["dropped offline", show(i.dropped)], ["config error", show(i.configError)], ...(i.mem ? [["memory free", `${i.mem.free} / ${i.mem.total}`] as [string, string]] : []),
     ...commandCounters(i),
   ] : [["info", "not received yet"]]);

@@ -177,6 +177,10 @@ describe("dashboard page in Chromium", () => {
     await device.publishAsync(`${ROOT}/sim-web1/output`, withWrongSignature(signedBy("sim-web1", "output", output(true, "rule"))), { qos: 1 });
     await new Promise((r) => setTimeout(r, 500));
     expect(await cell.textContent()).toBe("off (failsafe)");
+    // the rule in effect, from info, in the details
+    const info = { v: 1, id: "sim-web1", fw: XSS_FW, model: "dht22", pin: 4, interval: 2, ip: "192.168.1.50", boot: 7, root: ROOT, caps: ["read", "set"], dropped: 0, configError: null, output: { rule: "temperature>24<23:pin=5", on: false, why: "failsafe" } };
+    await device.publishAsync(`${ROOT}/sim-web1/info`, signedBy("sim-web1", "info", info), { qos: 1, retain: true });
+    await expect.poll(() => page.locator("#info").textContent(), { timeout: 10_000 }).toContain("thermostat ruletemperature>24<23:pin=5");
     await device.publishAsync(`${ROOT}/sim-web1/output`, "", { qos: 1, retain: true });
     await expect.poll(() => cell.textContent(), { timeout: 10_000 }).toBe("-");
   });
