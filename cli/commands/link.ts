@@ -99,6 +99,7 @@ export async function runLink(link: boolean, argv: string[]): Promise<number> {
     }
     if (out.ok) return 0;
     const last = out.steps[out.steps.length - 1];
+    if (!last.reply) log(`no reply from ${last.device} within ${timeoutS} s: is it online under ${host.root}? (the command waits in its session and is carried out if it returns within --expires)`);
     if (out.steps.length === 2) log(`${out.steps[0].device} was changed, ${last.device} was not: run the command again once ${last.device} is online`);
     return last.reply ? 1 : 3;
   } finally {
