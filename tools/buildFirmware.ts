@@ -12,12 +12,11 @@ export const FIRMWARE_ENTRY = path.join(REPO_ROOT, "firmware", "main.ts");
 export const FIRMWARE_OUT = path.join(REPO_ROOT, "dist", "firmware.js");
 export const FIRMWARE_DEBUG_OUT = path.join(REPO_ROOT, "dist", "firmware.debug.js");
 /**
- * Minified bundle budget: 20 KB while issue 12's groups, links and thermostat land (17 KB since the spill to flash,
- * issue 11; 16 KB since signing, 13 KB after the issue 9 split). The bytes live in flash; RAM is the board's binding
- * limit (at most 1,500 JsVars at idle, bench/espruinoRam.ts), and the spill let the RAM buffer shrink from 200 to 48
- * readings, so RAM went down while the code grew.
+ * Minified bundle budget: 22 KB with issue 12's named groups (+516 bytes), device-to-device links (+2,076) and the
+ * thermostat (+2,458); 17 KB since the spill to flash (issue 11), 16 KB since signing, 13 KB after the issue 9 split.
+ * The bytes live in flash; RAM is the board's binding limit (JsVars at idle, bench/espruinoRam.ts).
  */
-export const SIZE_BUDGET_BYTES = 20 * 1024;
+export const SIZE_BUDGET_BYTES = 22 * 1024;
 
 /** Syntax esbuild must reject instead of lowering into something Espruino cannot run (docs/espruino.md section 2). */
 const UNSUPPORTED: Record<string, boolean> = {
