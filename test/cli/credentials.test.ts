@@ -65,6 +65,7 @@ describe("init keeps broker secrets out of the URL, argv and outputs", () => {
     await answer("Sensor model", "");
     await answer("DHT data GPIO", "");
     await answer("Seconds between readings", "");
+    await answer("Groups", "");
     await answer("Home Assistant discovery", "");
     const code = await new Promise((r) => child.on("close", r));
     expect(code, shown).toBe(0);
