@@ -157,15 +157,16 @@ describe("the espruino CLI wrapper", () => {
       expect(fs.statSync(configFile).mode & 0o777).toBe(0o600);
       const key = JSON.parse(fs.readFileSync(configFile, "utf8")).key as string;
       expect(key).toMatch(/^[0-9a-f]{64}$/);
-      const argLists = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map((p) => {
+      const argLists = () => fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map((p) => {
         try {
           return fs.readFileSync(`/proc/${p}/cmdline`, "latin1");
         } catch {
           return "";
         }
       });
-      expect(argLists.some((a) => a.includes("espruino-cli") && a.includes(configFile))).toBe(true);
-      expect(argLists.filter((a) => a.includes(key) || a.includes("wifipass99"))).toEqual([]);
+      // "uploading" is printed as the espruino CLI is spawned: on a loaded machine its process may not be listed yet
+      await expect.poll(() => argLists().some((a) => a.includes("espruino-cli") && a.includes(configFile)), { timeout: 30_000, interval: 100 }).toBe(true);
+      expect(argLists().filter((a) => a.includes(key) || a.includes("wifipass99"))).toEqual([]);
       const t0 = Date.now();
       run.child.kill("SIGINT");
       expect(await run.done).toBe(130);
