@@ -2,7 +2,7 @@
 // client has in-flight room (it retransmits those). On every connect: status `online`, the retained info and, when
 // enabled, Home Assistant discovery, before the buffered readings. With a key every JSON message (reading, info,
 // reply) is signed (docs/trust.md); status and discovery stay plain for Home Assistant.
-import { COMMAND_OPS, Info, STATUS_ONLINE } from "../contract/payloads";
+import { commandOps, Info, STATUS_ONLINE } from "../contract/payloads";
 import type { DeviceTopicKind } from "../contract/topics";
 import { signatureTail } from "../contract/trust";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
@@ -12,10 +12,6 @@ import type { Device } from "./device";
 import type { PeerLinks } from "./peerLinks";
 import type { BufferedReading, ReadingBuffer } from "./readingBuffer";
 import type { Spill } from "./spillFile";
-
-/** Home Assistant discovery (off by default), one retained sensor config per quantity: [name, unit]; the quantity
- * (device class, reading field) is the lower-cased name. Abbreviated keys (HA accepts them) keep payloads small. */
-const SENSORS = [["Temperature", "\u00b0C"], ["Humidity", "%"]];
 
 export interface Publishing {
   /** on every connect: online, info, discovery, then the buffered readings */
@@ -57,7 +53,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
     publish("info", Object.assign(<Info>{
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
       // published only while connected, so the link has an address
-      ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(),
+      ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: commandOps(), dropped: buffer.dropped_(),
       configError: device.configError, mem: { free: mem.free, total: mem.total }, skipped: client.stats.skipped_,
       flashFull: spill.full_(), flashBad: spill.bad_(),
       groups: config.groups,
@@ -86,7 +82,10 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
       client.publish(statusTopic, STATUS_ONLINE, 1, true);
       info();
       if (config.homeAssistant) {
-        SENSORS.forEach((sensor) => {
+        // Home Assistant discovery (off by default), one retained sensor config per quantity: [name, unit]; the quantity
+        // (device class, reading field) is the lower-cased name. Abbreviated keys (HA accepts them) keep payloads small.
+        // A literal here, not a module constant: it costs RAM only while it runs
+        [["Temperature", "\u00b0C"], ["Humidity", "%"]].forEach((sensor) => {
           const name = sensor[0];
           const q = name.toLowerCase();
           const uniq = id + "_" + q;
