@@ -12,7 +12,7 @@ import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
 import type { Device } from "./device";
-import type { PeerLinks } from "./peerLinks";
+import type { LinksOf, PeerLinks } from "./peerLinks";
 import { brokerTarget } from "./link";
 import { Publishing, readingPayload } from "./publishing";
 import type { Sensing } from "./sensing";
@@ -37,7 +37,7 @@ export const REFILL_MS = 2000;
  * `read` and `set` act through sensing and publishing, `restart` reboots a second after its reply, `rekey`
  * installs the new key (the reply is already signed with it).
  */
-export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttClient, sensing: Sensing, publishing: Publishing, links: PeerLinks): (msg: IncomingMessage) => void {
+export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttClient, sensing: Sensing, publishing: Publishing, links: LinksOf): (msg: IncomingMessage) => void {
   const config = device.config;
   const storage = hal.storage_;
   const clock = hal.clock_;
@@ -58,7 +58,7 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
   };
   // the retained info lists the links: watch and the dashboard see a change at once
   const relink = (c: Command, done: (fields: ReplyFields) => void) => {
-    links.command_(c, done);
+    (links(true) as PeerLinks).command_(c, done);
     publishing.info_();
   };
   const handlers: CommandHandlers = {

@@ -9,7 +9,7 @@ import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
 import { Hal, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient } from "../mqtt/types";
 import type { Device } from "./device";
-import type { PeerLinks } from "./peerLinks";
+import type { LinksOf } from "./peerLinks";
 import type { BufferedReading, ReadingBuffer } from "./readingBuffer";
 import type { Spill } from "./spillFile";
 
@@ -30,7 +30,7 @@ export function readingPayload(device: Device, r: BufferedReading) {
   return Object.assign({ v: PAYLOAD_VERSION, id: device.id, boot: device.boot }, r);
 }
 
-export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, spill: Spill, client: DeviceMqttClient, links: PeerLinks): Publishing {
+export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, spill: Spill, client: DeviceMqttClient, links: LinksOf): Publishing {
   const id = device.id;
   const config = device.config;
   const statusTopic = device.topic_("status");
@@ -38,7 +38,8 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
   const publish = (kind: DeviceTopicKind, payload: object, retain?: boolean) => {
     const topic = device.topic_(kind);
     // each reading also goes to the linked targets, before it (the reading's publish token is returned)
-    if (kind == "reading") links.copy_(payload);
+    const l = links();
+    if (l && kind == "reading") l.copy_(payload);
     let text = JSON.stringify(payload);
     if (device.key_) {
       // the body is the text without its closing brace; the tail closes it again
@@ -50,6 +51,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
 
   const info = () => {
     const mem = hal.memory_();
+    const l = links();
     publish("info", Object.assign(<Info>{
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
       // published only while connected, so the link has an address
@@ -60,7 +62,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
       output: device.output_ && device.output_(),
       // absent until the client saw a kick loop (another board with this id)
       dupId: client.stats.dup_,
-      links: links.list_(),
+      links: l ? l.list_() : { to: [], from: [] },
     }, device.counts_), true);
   };
 
