@@ -4,9 +4,9 @@
 // When full with a spill, its oldest readings leave packed: a header and the slots' 12 bytes each in base64 (16 chars a
 // reading); a packed block read back from flash is a buffer of its own, so both use the one decoding below.
 import { readErrors, ReadError } from "../contract/payloads";
+import { FAILED, NO_TS, SPILL_BLOCK, TWO_32 } from "./bufferLayout";
 
-/** readings packed per spill (one flash write) */
-export const SPILL_BLOCK = 16;
+export { SPILL_BLOCK };
 
 export interface BufferedReading {
   /** set on readings read back from flash: the boot they were taken in */
@@ -33,12 +33,6 @@ export interface ReadingBuffer {
 
 /** Takes a packed block of the oldest readings when the buffer is full (to flash); false: they are dropped. */
 export type Overflow = (packed: string) => boolean;
-
-/** Marks a failed reading in the temperature column; the humidity column then holds the error index. */
-const FAILED = -32768;
-/** Marks "clock not set" in the ts column. */
-const NO_TS = -2147483648;
-const TWO_32 = 4294967296;
 
 /**
  * `overflow`: when full, up to SPILL_BLOCK of the oldest readings go to it packed; without, the oldest one is dropped.
