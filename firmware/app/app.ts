@@ -11,11 +11,12 @@ import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../m
 import { listenForCommands } from "./commands";
 import { bootDevice, Device } from "./device";
 import { brokerTarget, keepLinkUp, sessionOptions } from "./link";
-import { createPeerLinks } from "./peerLinks";
+import { createPeerLinks, LINKS_FILE, LinksOf, PeerLinks } from "./peerLinks";
 import { createPublishing } from "./publishing";
 import { createReadingBuffer } from "./readingBuffer";
 import { createSensing } from "./sensing";
 import { createSpill } from "./spillFile";
+import { readJsonSafely } from "./storedConfig";
 import { createThermostat, Thermostat } from "./thermostat";
 
 export type MqttClientFactory = (target: SocketTarget, options: MqttClientOptions, events: MqttClientEvents) => DeviceMqttClient;
@@ -39,18 +40,21 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
     onPublished: (token) => publishing.flush_(token),
     onMessage: (msg) => {
       onCommand(msg);
-      links.receive_(msg);
+      if (linked) linked.receive_(msg);
     },
     onClose: mqttLog,
     onError: mqttLog,
   });
-  const links = createPeerLinks(hal, device, client);
+  // made at boot when Storage has links, else at the first link command: a board without links spends no RAM on them
+  let linked: PeerLinks | 0 = 0;
+  const links: LinksOf = (make) => linked || (make ? (linked = createPeerLinks(hal, device, client)) : 0);
+  if (readJsonSafely(hal.storage_, LINKS_FILE)) links(true);
   const publishing = createPublishing(hal, device, buffer, spill, client, links);
   const onCommand = listenForCommands(hal, device, client, sensing, publishing, links);
   // made with the first rule (at boot, or at the first reading after `set rule`): a board without one spends no RAM on it.
   // A change made offline waits for the connect's announce (it would crowd the client's small offline queue); no rule: cleared
   let made: Thermostat | 0 = 0;
-  const thermostat = () => made || (config.rule ? (made = createThermostat(hal, device, (p) => client.connected && (p ? publishing.publish_("output", p, true) : client.publish(device.topic_("output"), "", 1, true)), links.peerReading)) : 0);
+  const thermostat = () => made || (config.rule ? (made = createThermostat(hal, device, (p) => client.connected && (p ? publishing.publish_("output", p, true) : client.publish(device.topic_("output"), "", 1, true)), (id) => (linked ? linked.peerReading(id) : null))) : 0);
   thermostat();
   keepLinkUp(hal, config, client);
   sensing.start_();

@@ -12,7 +12,7 @@ import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
 import { utf8Decode } from "../mqtt/utf8";
 import type { Device } from "./device";
-import type { PeerLinks } from "./peerLinks";
+import type { LinksOf, PeerLinks } from "./peerLinks";
 import { brokerTarget } from "./link";
 import { Publishing, readingPayload } from "./publishing";
 import type { Sensing } from "./sensing";
@@ -37,7 +37,7 @@ export const REFILL_MS = 2000;
  * `read` and `set` act through sensing and publishing, `restart` reboots a second after its reply, `rekey`
  * installs the new key (the reply is already signed with it).
  */
-export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttClient, sensing: Sensing, publishing: Publishing, links: PeerLinks): (msg: IncomingMessage) => void {
+export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttClient, sensing: Sensing, publishing: Publishing, links: LinksOf): (msg: IncomingMessage) => void {
   const config = device.config;
   const storage = hal.storage_;
   const clock = hal.clock_;
@@ -56,52 +56,55 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
     next.forEach((t) => client.subscribe(t, 1));
     groupTopics = next;
   };
-  // the retained info lists the links: watch and the dashboard see a change at once
-  const relink = (c: Command, done: (fields: ReplyFields) => void) => {
-    links.command_(c, done);
-    publishing.info_();
-  };
-  const handlers: CommandHandlers = {
-    read: (c, done) => sensing.readNow_((stored) => done({ reading: readingPayload(device, stored) })),
-    set: (c, done) => {
-      const next = c.set as { [k: string]: number };
-      const rule = next.rule && (parseRule(next.rule) as OutputRule);
-      if (rule && rule.pin == config.pin) return done({ error: "rule: pin=" + rule.pin + " is the DHT's data pin" });
-      let changed: boolean | undefined;
-      // JSON compares the groups list by value
-      for (const k in next) if (JSON.stringify((config as unknown as { [k: string]: unknown })[k]) != JSON.stringify(next[k])) changed = true;
-      Object.assign(config, next);
-      const settings = settingsOf(config);
-      // flash wears: written only when a value really changes
-      if (changed) {
-        storage.writeJSON(SETTINGS_FILE, settings);
-        sensing.reschedule_();
-        followGroups();
-        publishing.info_();
-      }
-      done({ settings });
-    },
-    // the effective config without secrets
-    get: (c, done) => done({ config: Object.assign({}, config, { broker: brokerTarget(config), wifi: config.wifi && config.wifi.ssid, key: undefined }) }),
-    ping: (c, done) => done({ up: uptimeMs(clock) }),
-    restart: (c, done) => {
-      // a redelivered restart cannot loop the board
-      if (uptimeMs(clock) < RESTART_GRACE_S * 1000) return done({ error: "too soon after boot" });
-      done({});
-      if (readJsonSafely(storage, RESTART_FILE) === c.id) return;
-      storage.writeJSON(RESTART_FILE, c.id);
-      clock.setTimeout(hal.reboot_, 1000);
-    },
-    rekey: (c, done) => {
-      const key = device.key_;
-      if (!key) return done({ error: "no key to rotate" });
-      const next = xorBytes(fromHex(c.key) as Uint8Array, rekeyKeystream(hal.sha256_, key, c.nonce as string));
-      storage.writeJSON(KEY_FILE, { from: config.key, key: toHex(next) });
-      device.key_ = next;
-      done({});
-    },
-    link: relink,
-    unlink: relink,
+  // built for each command, not kept: the handlers held for good cost the board ~20 JsVars (measured)
+  const handlers = (): CommandHandlers => {
+    // the retained info lists the links: watch and the dashboard see a change at once
+    const relink = (c: Command, done: (fields: ReplyFields) => void) => {
+      (links(true) as PeerLinks).command_(c, done);
+      publishing.info_();
+    };
+    return {
+      read: (c, done) => sensing.readNow_((stored) => done({ reading: readingPayload(device, stored) })),
+      set: (c, done) => {
+        const next = c.set as { [k: string]: number };
+        const rule = next.rule && (parseRule(next.rule) as OutputRule);
+        if (rule && rule.pin == config.pin) return done({ error: "rule: pin=" + rule.pin + " is the DHT's data pin" });
+        let changed: boolean | undefined;
+        // JSON compares the groups list by value
+        for (const k in next) if (JSON.stringify((config as unknown as { [k: string]: unknown })[k]) != JSON.stringify(next[k])) changed = true;
+        Object.assign(config, next);
+        const settings = settingsOf(config);
+        // flash wears: written only when a value really changes
+        if (changed) {
+          storage.writeJSON(SETTINGS_FILE, settings);
+          sensing.reschedule_();
+          followGroups();
+          publishing.info_();
+        }
+        done({ settings });
+      },
+      // the effective config without secrets
+      get: (c, done) => done({ config: Object.assign({}, config, { broker: brokerTarget(config), wifi: config.wifi && config.wifi.ssid, key: undefined }) }),
+      ping: (c, done) => done({ up: uptimeMs(clock) }),
+      restart: (c, done) => {
+        // a redelivered restart cannot loop the board
+        if (uptimeMs(clock) < RESTART_GRACE_S * 1000) return done({ error: "too soon after boot" });
+        done({});
+        if (readJsonSafely(storage, RESTART_FILE) === c.id) return;
+        storage.writeJSON(RESTART_FILE, c.id);
+        clock.setTimeout(hal.reboot_, 1000);
+      },
+      rekey: (c, done) => {
+        const key = device.key_;
+        if (!key) return done({ error: "no key to rotate" });
+        const next = xorBytes(fromHex(c.key) as Uint8Array, rekeyKeystream(hal.sha256_, key, c.nonce as string));
+        storage.writeJSON(KEY_FILE, { from: config.key, key: toHex(next) });
+        device.key_ = next;
+        done({});
+      },
+      link: relink,
+      unlink: relink,
+    };
   };
   client.subscribe(own, 1);
   client.subscribe(group, 1);
@@ -153,6 +156,6 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
       }
     }
     if (error || !v.ok) return answer({ error: error || (v as { error: string }).error });
-    handlers[v.value.op](v.value, answer);
+    handlers()[v.value.op](v.value, answer);
   };
 }

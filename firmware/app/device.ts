@@ -44,7 +44,8 @@ export function bootDevice(hal: Hal): Device {
   const device: Device = {
     id, boot, config, configError,
     key_: loadKey(storage, config),
-    counts_: { retainedCmds: 0, rateLimited: 0, refused: 0 },
+    // the link counters too (peerLinks.ts LinkCounts): info reports them also while the links are not made
+    counts_: <CommandCounts>{ retainedCmds: 0, rateLimited: 0, refused: 0, linkForged: 0, linkOld: 0, linkIn: 0 },
     topic_: (kind) => prefix + kind,
     mac_: (topic, body) => signatureOf(hal.sha256_, device.key_ as Uint8Array, utf8Encode(topic), utf8Encode(body)),
   };

@@ -32,6 +32,9 @@ export interface PeerReading {
 /** A command reply's fields (commands.ts ReplyFields, named here so the two files do not import each other). */
 type Reply = { error?: string; links?: { to: string[]; from: string[] } };
 
+/** The board's links, made at the first need: `make` false gives 0 while the board has none (made at boot when it has). */
+export type LinksOf = (make?: boolean) => PeerLinks | 0;
+
 export interface PeerLinks {
   /** the last reading accepted from source `id`, or null (none yet since boot, or not a source) */
   peerReading(id: string): PeerReading | null;
@@ -55,10 +58,10 @@ export interface LinkCounts {
   linkIn: number;
 }
 
-// Few closure variables and methods: each costs JsVars for as long as the board runs, links or not.
+// Made only once the board has links (app.ts): its closures and methods cost JsVars for as long as the board runs.
 export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClient): PeerLinks {
+  // zeroed by bootDevice
   const counts = device.counts_ as unknown as LinkCounts;
-  counts.linkForged = counts.linkOld = counts.linkIn = 0;
   // as stored: the targets' ids, and each source's link key
   let links = readJsonSafely(hal.storage_, LINKS_FILE) as { to: string[]; from: { [peer: string]: string } };
   if (!links || !links.to || !links.from) links = { to: [], from: {} };

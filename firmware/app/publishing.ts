@@ -2,20 +2,16 @@
 // client has in-flight room (it retransmits those). On every connect: status `online`, the retained info and, when
 // enabled, Home Assistant discovery, before the buffered readings. With a key every JSON message (reading, info,
 // reply) is signed (docs/trust.md); status and discovery stay plain for Home Assistant.
-import { COMMAND_OPS, Info, STATUS_ONLINE } from "../contract/payloads";
+import { commandOps, Info, STATUS_ONLINE } from "../contract/payloads";
 import type { DeviceTopicKind } from "../contract/topics";
 import { signatureTail } from "../contract/trust";
 import { FIRMWARE_VERSION, PAYLOAD_VERSION } from "../contract/version";
 import { Hal, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient } from "../mqtt/types";
 import type { Device } from "./device";
-import type { PeerLinks } from "./peerLinks";
+import type { LinksOf } from "./peerLinks";
 import type { BufferedReading, ReadingBuffer } from "./readingBuffer";
 import type { Spill } from "./spillFile";
-
-/** Home Assistant discovery (off by default), one retained sensor config per quantity: [name, unit]; the quantity
- * (device class, reading field) is the lower-cased name. Abbreviated keys (HA accepts them) keep payloads small. */
-const SENSORS = [["Temperature", "\u00b0C"], ["Humidity", "%"]];
 
 export interface Publishing {
   /** on every connect: online, info, discovery, then the buffered readings */
@@ -34,7 +30,7 @@ export function readingPayload(device: Device, r: BufferedReading) {
   return Object.assign({ v: PAYLOAD_VERSION, id: device.id, boot: device.boot }, r);
 }
 
-export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, spill: Spill, client: DeviceMqttClient, links: PeerLinks): Publishing {
+export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, spill: Spill, client: DeviceMqttClient, links: LinksOf): Publishing {
   const id = device.id;
   const config = device.config;
   const statusTopic = device.topic_("status");
@@ -42,7 +38,8 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
   const publish = (kind: DeviceTopicKind, payload: object, retain?: boolean) => {
     const topic = device.topic_(kind);
     // each reading also goes to the linked targets, before it (the reading's publish token is returned)
-    if (kind == "reading") links.copy_(payload);
+    const l = links();
+    if (l && kind == "reading") l.copy_(payload);
     let text = JSON.stringify(payload);
     if (device.key_) {
       // the body is the text without its closing brace; the tail closes it again
@@ -54,17 +51,18 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
 
   const info = () => {
     const mem = hal.memory_();
+    const l = links();
     publish("info", Object.assign(<Info>{
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
       // published only while connected, so the link has an address
-      ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: COMMAND_OPS, dropped: buffer.dropped_(),
+      ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: commandOps(), dropped: buffer.dropped_(),
       configError: device.configError, mem: { free: mem.free, total: mem.total }, skipped: client.stats.skipped_,
       flashFull: spill.full_(), flashBad: spill.bad_(),
       groups: config.groups,
       output: device.output_ && device.output_(),
       // absent until the client saw a kick loop (another board with this id)
       dupId: client.stats.dup_,
-      links: links.list_(),
+      links: l ? l.list_() : { to: [], from: [] },
     }, device.counts_), true);
   };
 
@@ -86,7 +84,10 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
       client.publish(statusTopic, STATUS_ONLINE, 1, true);
       info();
       if (config.homeAssistant) {
-        SENSORS.forEach((sensor) => {
+        // Home Assistant discovery (off by default), one retained sensor config per quantity: [name, unit]; the quantity
+        // (device class, reading field) is the lower-cased name. Abbreviated keys (HA accepts them) keep payloads small.
+        // A literal here, not a module constant: it costs RAM only while it runs
+        [["Temperature", "\u00b0C"], ["Humidity", "%"]].forEach((sensor) => {
           const name = sensor[0];
           const q = name.toLowerCase();
           const uniq = id + "_" + q;

@@ -3,10 +3,10 @@
 // Only 16/32-bit integer arrays: Espruino's Float64Array does not keep 13-digit integers exact (checked on 2v29).
 // When full with a spill, its oldest readings leave packed: a header and the slots' 12 bytes each in base64 (16 chars a
 // reading); a packed block read back from flash is a buffer of its own, so both use the one decoding below.
-import { READ_ERRORS, ReadError } from "../contract/payloads";
+import { readErrors, ReadError } from "../contract/payloads";
+import { FAILED, NO_TS, SPILL_BLOCK, TWO_32 } from "./bufferLayout";
 
-/** readings packed per spill (one flash write) */
-export const SPILL_BLOCK = 16;
+export { SPILL_BLOCK };
 
 export interface BufferedReading {
   /** set on readings read back from flash: the boot they were taken in */
@@ -33,12 +33,6 @@ export interface ReadingBuffer {
 
 /** Takes a packed block of the oldest readings when the buffer is full (to flash); false: they are dropped. */
 export type Overflow = (packed: string) => boolean;
-
-/** Marks a failed reading in the temperature column; the humidity column then holds the error index. */
-const FAILED = -32768;
-/** Marks "clock not set" in the ts column. */
-const NO_TS = -2147483648;
-const TWO_32 = 4294967296;
 
 /**
  * `overflow`: when full, up to SPILL_BLOCK of the oldest readings go to it packed; without, the oldest one is dropped.
@@ -75,7 +69,7 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
     const u = nowUp - ((nowUp - up[i]) % TWO_32);
     const s = ts[i];
     const r: BufferedReading = { seq: firstSeq + k, up: u, ts: s === NO_TS ? null : u + epoch + s };
-    if (t[i] === FAILED) r.error = READ_ERRORS[h[i]];
+    if (t[i] === FAILED) r.error = readErrors()[h[i]];
     else {
       r.temperature = t[i] / 100;
       r.humidity = h[i] / 100;
@@ -116,7 +110,7 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
       // clock corrections after the first stamp fit 32 bits up to +-24 days
       ts[i] = stamp ? stamp - u - epoch : NO_TS;
       t[i] = error ? FAILED : tc;
-      h[i] = error ? READ_ERRORS.indexOf(error) : hc;
+      h[i] = error ? readErrors().indexOf(error) : hc;
       return get(count - 1, u);
     },
     shift_: (nowUp) => (count ? take(nowUp || head3[2]) : null),

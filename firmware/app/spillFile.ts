@@ -5,14 +5,12 @@
 // not what add_ writes (torn by a power cut, garbage) is skipped and counted. Base64 and JSON never hold "\xFF",
 // which ends a StorageFile.
 import type { KeyValueStore, StorageFile } from "../hal/hal";
-import { BufferedReading, createReadingBuffer, ReadingBuffer, SPILL_BLOCK } from "./readingBuffer";
+import { FILE_BLOCKS, NEEDED, SPILL_BLOCK } from "./bufferLayout";
+import { BufferedReading, createReadingBuffer, ReadingBuffer } from "./readingBuffer";
 
-/** lines per file: 13 lines of about 295 bytes stay inside one StorageFile chunk (4,064 bytes) */
-export const FILE_BLOCKS = 13;
+export { FILE_BLOCKS };
 /** spill files are SPILL_PREFIX + n, n counting up from 1 */
 export const SPILL_PREFIX = "espdht.sp";
-/** free Storage a new file needs: its 4 KB page, and 8 KB left for the config, the boot counter and settings */
-const NEEDED = 12288;
 
 export interface Spill {
   /** writes a packed block of this boot's readings as one line; false (nothing written) past the limit or with Storage full */

@@ -1,7 +1,7 @@
 // Config, settings and the boot counter in Storage. A bad file never stops the boot: defaults are used and
 // the reason is reported (the app puts it in `info.configError`).
 import { BOOT_COUNT_FILE, CONFIG_FILE, DeviceConfig, KEY_FILE, resolveDeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
-import { Settings, SETTING_KEYS } from "../contract/payloads";
+import { Settings, settingKeys } from "../contract/payloads";
 import { fromHex, KEY_BYTES } from "../contract/trust";
 import type { KeyValueStore } from "../hal/hal";
 
@@ -34,7 +34,7 @@ export function loadConfig(store: KeyValueStore, bad: (why: string) => void): De
 /** The settings `set` may change, copied out of the config. */
 export function settingsOf(config: Settings): Settings {
   const out = {} as { [k: string]: unknown };
-  SETTING_KEYS.forEach((key) => { out[key] = config[key]; });
+  settingKeys().forEach((key) => { out[key] = config[key]; });
   return out as unknown as Settings;
 }
 

@@ -1,6 +1,6 @@
 // The device's config: defaults in code, overridden by a JSON file in Storage written at upload time
 // (`espdht flash`). Shared by firmware, simulator and host tools; Espruino-safe and kept small (it ships).
-import { checkNumber, isObject, NOT_OBJECT, SENSOR_MODELS, SensorModel, Settings } from "./payloads";
+import { checkNumber, isObject, NOT_OBJECT, sensorModels, SensorModel, Settings } from "./payloads";
 import { checkGroups, UNCONFIGURED_TOPIC_ROOT, validateTopicRoot } from "./topics";
 import { isUsableOutputPin, ruleError } from "./output";
 import { fromHex, KEY_BYTES } from "./trust";
@@ -104,7 +104,7 @@ function applyField(c: { [k: string]: unknown }, key: string, v: unknown): strin
   } else if (key === "pin") {
     ok = isUsableDhtPin(v as number);
   } else if (key === "model") {
-    ok = SENSOR_MODELS.indexOf(v as SensorModel) >= 0;
+    ok = sensorModels().indexOf(v as SensorModel) >= 0;
   } else if (key === "root") {
     err = validateTopicRoot(v);
   } else if (key === "key") {

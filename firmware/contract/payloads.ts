@@ -7,9 +7,12 @@ import { OutputWhy, ruleError } from "./output";
 import { fromHex, KEY_BYTES } from "./trust";
 
 export type ReadError = "checksum" | "timeout" | "range";
-export const READ_ERRORS: ReadError[] = ["checksum", "timeout", "range"];
+// a function on the device (a module-level array costs JsVars for as long as the board runs); the constant for the host
+export const readErrors = (): ReadError[] => ["checksum", "timeout", "range"];
+export const READ_ERRORS = /* @__PURE__ */ readErrors();
 export type SensorModel = "dht22" | "dht11";
-export const SENSOR_MODELS: SensorModel[] = ["dht22", "dht11"];
+export const sensorModels = (): SensorModel[] => ["dht22", "dht11"];
+export const SENSOR_MODELS = /* @__PURE__ */ sensorModels();
 
 export interface ReadingBase {
   v: number;
@@ -72,7 +75,7 @@ export function validateReading(x: unknown): Validation<Reading> {
   const hasT = x.temperature !== undefined;
   const hasH = x.humidity !== undefined;
   if (hasError) {
-    if (READ_ERRORS.indexOf(x.error as ReadError) < 0) return invalid("error must be one of " + READ_ERRORS.join("|"));
+    if (readErrors().indexOf(x.error as ReadError) < 0) return invalid("error must be one of " + readErrors().join("|"));
     if (hasT || hasH) return invalid("a failed reading must not carry values");
     return { ok: true, value: buildFailedReading(x as unknown as ReadingBase, x.error as ReadError) };
   }
@@ -88,7 +91,8 @@ export function isFailedReading(r: Reading): r is FailedReading {
 }
 
 export type Capability = "read" | "set" | "get" | "ping" | "restart" | "rekey" | "link" | "unlink";
-export const COMMAND_OPS: Capability[] = ["read", "set", "get", "ping", "restart", "rekey", "link", "unlink"];
+export const commandOps = (): Capability[] => ["read", "set", "get", "ping", "restart", "rekey", "link", "unlink"];
+export const COMMAND_OPS = /* @__PURE__ */ commandOps();
 
 /** Retained on `R/D/info` at every connect. */
 export interface Info {
@@ -147,7 +151,7 @@ export function validateInfo(x: unknown): Validation<Info> {
   if (x.v !== PAYLOAD_VERSION) return invalid("v must be " + PAYLOAD_VERSION);
   if (!isValidDeviceId(x.id)) return invalid("id is not a valid device id");
   if (typeof x.fw !== "string") return invalid("fw must be a string");
-  if (SENSOR_MODELS.indexOf(x.model as SensorModel) < 0) return invalid("model must be dht22 or dht11");
+  if (sensorModels().indexOf(x.model as SensorModel) < 0) return invalid("model must be dht22 or dht11");
   if (!isCount(x.pin)) return invalid("pin must be a non-negative integer");
   if (!isNum(x.interval) || x.interval < 2) return invalid("interval must be a number of seconds >= 2");
   if (x.ip !== null && typeof x.ip !== "string") return invalid("ip must be a string or null");
@@ -192,26 +196,27 @@ export interface Settings {
   /** the thermostat rule (firmware/contract/output.ts), "" for none */
   rule: string;
 }
-export const SETTING_KEYS: (keyof Settings)[] = ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat", "groups", "rule"];
-
-/** Numeric fields of the device, settings first: key -> [min, max, whole number (1)]. */
-const NUMBER_RULES: { [key: string]: number[] } = {
-  interval: [2, 86400],
-  tempOffset: [-20, 20],
-  humOffset: [-20, 20],
-  tempDelta: [0, 50],
-  humDelta: [0, 50],
-  heartbeat: [0, 86400],
-  port: [1, 65535, 1],
-  bufferSize: [1, 2000, 1],
-  spillLimit: [0, 30000, 1],
-  keepalive: [5, 3600, 1],
-};
+export const settingKeys = (): (keyof Settings)[] => ["interval", "tempOffset", "humOffset", "tempDelta", "humDelta", "heartbeat", "groups", "rule"];
+export const SETTING_KEYS = /* @__PURE__ */ settingKeys();
 
 /** Checks a numeric field: an error message, null when valid, undefined when `key` is not numeric. */
 export function checkNumber(key: string, value: unknown): string | null | undefined {
-  if (!NUMBER_RULES.hasOwnProperty(key)) return undefined;
-  const r = NUMBER_RULES[key];
+  // Numeric fields of the device, settings first: key -> [min, max, whole number (1)]. Built at each call: a module
+  // constant would cost the board ~59 JsVars for as long as it runs
+  const rules: { [key: string]: number[] } = {
+    interval: [2, 86400],
+    tempOffset: [-20, 20],
+    humOffset: [-20, 20],
+    tempDelta: [0, 50],
+    humDelta: [0, 50],
+    heartbeat: [0, 86400],
+    port: [1, 65535, 1],
+    bufferSize: [1, 2000, 1],
+    spillLimit: [0, 30000, 1],
+    keepalive: [5, 3600, 1],
+  };
+  if (!rules.hasOwnProperty(key)) return undefined;
+  const r = rules[key];
   return isNum(value) && value >= r[0] && value <= r[1] && (!r[2] || Math.floor(value) === value)
     ? null
     : key + " must be " + (r[2] ? "a whole number " : "") + r[0] + ".." + r[1] + (r[1] === 86400 ? " seconds" : "");
@@ -232,7 +237,8 @@ export interface Command {
 }
 
 /** The signed envelope's fields (docs/trust.md "Signed commands"): any command may carry them, none is a setting. */
-export const ENVELOPE_KEYS = ["to", "n", "exp", "sig"];
+export const envelopeKeys = (): string[] => ["to", "n", "exp", "sig"];
+export const ENVELOPE_KEYS = /* @__PURE__ */ envelopeKeys();
 
 /** Longest command id accepted, so replies stay small. */
 export const MAX_COMMAND_ID = 64;
@@ -243,17 +249,17 @@ export function validateCommand(x: unknown): Validation<Command> & { id?: string
   const id = x.id;
   if (typeof id !== "string" || !id || id.length > MAX_COMMAND_ID) return invalid("id must be a string of 1..64 chars");
   const op = x.op as Capability;
-  let error: string | null = COMMAND_OPS.indexOf(op) < 0 ? "unknown op '" + x.op + "' (expected " + COMMAND_OPS.join("|") + ")" : null;
+  let error: string | null = commandOps().indexOf(op) < 0 ? "unknown op '" + x.op + "' (expected " + commandOps().join("|") + ")" : null;
   const set: Partial<Settings> = {};
   let count = 0;
   if (op === "set") {
     for (const key in x) {
-      if (error || key === "id" || key === "op" || ENVELOPE_KEYS.indexOf(key) >= 0) continue;
-      error = SETTING_KEYS.indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : key == "groups" ? checkGroups(x[key]) : key == "rule" ? ruleError(x[key]) : checkNumber(key, x[key]) || null;
+      if (error || key === "id" || key === "op" || envelopeKeys().indexOf(key) >= 0) continue;
+      error = settingKeys().indexOf(key as keyof Settings) < 0 ? "unknown setting '" + key + "'" : key == "groups" ? checkGroups(x[key]) : key == "rule" ? ruleError(x[key]) : checkNumber(key, x[key]) || null;
       (set as { [k: string]: unknown })[key] = x[key];
       count++;
     }
-    if (!count) error = "set needs one of " + SETTING_KEYS.join(", ");
+    if (!count) error = "set needs one of " + settingKeys().join(", ");
   }
   const rekey = op === "rekey";
   if (rekey && !(fromHex(x.nonce, 16) && fromHex(x.key, KEY_BYTES))) error = "rekey needs nonce (32 hex) and key (64 hex)";

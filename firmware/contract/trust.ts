@@ -22,8 +22,6 @@ export const MAX_COMMAND_BYTES = 1024;
 /** `restart` is refused this long after boot, so a redelivered one cannot loop the board. */
 export const RESTART_GRACE_S = 60;
 
-import { utf8Encode } from "../mqtt/utf8";
-
 const BLOCK = 64;
 
 /** HMAC-SHA256 (RFC 2104). */
@@ -98,8 +96,15 @@ export function sameSignature(a: string, b: string): boolean {
   return !diff;
 }
 
-/** ASCII text as bytes (one per char, also on Node) */
-const ascii = (s: string) => utf8Encode(s, true);
+/**
+ * ASCII text as bytes (one per char, also on Node). Written out, not utf8Encode: a module without imports gets its
+ * numeric constants inlined by esbuild, and each one left in the bundle costs the board JsVars for good.
+ */
+const ascii = (s: string) => {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+};
 
 /** The MQTT client id of a device that has a key: unguessable without the key, stable across boots. */
 export function keyedClientId(sha256: Sha256, key: Uint8Array): string {

@@ -1,11 +1,10 @@
 // Decodes the HIGH times of a DHT22/DHT11 edge train into values or a typed error (docs/espruino.md section 3).
 import { invalid, ReadError, SensorModel } from "../contract/payloads";
+import { FRAME_BITS, ONE_THRESHOLD_US } from "./dhtTiming";
 
 export type DhtResult = { ok: true; temperature: number; humidity: number } | { ok: false; error: ReadError };
 
-/** A HIGH longer than this many microseconds is a 1 bit (0 is ~27 us, 1 is ~70 us). */
-export const ONE_THRESHOLD_US = 48;
-export const FRAME_BITS = 40;
+export { FRAME_BITS, ONE_THRESHOLD_US };
 
 /**
  * `highUs` holds `count` HIGH durations (one per falling edge) in order; when `count` exceeds its length

@@ -196,7 +196,7 @@ describe("listenForCommands (the part alone, with sensing and publishing stubbed
     };
     // the links on a client of their own: this client shows the commands' subscriptions only
     const links = createPeerLinks(s.hal, s.device, new FakeMqttClient(client.target, client.options, {}));
-    const onMessage = listenForCommands(s.hal, s.device, client, sensing, publishing, links);
+    const onMessage = listenForCommands(s.hal, s.device, client, sensing, publishing, () => links);
     const deliver = (topic: string, command: object) => onMessage({ topic, payload: new TextEncoder().encode(JSON.stringify(command)), qos: 1, retain: false, dup: false });
     return { ...s, client, calls, published, deliver };
   }

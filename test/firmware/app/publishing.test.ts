@@ -15,7 +15,8 @@ function publishing(config: object = {}) {
   const spill = createSpill(s.storage, s.device.config.spillLimit, s.device.boot);
   const buffer = createReadingBuffer(s.device.config.bufferSize, s.device.config.spillLimit ? spill.add_ : undefined);
   const client = new FakeMqttClient({ host: "b", port: 1883, tls: false }, { clientId: ID, clean: false, keepalive: 30 }, {});
-  const part = createPublishing(s.hal, s.device, buffer, spill, client, createPeerLinks(s.hal, s.device, client));
+  const links = createPeerLinks(s.hal, s.device, client);
+  const part = createPublishing(s.hal, s.device, buffer, spill, client, () => links);
   /** stores readings as sensing would: temperature 20.00 + i, humidity 50 % */
   const store = (n: number) => { for (let i = 0; i < n; i++) buffer.push_(1000 * (i + 1), 0, 2000 + 100 * i, 5000); };
   return { ...s, buffer, client, part, store };
