@@ -4,7 +4,6 @@
 // Checked: A's readings reach B on R/A/to/B signed with the link key (B counts them as accepted); forged messages
 // from C and on R/A/to/B without the link key, and a replay, are ignored and counted; B offline for a while gets
 // what A sent meanwhile from its persistent session; unlink stops A's copies; bad ids and missing keys are refused.
-import { spawn, ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -14,7 +13,8 @@ import { signatureTail, splitSigned } from "../../firmware/contract";
 import { readKeyringFile } from "../../provisioning/keyring";
 import { signObject } from "../../host/trust/signature";
 import { startMosquitto, RunningBroker } from "../support/brokers";
-import { REPO, runCliToEnd, tempUserEnv } from "../support/runCli";
+import { runCliToEnd, tempUserEnv } from "../support/runCli";
+import { SimProcess, SimProcesses } from "../support/simProcesses";
 import { until } from "../support/until";
 
 const ROOT = "espdht/linktest";
@@ -23,31 +23,10 @@ let env: NodeJS.ProcessEnv;
 let dir: string;
 let watcher: MqttClient;
 const seen: { topic: string; payload: string; at: number }[] = [];
-const sims: ChildProcess[] = [];
-
-interface Sim {
-  child: ChildProcess;
-  ids: string[];
-  output: () => string;
-}
-
-async function startSim(args: string[]): Promise<Sim> {
-  const child = spawn(process.execPath, [path.join(REPO, "bin/espdht.js"), "sim", "--interval", "2", "--json", ...args], { cwd: REPO, env });
-  sims.push(child);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  await until(() => out.includes('"event":"start"'), 60_000, `sim ${args.join(" ")} to start: ${err}`);
-  const start = JSON.parse(out.split("\n").find((l) => l.includes('"event":"start"'))!);
-  return { child, ids: start.boards.map((b: { id: string }) => b.id), output: () => err + out };
-}
-
-async function stopSim(sim: Sim): Promise<void> {
-  const exited = new Promise((r) => sim.child.once("exit", r));
-  sim.child.kill("SIGINT");
-  await exited;
-}
+const sims = new SimProcesses(2);
+type Sim = SimProcess;
+const startSim = (args: string[]): Promise<Sim> => sims.start(env, args);
+const stopSim = (sim: Sim): Promise<void> => sims.stop(sim);
 
 const on = (topic: string) => seen.filter((m) => m.topic === topic);
 const infos = (id: string) => on(`${ROOT}/${id}/info`).map((m) => JSON.parse(m.payload));
@@ -88,7 +67,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  for (const s of sims) if (s.exitCode === null && s.signalCode === null) s.kill("SIGKILL");
+  sims.killAll();
   await watcher?.endAsync();
   await broker?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,6 @@
 // dist/firmware.js in two `espdht sim` processes (two boards in `kitchen`, one not), `espdht send group:kitchen`
 // signing one copy per member and collecting their replies; `set groups` moving a board into the group, kept
 // over a restart of its sim process; bad group names refused by the CLI, by the board and in info on the host.
-import { spawn, ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
@@ -10,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readKeyringFile } from "../../provisioning/keyring";
 import { signObject } from "../../host/trust/signature";
 import { startMosquitto, RunningBroker } from "../support/brokers";
-import { REPO, runCliToEnd, tempUserEnv } from "../support/runCli";
+import { runCliToEnd, tempUserEnv } from "../support/runCli";
+import { SimProcess, SimProcesses } from "../support/simProcesses";
 import { until } from "../support/until";
 
 const ROOT = "espdht/grouptest";
@@ -20,32 +20,10 @@ let dir: string;
 let watcher: MqttClient;
 /** every message under ROOT, in arrival order */
 const seen: { topic: string; payload: string; retain: boolean }[] = [];
-const sims: ChildProcess[] = [];
-
-interface Sim {
-  child: ChildProcess;
-  ids: string[];
-  output: () => string;
-}
-
-/** `espdht sim` with these flags until its start event names the boards; each board's info is then retained. */
-async function startSim(args: string[]): Promise<Sim> {
-  const child = spawn(process.execPath, [path.join(REPO, "bin/espdht.js"), "sim", "--interval", "30", "--json", ...args], { cwd: REPO, env });
-  sims.push(child);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  await until(() => out.includes('"event":"start"'), 60_000, `sim ${args.join(" ")} to start: ${err}`);
-  const start = JSON.parse(out.split("\n").find((l) => l.includes('"event":"start"'))!);
-  return { child, ids: start.boards.map((b: { id: string }) => b.id), output: () => err + out };
-}
-
-async function stopSim(sim: Sim): Promise<void> {
-  const exited = new Promise((r) => sim.child.once("exit", r));
-  sim.child.kill("SIGINT");
-  await exited;
-}
+const sims = new SimProcesses(30);
+type Sim = SimProcess;
+const startSim = (args: string[]): Promise<Sim> => sims.start(env, args);
+const stopSim = (sim: Sim): Promise<void> => sims.stop(sim);
 
 const infos = (id: string) => seen.filter((m) => m.topic === `${ROOT}/${id}/info`).map((m) => JSON.parse(m.payload));
 const lastInfo = (id: string) => infos(id).at(-1);
@@ -67,7 +45,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  for (const s of sims) if (s.exitCode === null && s.signalCode === null) s.kill("SIGKILL");
+  sims.killAll();
   await watcher?.endAsync();
   await broker?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
