@@ -6,7 +6,8 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
-import { chromium, Browser, Page } from "playwright-core";
+import { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
@@ -15,7 +16,6 @@ import { checkSignature } from "../../../host/trust/signature";
 import { Keyring, keyFingerprint, newKeyHex, updateKeyringFile } from "../../../provisioning/keyring";
 import { deviceSigned, withWrongSignature } from "../trust/deviceSigner";
 
-export const CHROMIUM = "/usr/bin/chromium";
 const ROOT = "espdht/webtest";
 const XSS_FW = `<img src=x onerror="window.__xss=1"><b>bold</b>`;
 const REPO = path.resolve(__dirname, "../../..");
@@ -73,11 +73,6 @@ async function publishReadings(n: number, spacingMs = 0): Promise<void> {
     const r = { v: 1, id: "sim-web1", boot: 7, seq, up: seq * 2000, ts, temperature, humidity };
     await device.publishAsync(`${ROOT}/sim-web1/reading`, signedBy("sim-web1", "reading", r), { qos: 1 });
   }
-}
-
-function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium): the browser tests need it`);
-  return chromium.launch({ executablePath: CHROMIUM, args: ["--disable-gpu", "--disable-background-networking"] });
 }
 
 beforeAll(async () => {

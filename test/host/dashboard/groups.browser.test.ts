@@ -6,13 +6,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
-import { chromium, Browser, Page } from "playwright-core";
+import { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { until } from "../../support/until";
 import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = "espdht/groupdash";
 
 let broker: RunningBroker;
@@ -39,8 +39,7 @@ beforeAll(async () => {
   await device("sim-g2", ["kitchen"]);
   await device("sim-g3", []);
   await until(() => ["sim-g1", "sim-g2", "sim-g3"].every((id) => dash.ingest.fleet.get(id)?.info), 20_000, "three devices with info");
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: the browser tests need it`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--disable-gpu", "--disable-background-networking"], timeout: 60_000 });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(dash.url);
 }, 90_000);

@@ -5,13 +5,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
-import { chromium, Browser, Page } from "playwright-core";
+import { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { until } from "../../support/until";
 import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = "espdht/pagetest";
 const DEVICES = 250;
 const idOf = (i: number) => `sim-${String(i).padStart(4, "0")}`;
@@ -34,8 +34,7 @@ beforeAll(async () => {
     publisher.publish(`${ROOT}/${id}/reading`, JSON.stringify({ v: 1, id, boot: 1, seq: 1, up: 1000, ts: Date.now(), temperature: 20 + (i % 10), humidity: 40 }), { qos: 1 });
   }
   await until(() => dash.ingest.fleet.size === DEVICES, 20_000, `${DEVICES} devices in the fleet`);
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: the browser tests need it`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--disable-gpu", "--disable-background-networking"], timeout: 60_000 });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(dash.url);
 }, 90_000);

@@ -6,7 +6,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import mqtt from "mqtt";
-import { chromium, Browser } from "playwright-core";
+import { Browser } from "playwright-core";
+import { launchChromium } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
 import { countReadings } from "../../../host/store/historyQueries";
@@ -14,7 +15,6 @@ import { STORE_FILE } from "../../../host/store/openDatabase";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { until } from "../../support/until";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = "espdht/banner";
 let broker: RunningBroker;
 let dash: RunningDashboard;
@@ -25,8 +25,7 @@ beforeAll(async () => {
   broker = await startMosquitto(["max_queued_messages 0"]);
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-banner-"));
   dash = await startDashboard({ broker: { url: broker.url, username: null, password: null, ca: null }, root: ROOT, dataDir, port: 0, log: () => {} });
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: the browser tests need it`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--disable-gpu", "--disable-background-networking"] });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -2,16 +2,15 @@
 // opens like HTTP (what a web page can send, from any origin, in real Chromium) or TLS is dropped before
 // anything it sent is evaluated; the espruino CLI's way of talking still works (serialConsole.test.ts and
 // test/cli/flashVirtualBoard.test.ts).
-import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
-import { chromium, Browser } from "playwright-core";
+import { Browser } from "playwright-core";
+import { launchChromium } from "../../support/chromium";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isLoopback, looksLikeHttp, startSerialConsole, SerialConsole } from "../../../sim/console/serialConsole";
 import { until } from "../../support/until";
 import { makeBoard, Harness } from "../boardHarness";
 
-const CHROMIUM = "/usr/bin/chromium";
 
 let h: Harness | null = null;
 let con: SerialConsole | null = null;
@@ -143,8 +142,7 @@ describe("a web page on another origin cannot post code to the console (headless
   let pageUrl = "";
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium): the browser tests need it`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--disable-gpu", "--disable-background-networking"] });
+    browser = await launchChromium();
     page = http.createServer((_req, res) => {
       res.writeHead(200, { "Content-Type": "text/html" });
       res.end("<!doctype html><title>not the console's origin</title>");

@@ -5,7 +5,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, Browser } from "playwright-core";
+import { Browser } from "playwright-core";
+import { launchChromium } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { FIRMWARE_OUT } from "../../../tools/buildFirmware";
@@ -15,7 +16,6 @@ import { validateInfo } from "../../../firmware/contract";
 import { Keyring } from "../../../provisioning/keyring";
 import { record, Recorder } from "./subscriber";
 
-const CHROMIUM = "/usr/bin/chromium";
 /** Mosquitto's notice when a CONNECT takes over a connected client's id */
 const TAKEOVER = /^(\d+): Client (\S+) already connected, closing old connection\.$/;
 
@@ -103,8 +103,7 @@ describe("two boards with one device id (the kick loop), real Mosquitto", () => 
     const state = await res.json();
     expect(res.status, JSON.stringify(state).slice(0, 300)).toBe(200);
     expect(state.devices.find((d: { id: string }) => d.id === id).duplicateId.signs).toContain("device report");
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: this test needs it`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--disable-gpu", "--disable-background-networking"] });
+    browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(dash.url);
     const badge = page.locator(`#devices tr[data-device="${id}"] .dup-badge`);
