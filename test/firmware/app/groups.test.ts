@@ -2,11 +2,11 @@
 // `set groups` moves the subscriptions (unsubscribing the old ones) and persists them, a group command is
 // verified like one on R/all/cmd (copies for other devices dropped before verification and the rate limit),
 // answered on R/D/reply, and `info` carries the groups.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CONFIG_FILE, SETTINGS_FILE } from "../../../firmware/contract/deviceConfig";
 import { validateInfo } from "../../../firmware/contract/payloads";
-import { signatureTail } from "../../../firmware/contract/trust";
+import { signedAsHost } from "../../sim/fleet/signedPayload";
 import { MemoryStore } from "./fakeHal";
 import { ID, R, start, Started } from "./harness";
 
@@ -18,12 +18,7 @@ const CMD = `${R}/${ID}/cmd`;
 const group = (name: string) => `${R}/group/${name}/cmd`;
 const NOW_S = 1_796_083_200;
 
-const mac = (key: string, topic: string, body: string) =>
-  createHmac("sha256", Buffer.from(key, "hex")).update(topic + "\n" + body).digest("hex").slice(0, 32);
-function signed(topic: string, fields: object, key = KEY): string {
-  const body = JSON.stringify(fields).slice(0, -1);
-  return body + signatureTail(mac(key, topic, body));
-}
+const signed = (topic: string, fields: object, key = KEY): string => signedAsHost(topic, fields, key);
 let n = 5_000;
 const envelope = (fields: object, to = ID) => ({ ...fields, to, n: ++n, exp: NOW_S + 300 });
 

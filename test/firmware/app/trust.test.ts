@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { COUNTER_FILE } from "../../../firmware/app/commands";
 import { KEY_FILE, SETTINGS_FILE } from "../../../firmware/contract/deviceConfig";
 import { validateInfo, validateReply } from "../../../firmware/contract/payloads";
-import { signatureTail, splitSigned } from "../../../firmware/contract/trust";
+import { splitSigned } from "../../../firmware/contract/trust";
+import { signatureVerdict, signedAsHost } from "../../sim/fleet/signedPayload";
 import { MemoryStore } from "./fakeHal";
 import { ID, R, start, Started } from "./harness";
 
@@ -20,21 +21,15 @@ const INFO = `${R}/${ID}/info`;
 /** 2026-12-01 in Unix seconds: a clock set by SNTP */
 const NOW_S = 1_796_083_200;
 
-const mac = (key: string, topic: string, body: string) =>
-  createHmac("sha256", Buffer.from(key, "hex")).update(topic + "\n" + body).digest("hex").slice(0, 32);
-
-/** The payload as the host signs it: the JSON text without its `}`, then the tail. */
-function signed(topic: string, fields: object, key = KEY): string {
-  const body = JSON.stringify(fields).slice(0, -1);
-  return body + signatureTail(mac(key, topic, body));
-}
+/** The payload as the host signs it */
+const signed = (topic: string, fields: object, key = KEY): string => signedAsHost(topic, fields, key);
 
 /** Verifies a payload the device published, as a third party would: cut the tail, recompute, compare, parse. */
 function verified(topic: string, payload: string, key = KEY): any {
-  const split = splitSigned(new TextEncoder().encode(payload));
-  if (!split) throw new Error(`unsigned: ${payload}`);
-  const body = Buffer.from(split.body).toString();
-  if (mac(key, topic, body) !== split.sig) throw new Error(`bad signature on ${topic}: ${payload}`);
+  const verdict = signatureVerdict(topic, payload, key);
+  if (verdict === "unsigned") throw new Error(`unsigned: ${payload}`);
+  if (verdict !== "verified") throw new Error(`bad signature on ${topic}: ${payload}`);
+  const split = splitSigned(new TextEncoder().encode(payload))!;
   const parsed = JSON.parse(payload);
   expect(parsed.sig).toBe(split.sig);
   delete parsed.sig;
