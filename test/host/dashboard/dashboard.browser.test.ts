@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
-import { launchChromium } from "../../support/chromium";
+import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
@@ -86,9 +86,7 @@ beforeAll(async () => {
   });
   device = await connectDevice("sim-web1");
   await publishReadings(80, 10_000); // the last ~13 minutes of history
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(dash.url);
+  ({ browser, page } = await openPage(dash.url));
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
-import { launchChromium } from "../../support/chromium";
+import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { until } from "../../support/until";
@@ -39,9 +39,7 @@ beforeAll(async () => {
   await device("sim-g2", ["kitchen"]);
   await device("sim-g3", []);
   await until(() => ["sim-g1", "sim-g2", "sim-g3"].every((id) => dash.ingest.fleet.get(id)?.info), 20_000, "three devices with info");
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(dash.url);
+  ({ browser, page } = await openPage(dash.url));
 }, 90_000);
 
 afterAll(async () => {

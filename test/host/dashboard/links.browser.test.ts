@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
-import { launchChromium } from "../../support/chromium";
+import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FleetState } from "../../../host/ingest/deviceState";
 import { parseDeviceMessage } from "../../../host/ingest/parseMessage";
@@ -42,9 +42,7 @@ beforeAll(async () => {
   await device("sim-b", B);
   await device("sim-c", {});
   await until(() => ["sim-a", "sim-b", "sim-c"].every((id) => dash.ingest.fleet.get(id)?.info), 20_000, "three devices with info");
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(dash.url);
+  ({ browser, page } = await openPage(dash.url));
 }, 90_000);
 
 afterAll(async () => {

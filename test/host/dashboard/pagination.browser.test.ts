@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import mqtt, { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
-import { launchChromium } from "../../support/chromium";
+import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, RunningBroker } from "../../support/brokers";
 import { until } from "../../support/until";
@@ -34,9 +34,7 @@ beforeAll(async () => {
     publisher.publish(`${ROOT}/${id}/reading`, JSON.stringify({ v: 1, id, boot: 1, seq: 1, up: 1000, ts: Date.now(), temperature: 20 + (i % 10), humidity: 40 }), { qos: 1 });
   }
   await until(() => dash.ingest.fleet.size === DEVICES, 20_000, `${DEVICES} devices in the fleet`);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(dash.url);
+  ({ browser, page } = await openPage(dash.url));
 }, 90_000);
 
 afterAll(async () => {
