@@ -121,6 +121,9 @@ describe("a long broker outage: readings spill to flash and all arrive afterward
         for (let i = 0; i <= max; i++) if (!have.has(i)) missing.push(i);
         console.log(`boot ${b}: ${seqs.length} received, max seq ${max}, missing ${missing.length} ${missing.slice(0, 10).join(",")}...${missing.slice(-5).join(",")}; board boots ${board.boots}; dht answered ${board.spec.dht.stats.answered}; flash ${board.spec.flash.names().join("|")}`);
       }
+      // the board keeps reading (every 10 s, published within ms): count at a moment its newest reading has arrived
+      const newestBootCount = () => { const all = readings(id); const b = Math.max(...all.map(bootOf)); return all.filter((r) => r.boot === b).length; };
+      await sub.until(() => newestBootCount() === board.spec.dht.stats.answered - takenBefore, 15_000, "the newest reading").catch(() => {});
       const rs = readings(id);
       const keys = rs.map((r) => r.boot + "/" + r.seq);
       const boots = [...new Set(rs.map(bootOf))].sort((a, b) => a - b);
