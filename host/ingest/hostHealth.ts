@@ -161,6 +161,8 @@ export class HostHealthBoard {
   private readonly shownAt = new Map<string, number>();
   /** shown hosts whose latest change waits for its turn */
   private readonly pending = new Set<string>();
+  /** the first failure of a host held back by the rate limit: told with its next line even if it recovered meanwhile */
+  private readonly heldFailure = new Map<string, HostHealth>();
   malformed = 0;
   private lastMalformed = "";
   private reportedMalformed = 0;
@@ -189,8 +191,10 @@ export class HostHealthBoard {
     const before = this.hosts.get(m.host);
     this.hosts.delete(m.host);
     if (m.kind === "cleared") {
+      // a failure still waiting for its turn is told now: the dashboard stopped before watch said it was failing
+      const held = this.heldFailure.get(m.host);
       this.forget(m.host);
-      return null;
+      return held ? `${hostHealthLine(m.host, held, now)}; the dashboard has stopped since` : null;
     }
     this.hosts.set(m.host, m.health);
     if (this.hosts.size > this.capacity) this.forget(this.hosts.keys().next().value!);
@@ -208,17 +212,28 @@ export class HostHealthBoard {
       this.newInWindow++;
     } else if (now - last < HOST_LINE_EVERY_MS) {
       this.pending.add(m.host);
+      if (!m.health.ok && before?.ok && !this.heldFailure.has(m.host)) this.heldFailure.set(m.host, m.health);
       return null;
     }
-    this.pending.delete(m.host);
-    this.shownAt.set(m.host, now);
-    return hostHealthLine(m.host, m.health, now);
+    return this.show(m.host, m.health, now);
+  }
+
+  /** The line for a host's state now; a failure held back meanwhile comes first, so a brief one is never lost. */
+  private show(host: string, h: HostHealth, now: number): string {
+    const held = this.heldFailure.get(host);
+    this.heldFailure.delete(host);
+    this.pending.delete(host);
+    this.shownAt.set(host, now);
+    const line = hostHealthLine(host, h, now);
+    if (!held || !h.ok) return line;
+    return `${hostHealthLine(host, held, now)}; since then: ${line.slice(`dashboard ${host}: `.length)}`;
   }
 
   private forget(host: string): void {
     this.hosts.delete(host);
     this.shownAt.delete(host);
     this.pending.delete(host);
+    this.heldFailure.delete(host);
   }
 
   /** What is due now: the latest state of shown hosts whose change waited, and the report of what was not shown. */
@@ -227,9 +242,7 @@ export class HostHealthBoard {
     for (const host of this.pending) {
       const h = this.hosts.get(host);
       if (!h || now - (this.shownAt.get(host) ?? -Infinity) < HOST_LINE_EVERY_MS) continue;
-      this.pending.delete(host);
-      this.shownAt.set(host, now);
-      out.push(hostHealthLine(host, h, now));
+      out.push(this.show(host, h, now));
     }
     const report = this.report(now);
     if (report) out.push(report);

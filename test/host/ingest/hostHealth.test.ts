@@ -147,6 +147,22 @@ describe("HostHealthBoard", () => {
     expect(board.offer({ kind: "health", host: host(99), health: good }, AT + 10_004)).toMatch(/store failing since/);
   });
 
+  it("a failure held back by the rate limit is told even when the host recovered or stopped meanwhile", () => {
+    const ok = { ...good, ok: true, problem: null, since: null, holding: false };
+    const board = new HostHealthBoard();
+    expect(board.offer({ kind: "health", host: HOST, health: ok }, AT)).toMatch(/store OK/);
+    expect(board.offer({ kind: "health", host: HOST, health: good }, AT + 100)).toBeNull();
+    expect(board.offer({ kind: "health", host: HOST, health: { ...ok, journalBytes: 4096 } }, AT + 900)).toBeNull();
+    expect(board.flush(AT + 1000)).toEqual([
+      `dashboard ${HOST}: store failing since 2026-12-03T00:59:00.000Z, readings held unacknowledged: the disk is full (reported 1 s ago); since then: store OK (journal 4 KB)`,
+    ]);
+    // failing, then the dashboard stops cleanly (its clear) before the failure's turn came
+    expect(board.offer({ kind: "health", host: HOST, health: good }, AT + 1100)).toBeNull();
+    expect(board.offer({ kind: "cleared", host: HOST }, AT + 1200)).toMatch(/store failing since .*the disk is full.*; the dashboard has stopped since$/);
+    expect(board.size).toBe(0);
+    expect(board.flush(AT + 5000)).toEqual([]);
+  });
+
   it("a clear removes the host", () => {
     const board = new HostHealthBoard();
     board.offer({ kind: "health", host: HOST, health: good }, AT);
