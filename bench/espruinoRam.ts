@@ -15,7 +15,8 @@ situations: Wi-Fi never joins, and Wi-Fi up with the broker refusing connections
   --emu DIR        folder with emu_banglejs2.js, common.js, emulator_banglejs2.js from EspruinoWebIDE's emu/
   --bundle FILE    the firmware bundle (default: dist/firmware.js)
   --rounds N       measurements per situation, each on a fresh interpreter (default: 5)
-  --features       a board using every messaging feature: 2 groups, a link each way, a thermostat rule on a peer
+  --features LIST  messaging features the board uses: all, none (default), or a list of groups (2 groups),
+                   links (a link each way), rule (a thermostat rule on a linked peer)
   --idle SECONDS   how long the firmware runs before the second reading of process.memory() (default: 10)
   -h, --help       show this help`;
 
@@ -94,17 +95,27 @@ const DEVICE_CONFIG = {
   root: "espdht/ram", interval: 10, model: "dht22", pin: 4, key: "ab".repeat(32),
 };
 
-/** every messaging feature in use: two groups, a link each way (peer-a's readings arrive, ours go to peer-b), a thermostat rule on the peer */
-const FEATURES = {
-  config: { groups: ["kitchen", "floor1"], rule: "temperature@peer-a>24<23:pin=5:minOn=60:safe=off" },
-  links: { to: ["peer-b"], from: { "peer-a": "cd".repeat(32) } },
-};
+/** the messaging features a measured board can use: two groups, a link each way (peer-a's readings arrive, ours go to peer-b), a thermostat rule on the peer */
+const FEATURE_NAMES = ["groups", "links", "rule"] as const;
+type Feature = (typeof FEATURE_NAMES)[number];
+const GROUPS = ["kitchen", "floor1"];
+const RULE = "temperature@peer-a>24<23:pin=5:minOn=60:safe=off";
+const LINKS = { to: ["peer-b"], from: { "peer-a": "cd".repeat(32) } };
 
-async function measureOnce(emuDir: string, bundle: string, wifiUp: boolean, idleSeconds: number, features: boolean): Promise<{ jsVars: number; errors: string[] }> {
+function parseFeatures(text: string | undefined): Feature[] {
+  if (text === undefined || text === "none") return [];
+  if (text === "all") return FEATURE_NAMES.slice();
+  const out = text.split(",");
+  for (const f of out) if (!(FEATURE_NAMES as readonly string[]).includes(f)) throw new Error(`--features ${text}: '${f}' is not one of all, none, ${FEATURE_NAMES.join(", ")}`);
+  return out as Feature[];
+}
+
+async function measureOnce(emuDir: string, bundle: string, wifiUp: boolean, idleSeconds: number, features: Feature[]): Promise<{ jsVars: number; errors: string[] }> {
   const emu = await startEmulator(emuDir);
   for (const line of stubModules(wifiUp)) emu.send(line);
-  emu.send(`require("Storage").writeJSON("espdht.json",${JSON.stringify(features ? { ...DEVICE_CONFIG, ...FEATURES.config } : DEVICE_CONFIG)});`);
-  if (features) emu.send(`require("Storage").writeJSON("espdht.lnk",${JSON.stringify(FEATURES.links)});`);
+  const config = { ...DEVICE_CONFIG, ...(features.includes("groups") ? { groups: GROUPS } : {}), ...(features.includes("rule") ? { rule: RULE } : {}) };
+  emu.send(`require("Storage").writeJSON("espdht.json",${JSON.stringify(config)});`);
+  if (features.includes("links")) emu.send(`require("Storage").writeJSON("espdht.lnk",${JSON.stringify(LINKS)});`);
   // .bootcde in base64 chunks: the first write sizes the file, the others fill it at their offsets
   const b64 = Buffer.from(bundle, "latin1").toString("base64");
   const CHUNK = 768;
@@ -123,7 +134,7 @@ async function measureOnce(emuDir: string, bundle: string, wifiUp: boolean, idle
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { emu: { type: "string" }, bundle: { type: "string", default: "dist/firmware.js" }, rounds: { type: "string", default: "5" }, features: { type: "boolean" }, idle: { type: "string", default: "10" }, help: { type: "boolean", short: "h" } },
+    options: { emu: { type: "string" }, bundle: { type: "string", default: "dist/firmware.js" }, rounds: { type: "string", default: "5" }, features: { type: "string" }, idle: { type: "string", default: "10" }, help: { type: "boolean", short: "h" } },
   });
   if (values.help) return void console.log(HELP);
   if (!values.emu) throw new Error("--emu DIR is required (see --help)");
@@ -132,13 +143,14 @@ async function main(): Promise<void> {
   const idle = Number(values.idle);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${values.rounds}: a whole number >= 1`);
   if (!(idle > 0)) throw new Error(`--idle ${values.idle}: seconds > 0`);
+  const features = parseFeatures(values.features);
   const bundle = fs.readFileSync(values.bundle, "latin1");
-  console.log(`${values.bundle}: ${bundle.length} bytes; ${rounds} rounds, ${idle} s idle each${values.features ? "; every messaging feature in use (2 groups, a link each way, a thermostat rule on a peer)" : ""}`);
+  console.log(`${values.bundle}: ${bundle.length} bytes; ${rounds} rounds, ${idle} s idle each; features in use: ${features.join(", ") || "none"}`);
   const results: Record<string, number[]> = { "wifi down": [], "broker refused (offline, buffering)": [] };
   for (let r = 0; r < rounds; r++) {
     // the two situations alternate, each on a fresh interpreter
     for (const [name, wifiUp] of [["wifi down", false], ["broker refused (offline, buffering)", true]] as const) {
-      const m = await measureOnce(values.emu, bundle, wifiUp, idle, !!values.features);
+      const m = await measureOnce(values.emu, bundle, wifiUp, idle, features);
       if (m.errors.length) throw new Error(`${name}: the firmware printed ${m.errors.join(" | ")}`);
       results[name].push(m.jsVars);
       process.stderr.write(`round ${r + 1}/${rounds} ${name}: ${m.jsVars} JsVars\n`);
