@@ -10,7 +10,7 @@ const spec: CommandSpec = {
   usage: "init [options]",
   summary: "Create or change your espdht config. Asks for each setting on a terminal; flags answer them for scripts (with --yes, nothing is asked).",
   options: {
-    broker: { type: "string", value: "URL", help: "MQTT broker, mqtt:// or mqtts:// (default mqtt://test.mosquitto.org:1883)" },
+    broker: { type: "string", value: "URL", help: "MQTT broker for boards and PC programs, mqtt:// or mqtts:// (default mqtt://test.mosquitto.org:1883); ws:// and wss:// reach it from PC programs only" },
     "topic-root": { type: "string", value: "ROOT", help: "topic root (default espdht/<random home id>)" },
     "new-home": { type: "boolean", help: "pick a new random home id for the topic root" },
     username: { type: "string", value: "NAME", help: "broker username" },
@@ -84,6 +84,10 @@ export async function run(argv: string[]): Promise<number> {
   writeUserConfig(c, file);
   process.stderr.write(`espdht init: ${existing ? "updated" : "created"} ${file}\n`);
   for (const [k, val] of Object.entries(maskSecrets(c))) process.stderr.write(`  ${k.padEnd(14)} ${typeof val === "object" && val !== null ? JSON.stringify(val) : String(val)}\n`);
+  if (/^wss?:/i.test(c.broker)) {
+    // the config's broker serves both sides; a board refuses WebSocket, so say now what flash and sim will need
+    process.stderr.write(`Note: ${c.broker} is a WebSocket URL: watch, dashboard and send use it, but a board speaks mqtt:// or mqtts:// only, so 'espdht flash' and 'espdht sim' need --broker mqtt://HOST:1883 (or mqtts://HOST:8883) for the same broker.\n`);
+  }
   process.stderr.write(`Keys: 'espdht flash' gives each board its own secret key (and 'espdht sim' each virtual one); the host keeps them in ${keyringPathFor(file)} (mode 600), next to this config, to verify readings and sign commands.\n`);
   process.stderr.write("Next: 'espdht flash --port /dev/ttyUSB0' for a board, 'espdht sim' for a virtual one, 'espdht dashboard' to watch.\n");
   return 0;

@@ -36,6 +36,16 @@ describe("espdht init / config", () => {
     expect((await runCli(["init", "--help"], env)).stdout).toContain("keys.json");
   });
 
+  it("takes a WebSocket broker for the PC programs and says that boards need mqtt:// or mqtts:// for it", async () => {
+    const { env } = tempHome();
+    const r = await runCli(["init", "-y", "--broker", "ws://127.0.0.1:9001"], env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(env.ESPDHT_CONFIG!, "utf8")).broker).toBe("ws://127.0.0.1:9001");
+    expect(r.stderr).toContain("a board speaks mqtt:// or mqtts:// only, so 'espdht flash' and 'espdht sim' need --broker mqtt://HOST:1883");
+    const plain = await runCli(["init", "-y", "--broker", "mqtt://127.0.0.1:1883"], env);
+    expect(plain.stderr).not.toContain("WebSocket URL");
+  });
+
   it("keeps the home across runs and changes only what flags say", async () => {
     const { env } = tempHome();
     await runCli(["init", "-y"], env);
