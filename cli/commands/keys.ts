@@ -4,6 +4,11 @@ import fs from "node:fs";
 import { COMMAND_EXPIRY_S, isValidDeviceId } from "../../firmware/contract";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
 import { connectBroker, displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
+import { ReplyWaiter } from "../../host/commands/replyWaiter";
+import { linkTargetsOf } from "../../host/commands/linkTargets";
+import { parseDeviceMessage } from "../../host/ingest/parseMessage";
+import { DeviceTrust } from "../../host/trust/deviceTrust";
+import { linkDevices } from "../../host/trust/peerLink";
 import { rotateKey } from "../../host/trust/rotateKey";
 import { keyFingerprint, KeyringData, KeyringError, parseKeyHex, readKeyringFile, updateKeyringFile } from "../../provisioning/keyring";
 import { CommandSpec, helpText, numberOption, OptionSpecs, Parsed, parseCommandArgs, UsageError } from "../args";
@@ -53,7 +58,9 @@ const rotateSpec: CommandSpec = {
   summary: `Give DEVICE a new random key: sends the signed command {"op":"rekey","nonce","key"} where key is the new key
 XOR HMAC-SHA256(current key, "rekey|" + nonce), so it never crosses the broker in clear. The device stores it and
 answers signed with the NEW key; only then is the keyring changed. Without an answer the keyring stays as it was.
-Re-flashing the board ('espdht flash', which makes a new key) is the other way.`,
+The devices DEVICE sends its readings to (its links, from its signed info) are then given the new link key, which
+is derived from DEVICE's key ('espdht link' again, automatically). Re-flashing the board ('espdht flash', which
+makes a new key) is the other way; after it, run 'espdht link' again yourself.`,
   options: {
     ...HOST_OPTIONS,
     timeout: { type: "string", value: "SECONDS", help: "how long to wait for the device's answer", default: "15" },
@@ -170,6 +177,8 @@ async function rotate(argv: string[]): Promise<number> {
   client.on("error", (e) => log(`broker error: ${e.message}`));
   try {
     log(`rekey -> ${device} via ${displayUrl(host.broker.url)} (${host.root}, MQTT ${protocolOf(client) === 5 ? "5" : "3.1.1"}), waiting up to ${timeoutS} s`);
+    // before the rekey: its retained info is still signed with the key the keyring holds
+    const targets = await linkTargetsOf(client, host.root, device, new DeviceTrust(host.keyring), 2000);
     const out = await rotateKey({ client, root: host.root, deviceId: device, currentKey: current, timeoutMs: timeoutS * 1000, expiresS: COMMAND_EXPIRY_S });
     if (!out.ok && out.why === "timeout") {
       log(`no answer from ${device} within ${timeoutS} s: the keyring is unchanged (${device} keeps key ${oldFingerprint} there). Is the board online under ${host.root}? If it did take the new key and its answer was lost, its messages will stop verifying: re-flash it.`);
@@ -181,10 +190,43 @@ async function rotate(argv: string[]): Promise<number> {
     }
     updateKeyringFile(file, (d) => { d.devices[device] = { key: out.newKeyHex, added: new Date().toISOString() }; });
     log(`${device} took key ${out.fingerprint} (was ${oldFingerprint}); ${file} updated`);
-    return 0;
+    return (await relink(client, host.root, device, targets, openKeyring(args.values), timeoutS, log)) ? 0 : 1;
   } finally {
     await client.endAsync();
   }
+}
+
+/** Gives each device `device` sends to the link key of its new key; false when one of them did not take it. */
+async function relink(client: Awaited<ReturnType<typeof connectBroker>>, root: string, device: string, targets: string[], keyring: ReturnType<typeof openKeyring>, timeoutS: number, log: (m: string) => void): Promise<boolean> {
+  if (!targets.length) return true;
+  const trust = new DeviceTrust(keyring);
+  const waiter = new ReplyWaiter();
+  const onMessage = (topic: string, payload: Buffer) => {
+    const m = parseDeviceMessage(root, topic, payload, trust);
+    if (m.kind === "reply") waiter.offer(m.deviceId, m.reply, Date.now(), m.trust);
+  };
+  client.on("message", onMessage);
+  let allOk = true;
+  try {
+    for (const to of targets) {
+      if (!trust.keyOf(to)) {
+        log(`${to} (linked from ${device}) has no key in ${keyring.file}: its link from ${device} stops verifying; add its key, then 'espdht link ${device} ${to}'`);
+        allOk = false;
+        continue;
+      }
+      const out = await linkDevices({ client, waiter, root, from: device, to, link: true, keys: trust, timeoutMs: timeoutS * 1000, expiresS: COMMAND_EXPIRY_S, keyringFile: keyring.file ?? "the keyring" });
+      const failed = out.steps.find((s) => !s.reply || !s.reply.ok);
+      if (!failed) log(`${to} now has the link key of ${device}'s new key (its readings to ${out.topic} verify again)`);
+      else {
+        allOk = false;
+        const why = failed.reply ? `refused: ${String(failed.reply.error)}` : `no reply within ${timeoutS} s`;
+        log(`re-linking ${device} -> ${to}: ${failed.device} ${why}; run 'espdht link ${device} ${to}' once it is online`);
+      }
+    }
+  } finally {
+    client.removeListener("message", onMessage);
+  }
+  return allOk;
 }
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = { list, add, rotate };

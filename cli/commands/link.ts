@@ -26,7 +26,7 @@ thermostat rule on B) and ignores and counts (info.linkForged) anything not sign
 key hidden under its own key inside a signed command: the key never crosses the broker in clear and B never holds
 A's key. B is told first, then A. Both devices need their key in the keyring, and must be online (or get the
 commands from their persistent session within --expires). Links survive restarts and show in info and on the
-dashboard; after 'espdht keys rotate A', link again. Each device takes at most 4 links each way.
+dashboard; 'espdht keys rotate A' renews them itself; after a re-flash of A, link again. Each device takes at most 4 links each way.
 Exit code: 0 both accepted, 1 a device refused (the other side is left as it was), 3 no reply in time.`,
   options: OPTIONS,
   epilog: "Examples:\n  espdht link sim-1a2b3c sim-4d5e6f\n  espdht link esp32-a1b2c3d4e5f6 esp32-0a0b0c0d0e0f --json",

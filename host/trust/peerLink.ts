@@ -93,3 +93,4 @@ export async function linkDevices(req: LinkRequest): Promise<LinkOutcome> {
   }
   return { ok: true, steps, topic: linkTopic(req.root, from, to) };
 }
+

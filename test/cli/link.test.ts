@@ -206,5 +206,31 @@ describe("espdht sim --link", () => {
     expect((await freshInfo(P0)).links).toEqual({ to: [P1], from: [] });
     await stopSim(pair);
   }, 120_000);
+
+  it("keys rotate A gives B the link key of A's new key: B keeps accepting A's readings", async () => {
+    const pair = await startSim(["--devices", "2", "--seed", "link-rotate", "--link", "0:1"]);
+    const [P0, P1] = pair.ids;
+    await until(() => infos(P0).length > 0 && infos(P1).length > 0, 30_000, "both boards online");
+    const topic = `${ROOT}/${P0}/to/${P1}`;
+    await until(() => on(topic).length >= 1, 30_000, "board 0's first link message");
+    const r = await runCliToEnd(["keys", "rotate", P0, "--timeout", "20"], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${P1} now has the link key of ${P0}'s new key`);
+    const since = Date.now();
+    await until(() => on(topic).filter((m) => m.at > since).length >= 3, 30_000, "three link messages after the rotation");
+    // signed with the link key of the new key, which B now holds
+    const newLinkKey = linkKey(P0, P1);
+    for (const m of on(topic).filter((x) => x.at > since + 1000)) {
+      const split = splitSigned(new TextEncoder().encode(m.payload))!;
+      expect(hmac(newLinkKey, topic + "\n" + Buffer.from(split.body).toString()).toString("hex").slice(0, 32)).toBe(split.sig);
+    }
+    const info = await freshInfo(P1);
+    expect(info.links).toEqual({ to: [], from: [P0] });
+    // a reading A sends between taking its key and B taking the new link key (tens of ms) counts as forged; without
+    // the re-link every one after the rotation would
+    expect(info.linkForged).toBeLessThanOrEqual(1);
+    expect(info.linkIn).toBeGreaterThanOrEqual(3);
+    await stopSim(pair);
+  }, 150_000);
 });
 
