@@ -93,4 +93,3 @@ export async function linkDevices(req: LinkRequest): Promise<LinkOutcome> {
   }
   return { ok: true, steps, topic: linkTopic(req.root, from, to) };
 }
-
