@@ -31,6 +31,9 @@ export class BrokerUrlError extends Error {}
 export function parseBrokerUrl(url: string, client: BrokerClient): BrokerUrl {
   // errors quote the URL with its credentials masked: they end up on terminals and in logs
   const shown = maskUrlCredentials(url);
+  // the URL parser takes 'ws:/h' or 'ws:h' for special schemes and others as a path: MQTT.js then dials port 80
+  const slashes = /^([a-z][a-z0-9+.-]*):(\/*)/i.exec(url);
+  if (slashes && slashes[2] !== "//") throw new BrokerUrlError(`'${shown}': write ${slashes[1]}:// (two slashes) before the host, e.g. ${slashes[1]}://127.0.0.1:1883`);
   let u: URL;
   try {
     u = new URL(url);
@@ -43,7 +46,7 @@ export function parseBrokerUrl(url: string, client: BrokerClient): BrokerUrl {
   const scheme = u.protocol.slice(0, -1) as BrokerScheme;
   if (!SCHEMES[client].includes(scheme)) {
     const ws = scheme === "ws" || scheme === "wss";
-    if (client === "board") throw new BrokerUrlError(`'${shown}': a board speaks mqtt:// or mqtts:// only${ws ? " (WebSocket is for host programs: the board's Espruino has no WebSocket client worth its RAM, so it stays on TCP/TLS)" : ""}`);
+    if (client === "board") throw new BrokerUrlError(`'${shown}': a board speaks mqtt:// or mqtts:// only${ws ? " (WebSocket is for host programs: the board's Espruino has no WebSocket client worth its RAM, so it stays on TCP/TLS); give --broker mqtt://HOST:1883 (or mqtts://HOST:8883) for the boards, the same broker's TCP listener" : ""}`);
     throw new BrokerUrlError(`'${u.protocol}' is not supported in '${shown}' (use mqtt, mqtts, ws or wss)`);
   }
   if (!u.hostname) throw new BrokerUrlError(`'${shown}' has no host`);

@@ -14,7 +14,8 @@ import { runEspruinoCli, UploadError, UploadInterrupted, writeBoardFile } from "
 import { configPath, loadOrCreateUserConfig } from "../userConfig";
 import { deviceIdFromMac, isValidDeviceId } from "../../firmware/contract";
 import { DeviceLoginsError, deviceLoginsPathFor, ensureDeviceLogins } from "../../provisioning/deviceLogins";
-import { passwordFrom } from "../hostOptions";
+import { passwordFrom, warnSecretsOnArgv } from "../hostOptions";
+import { maskUrlCredentials } from "../../provisioning/urlCredentials";
 
 const spec: CommandSpec = {
   name: "flash",
@@ -23,6 +24,7 @@ const spec: CommandSpec = {
   options: {
     port: { type: "string", short: "p", value: "PORT", help: "serial port (/dev/ttyUSB0, /dev/ttyACM0, COM3) or tcp://HOST[:PORT]" },
     baud: { type: "string", short: "b", value: "BAUD", help: "serial baud rate", default: "115200" },
+    broker: { type: "string", value: "URL", help: "the board's broker, mqtt://HOST:1883 or mqtts://HOST:8883, instead of your config's (needed when that is ws:// or wss://); credentials in the URL become the board's login, never part of the URL" },
     "dry-run": { type: "string", value: "FILE", help: "write the exact upload to FILE instead of a port (it contains your Wi-Fi password and the board's key)" },
     keyring: { type: "string", value: "FILE", help: "keyring that records the board's new key (default: keys.json next to your config)" },
     "device-id": { type: "string", value: "ID|MAC", help: "the board's device id (esp32-<last 12 hex digits of its MAC>) or its MAC (esptool prints it): with device logins on ('espdht init --device-logins') the board logs in as it, with its own password" },
@@ -39,6 +41,7 @@ const spec: CommandSpec = {
     "  espdht flash --port /dev/ttyUSB0",
     "  espdht flash --port tcp://127.0.0.1:2323      # a virtual board from 'espdht sim --console 2323'",
     "  espdht flash --dry-run upload.js",
+    "  espdht flash --port /dev/ttyUSB0 --broker mqtt://192.168.1.10:1883   # when your config's broker is ws://",
   ].join("\n"),
 };
 
@@ -98,15 +101,19 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     }
   }
+  warnSecretsOnArgv(args.values, "flash");
+  const broker = args.values.broker as string | undefined;
   let deviceConfig;
   try {
-    deviceConfig = buildDeviceConfig({ ...user, password: passwordFrom(args.values, user.password), groups: groups ?? user.groups });
+    // a --broker URL's credentials win over the config's login, as init stores them (buildDeviceConfig splits them off)
+    deviceConfig = buildDeviceConfig({ ...user, broker: broker ?? user.broker, password: passwordFrom(args.values, user.password), groups: groups ?? user.groups });
     // its own login wins over the URL's and the config's
     if (login && deviceConfig.broker) deviceConfig.broker = { ...deviceConfig.broker, ...login };
   } catch (e) {
-    if (e instanceof DeviceConfigError) throw new UsageError(`${configPath()}: ${e.message}`);
+    if (e instanceof DeviceConfigError) throw new UsageError(broker !== undefined && e.message.startsWith("broker: ") ? `--broker: ${e.message.slice(8)}` : `${configPath()}: ${e.message}`);
     throw e;
   }
+  if (broker !== undefined) log(`espdht flash: the board's broker is ${maskUrlCredentials(broker)} (from --broker; your config keeps ${maskUrlCredentials(user.broker)})`);
   if (login) log(`espdht flash: the board logs in to the broker as '${login.username}' with its own password (in ${deviceLoginsPathFor(configPath())}); run 'espdht broker-users' and reload Mosquitto`);
   if (!user.wifi) log("espdht flash: warning: no Wi-Fi in your config, the board will not get online (run 'espdht init')");
   const keyring = path.resolve((args.values.keyring as string | undefined) ?? keyringPathFor(configPath()));

@@ -77,6 +77,31 @@ describe("espdht flash", () => {
     expect(fs.readFileSync(other, "utf8")).toBe("{ broken");
   });
 
+  it("--broker URL gives the board another broker than the config's ws:// one; a refused URL says what to give", async () => {
+    const { dir, env } = tempHome();
+    await runCli(["init", "-y", "--broker", "ws://127.0.0.1:9001"], env);
+    const refused = await runCli(["flash", "--dry-run", path.join(dir, "a.js")], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${env.ESPDHT_CONFIG}: broker: 'ws://127.0.0.1:9001': a board speaks mqtt:// or mqtts:// only`);
+    expect(refused.stderr).toContain("give --broker mqtt://HOST:1883 (or mqtts://HOST:8883) for the boards");
+
+    const out = path.join(dir, "b.js");
+    const r = await runCli(["flash", "--dry-run", out, "--broker", "mqtt://board1:s3cr%40t@127.0.0.1:1884"], env);
+    expect(r.code, r.stderr).toBe(0);
+    // the URL's credentials are the board's login, stored apart from host and port; never printed
+    expect(uploadedConfig(out).broker).toEqual({ host: "127.0.0.1", port: 1884, tls: false, username: "board1", password: "s3cr@t" });
+    expect(r.stderr).toContain("the board's broker is mqtt://***@127.0.0.1:1884 (from --broker; your config keeps ws://127.0.0.1:9001)");
+    expect(r.stderr).toContain("the password in --broker's URL is visible to other users");
+    expect(r.stderr).not.toMatch(/s3cr/);
+    // the config is not changed by a flash
+    expect(JSON.parse(fs.readFileSync(env.ESPDHT_CONFIG!, "utf8")).broker).toBe("ws://127.0.0.1:9001");
+
+    const bad = await runCli(["flash", "--dry-run", path.join(dir, "c.js"), "--broker", "wss://127.0.0.1/mqtt"], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--broker: 'wss://127.0.0.1/mqtt': a board speaks mqtt:// or mqtts:// only");
+    expect(bad.stderr).toContain("give --broker mqtt://HOST:1883");
+  });
+
   it("--dry-run into a folder that does not exist fails naming it (it used to report 'wrote' and exit 0)", async () => {
     const { dir, env } = tempHome();
     const out = path.join(dir, "no-such-folder", "upload.js");

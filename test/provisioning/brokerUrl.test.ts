@@ -23,8 +23,8 @@ describe("parseBrokerUrl", () => {
   });
 
   it.each([
-    ["ws://h:8080", "board", "'ws://h:8080': a board speaks mqtt:// or mqtts:// only (WebSocket is for host programs: the board's Espruino has no WebSocket client worth its RAM, so it stays on TCP/TLS)"],
-    ["wss://h/mqtt", "board", "'wss://h/mqtt': a board speaks mqtt:// or mqtts:// only (WebSocket is for host programs: the board's Espruino has no WebSocket client worth its RAM, so it stays on TCP/TLS)"],
+    ["ws://h:8080", "board", "'ws://h:8080': a board speaks mqtt:// or mqtts:// only (WebSocket is for host programs: the board's Espruino has no WebSocket client worth its RAM, so it stays on TCP/TLS); give --broker mqtt://HOST:1883 (or mqtts://HOST:8883) for the boards, the same broker's TCP listener"],
+    ["wss://h/mqtt", "board", "'wss://h/mqtt': a board speaks mqtt:// or mqtts:// only (WebSocket is for host programs: the board's Espruino has no WebSocket client worth its RAM, so it stays on TCP/TLS); give --broker mqtt://HOST:1883 (or mqtts://HOST:8883) for the boards, the same broker's TCP listener"],
     ["http://x", "board", "'http://x': a board speaks mqtt:// or mqtts:// only"],
     ["http://x", "host", "'http:' is not supported in 'http://x' (use mqtt, mqtts, ws or wss)"],
     ["not a url", "host", "'not a url' is not a URL (expected e.g. mqtt://host:1883)"],
@@ -33,6 +33,10 @@ describe("parseBrokerUrl", () => {
     ["wss://h:8x", "host", "'wss://h:8x' is not a URL (expected e.g. mqtt://host:1883)"],
     ["ws://bad host:8080", "host", "'ws://bad host:8080' is not a URL (expected e.g. mqtt://host:1883)"],
     ["mqtt://", "host", "'mqtt://' has no host"],
+    // MQTT.js reads 'ws:/h:18831' as a path and dials port 80
+    ["ws:/127.0.0.1:18831", "host", "'ws:/127.0.0.1:18831': write ws:// (two slashes) before the host, e.g. ws://127.0.0.1:1883"],
+    ["mqtt:127.0.0.1", "board", "'mqtt:127.0.0.1': write mqtt:// (two slashes) before the host, e.g. mqtt://127.0.0.1:1883"],
+    ["wss:///h", "host", "'wss:///h': write wss:// (two slashes) before the host, e.g. wss://127.0.0.1:1883"],
     ["mqtt://h:0", "board", "'mqtt://h:0': port 0 is out of range 1..65535"],
   ] as const)("refuses %s for a %s, naming the URL", (url, client, message) => {
     expect(() => parseBrokerUrl(url, client)).toThrow(message);
