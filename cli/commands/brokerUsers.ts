@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { isValidDeviceId } from "../../firmware/contract";
+import { deviceIdProblem } from "../../host/commands/sendCommand";
 import { DeviceLoginsError, deviceLoginsPathFor, ensureDeviceLogins, mosquittoAcl, mosquittoPasswordLine, readDeviceLogins } from "../../provisioning/deviceLogins";
 import { CommandSpec, parseCommandArgs, UsageError } from "../args";
 import { passwordFrom, warnSecretsOnArgv } from "../hostOptions";
@@ -57,7 +58,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (isValidDeviceId(user.username) && user.username.startsWith("esp32-")) throw new UsageError(`username '${user.username}' looks like a device id: pick another name for the host programs' login`);
   const added = (v.add as string[] | undefined) ?? [];
-  for (const id of added) if (!isValidDeviceId(id)) throw new UsageError(`--add: '${id}' is not a device id (1..64 of A-Z a-z 0-9 _ -)`);
+  for (const id of added) {
+    const problem = deviceIdProblem(id);
+    if (problem) throw new UsageError(`--add: ${problem}`);
+  }
   const loginsFile = deviceLoginsPathFor(file);
   let devices: Record<string, string>;
   try {

@@ -1,10 +1,11 @@
 // `espdht keys list|add|rotate`: the host's keyring (keys.json, docs/trust.md "Keys"). Keys are read from a
 // file or standard input, never from arguments, and never printed: only their fingerprints are.
 import fs from "node:fs";
-import { COMMAND_EXPIRY_S, isValidDeviceId } from "../../firmware/contract";
+import { COMMAND_EXPIRY_S } from "../../firmware/contract";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
 import { connectBroker, displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
 import { ReplyWaiter } from "../../host/commands/replyWaiter";
+import { deviceIdProblem } from "../../host/commands/sendCommand";
 import { linkTargetsOf } from "../../host/commands/linkTargets";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
 import { DeviceTrust } from "../../host/trust/deviceTrust";
@@ -85,7 +86,8 @@ function readRing(file: string): KeyringData {
 function deviceArg(positionals: string[], usage: string): string {
   const [device, ...extra] = positionals;
   if (!device) throw new UsageError(`needs a device id: espdht ${usage}`);
-  if (!isValidDeviceId(device)) throw new UsageError(`'${device}' is not a device id (letters, digits, - and _, up to 64)`);
+  const problem = deviceIdProblem(device);
+  if (problem) throw new UsageError(problem);
   if (extra.length) throw new UsageError(`unexpected argument${extra.length > 1 ? "s" : ""} after ${device} (a key is never taken as an argument: use --key-file FILE or standard input)`);
   return device;
 }

@@ -36,9 +36,13 @@ const unlinkSpec: CommandSpec = {
   name: "unlink",
   usage: "unlink A B [options]",
   summary: `Undo 'espdht link A B': A stops sending its readings to <root>/A/to/B (told first), then B forgets A's link key
-and last reading. Exit code: 0 both done, 1 a device refused, 3 no reply in time.`,
-  options: OPTIONS,
-  epilog: "Example:\n  espdht unlink sim-1a2b3c sim-4d5e6f",
+and last reading. With --force, B is told even when A does not answer (a dead or re-flashed A would otherwise hold one
+of B's 4 link slots for ever). Exit code: 0 both done (with --force: B done), 1 a device refused, 3 no reply in time.`,
+  options: {
+    ...OPTIONS,
+    force: { type: "boolean", help: "tell B even when A gives no reply, refuses or has no key left (A, if it returns, still sends to <root>/A/to/B, which B then ignores and counts as forged)" },
+  },
+  epilog: "Examples:\n  espdht unlink sim-1a2b3c sim-4d5e6f\n  espdht unlink esp32-a1b2c3d4e5f6 esp32-0a0b0c0d0e0f --force   # A is dead: free B's slot",
 };
 
 export function run(argv: string[]): Promise<number> {
@@ -64,8 +68,9 @@ export async function runLink(link: boolean, argv: string[]): Promise<number> {
   const trust = new DeviceTrust(host.keyring, { onError: log });
   const keyringFile = host.keyring.file ?? "the keyring";
   // both keys before touching the network
+  const force = !link && !!args.values.force;
   for (const id of [ids.from, ids.to]) {
-    if (!trust.keyOf(id)) throw new UsageError(`${id} has no key in ${keyringFile}: links are signed, so both devices need their key there ('espdht keys list' shows the keyring)`);
+    if (!trust.keyOf(id) && !(force && id === ids.from)) throw new UsageError(`${id} has no key in ${keyringFile}: links are signed, so both devices need their key there ('espdht keys list' shows the keyring)`);
   }
   // a command sender like `send` (the broker ACL knows that client id prefix)
   const client = await connectBroker(host.broker, { clientId: throwawayClientId("send"), clean: true });
@@ -84,23 +89,25 @@ export async function runLink(link: boolean, argv: string[]): Promise<number> {
   process.once("SIGINT", stop);
   try {
     log(`${ids.from} -> ${ids.to} via ${displayUrl(host.broker.url)} (${host.root}), waiting up to ${timeoutS} s for each reply`);
-    const out: LinkOutcome = await linkDevices({ client, waiter, root: host.root, ...ids, link, keys: trust, timeoutMs: timeoutS * 1000, expiresS, keyringFile });
+    const out: LinkOutcome = await linkDevices({ client, waiter, root: host.root, ...ids, link, keys: trust, timeoutMs: timeoutS * 1000, expiresS, keyringFile, force });
     if (interrupted) {
       log("interrupted");
       return 130;
     }
-    if (args.values.json) process.stdout.write(JSON.stringify({ link: ids, topic: out.topic, ok: out.ok, steps: out.steps }) + "\n");
+    if (args.values.json) process.stdout.write(JSON.stringify({ link: ids, topic: out.topic, ok: out.ok, steps: out.steps, ...(force ? { senderSkipped: !!out.senderSkipped } : {}) }) + "\n");
     else {
       for (const s of out.steps) {
-        const state = !s.reply ? `no reply within ${timeoutS} s` : s.reply.ok ? `ok (${s.trust}), its links now ${JSON.stringify(s.reply.links)}` : `FAILED: ${String(s.reply.error)}`;
+        const state = !s.reply ? (s.role.includes("(not sent") ? "skipped" : `no reply within ${timeoutS} s`) : s.reply.ok ? `ok (${s.trust}), its links now ${JSON.stringify(s.reply.links)}` : `FAILED: ${String(s.reply.error)}`;
         process.stdout.write(`${s.device} ${s.role}: ${state}\n`);
       }
       if (out.ok) process.stdout.write(link ? `linked: ${ids.from}'s readings now also go to ${out.topic}, accepted by ${ids.to} only\n` : `unlinked: ${ids.from} no longer sends to ${out.topic}\n`);
     }
+    if (out.ok && out.senderSkipped) log(`--force: ${ids.from} was not changed (see above) but ${ids.to} no longer accepts its readings and its link slot is free; if ${ids.from} comes back it still sends to ${out.topic}: run 'espdht unlink ${ids.from} ${ids.to}' then`);
     if (out.ok) return 0;
     const last = out.steps[out.steps.length - 1];
     if (!last.reply) log(`no reply from ${last.device} within ${timeoutS} s: is it online under ${host.root}? (the command waits in its session and is carried out if it returns within --expires)`);
-    if (out.steps.length === 2) log(`${out.steps[0].device} was changed, ${last.device} was not: run the command again once ${last.device} is online`);
+    if (!force && !link && out.steps.length === 1 && !last.reply) log(`${ids.to} was not told: to remove ${ids.from} from ${ids.to} anyway (${ids.from} is gone for good), add --force`);
+    if (out.steps.length === 2 && !out.senderSkipped) log(`${out.steps[0].device} was changed, ${last.device} was not: run the command again once ${last.device} is online`);
     return last.reply ? 1 : 3;
   } finally {
     process.removeListener("SIGINT", stop);

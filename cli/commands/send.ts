@@ -1,6 +1,6 @@
 // `espdht send <device|all|group:NAME> <op> [key=value ...]`: one signed command, wait for the reply, exit 0/1/3.
 import { COMMAND_EXPIRY_S, deviceTopic, everyDeviceFilter, GROUP_SEGMENT } from "../../firmware/contract";
-import { CommandCounter, CommandError, groupOfTarget, parseSettingArgs, sendCommand, buildValidCommand, USER_OPS } from "../../host/commands/sendCommand";
+import { CommandCounter, CommandError, groupOfTarget, parseSettingArgs, ruleSourceOf, sendCommand, buildValidCommand, unlinkedRuleSourceWarning, USER_OPS } from "../../host/commands/sendCommand";
 import { ReplyWaiter } from "../../host/commands/replyWaiter";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
@@ -13,13 +13,15 @@ const spec: CommandSpec = {
   name: "send",
   usage: "send <device|all|group:NAME> <op> [key=value ...] [options]",
   summary: `Send one command to a device (or to every known device with 'all', or to the members of a named group with
-'group:NAME') and wait for the reply. Ops: ${USER_OPS.join(", ")}.
+'group:NAME') and wait for the reply. Ops: ${USER_OPS.join(", ")} (the device's other ops, rekey and link/unlink,
+go through 'espdht keys rotate' and 'espdht link' / 'espdht unlink', which send them with the keys they need).
 Each command is signed with the target's key from the keyring (with 'to', a counter 'n' and an expiry 'exp'); a
 device without a key there gets it unsigned. 'all' sends one copy per known device (keyring devices and devices
 that published their info) on the shared topic, each signed with that device's key, and says which did not answer.
 'group:NAME' does the same for the group's known members, the devices whose retained info lists NAME in its groups,
 on R/group/NAME/cmd. A device's groups are set with 'set groups=kitchen,floor1' (at most 4; 'groups=' leaves all).
-Exit code: 0 ok, 1 a device answered ok:false, 3 no reply (from some device, for 'all') before the timeout,
+'set rule=QUANTITY@ID...' warns when the device's verified info shows it does not accept ID's readings yet.
+Exit code: 0 ok, 1 a device answered ok:false, 2 bad input (arguments, options, config), 3 no reply (from some device, for 'all') before the timeout,
 4 the broker refused the command or the reply subscription (its ACL; MQTT 5 says so, a 3.1.1 broker drops it silently).`,
   options: {
     ...HOST_OPTIONS,
@@ -33,6 +35,30 @@ Exit code: 0 ok, 1 a device answered ok:false, 3 no reply (from some device, for
 /** How long `all` and groups wait for the retained infos that name the devices: until this quiet, at most INFO_WAIT_MS. */
 const INFO_QUIET_MS = 300;
 const INFO_WAIT_MS = 2000;
+
+/** A rule following `source` on `device`: its retained info, when verified, says whether the link is there yet (a warning, not a refusal: the link may come later). */
+async function warnUnlinkedSource(client: Awaited<ReturnType<typeof connectBroker>>, root: string, device: string, source: string, trust: DeviceTrust, log: (m: string) => void): Promise<void> {
+  const topic = deviceTopic(root, device, "info");
+  let links: { from: string[] } | undefined;
+  let verified = false;
+  const onInfo = (t: string, payload: Buffer) => {
+    if (t !== topic) return;
+    const m = parseDeviceMessage(root, t, payload, trust);
+    if (m.kind === "info") {
+      verified = m.trust === "verified";
+      links = m.info.links ?? { from: [] };
+    }
+  };
+  client.on("message", onInfo);
+  await client.subscribeAsync(topic, { qos: 1 });
+  const started = Date.now();
+  while (links === undefined && Date.now() - started < INFO_WAIT_MS) await new Promise((r) => setTimeout(r, 50));
+  client.removeListener("message", onInfo);
+  await client.unsubscribeAsync(topic);
+  // an unverified info could be anyone's: it proves nothing about the device's links
+  const warning = verified ? unlinkedRuleSourceWarning(device, source, links) : null;
+  if (warning) log(`warning: ${warning}`);
+}
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(spec, argv, true);
@@ -87,6 +113,8 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       await client.subscribeAsync(deviceTopic(host.root, target, "reply"), { qos: 1 });
       if (!trust.keyOf(target)) log(`no key for ${target} in ${host.keyring.file}: the command goes unsigned (a device with a key refuses it)`);
+      const source = op === "set" ? ruleSourceOf(set) : null;
+      if (source) await warnUnlinkedSource(client, host.root, target, source, trust, log);
     }
     const devices =
       group !== null ? [...groupsOf].filter(([, gs]) => gs.includes(group)).map(([id]) => id).sort() : all ? [...new Set([...trust.keyedDevices(), ...seen])].sort() : [];

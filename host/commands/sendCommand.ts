@@ -13,6 +13,7 @@ import {
   groupCommandTopic,
   isValidDeviceId,
   namedGroupTopic,
+  parseRule,
   validateCommand,
 } from "../../firmware/contract";
 import { DeviceConfigError, groupNameProblem, parseGroupList } from "../../provisioning/deviceConfig";
@@ -71,6 +72,13 @@ export function unsignedCommands(): CommandSigning {
 /** The ops a user sends by name (rekey is made by `keys rotate`, link and unlink by `link` and `unlink`). */
 export const USER_OPS = COMMAND_OPS.filter((op) => op !== "rekey" && op !== "link" && op !== "unlink");
 
+/** Why `id` cannot be a device id, said in full (the broadcast level 'all' meets the character rule but is reserved), or null. */
+export function deviceIdProblem(id: string): string | null {
+  if (isValidDeviceId(id)) return null;
+  if (id === GROUP_SEGMENT) return `'${GROUP_SEGMENT}' is reserved, not a device id: it is the broadcast to every device (<root>/${GROUP_SEGMENT}/cmd)`;
+  return `'${id}' is not a device id (letters, digits, - and _, up to 64)`;
+}
+
 /** The prefix of a named group target: `group:kitchen`. */
 export const GROUP_TARGET_PREFIX = "group:";
 
@@ -82,6 +90,18 @@ export function groupOfTarget(target: string): string | null {
   return name;
 }
 
+/** The peer a `set rule=QUANTITY@ID...` follows (null: none or not a rule); the rule is checked elsewhere. */
+export function ruleSourceOf(set: Record<string, unknown> | undefined): string | null {
+  const rule = parseRule(set?.rule);
+  return rule && typeof rule === "object" && rule.src ? rule.src : null;
+}
+
+/** The warning when `device`'s verified info shows it does not accept `source`'s readings yet (its rule would stay in failsafe), else null. */
+export function unlinkedRuleSourceWarning(device: string, source: string, links: { from: string[] } | undefined): string | null {
+  if (links?.from.includes(source)) return null;
+  return `${device} does not accept readings from ${source} yet (its info lists links from: ${links?.from.length ? links.from.join(", ") : "none"}), so the rule's output stays in failsafe: run 'espdht link ${source} ${device}'`;
+}
+
 /** Validates a request against the contract; throws CommandError naming what is wrong. */
 export function buildValidCommand(req: CommandRequest, id = newCommandId()): Command {
   if (req.target !== GROUP_SEGMENT && !isValidDeviceId(req.target) && groupOfTarget(req.target) === null) {
@@ -91,6 +111,7 @@ export function buildValidCommand(req: CommandRequest, id = newCommandId()): Com
   if (req.op === "rekey") throw new CommandError("rekey carries a new key hidden under the current one: use 'espdht keys rotate DEVICE'");
   // the receiving side needs the link key hidden under its own key, and both sides must change together
   if (req.op === "link" || req.op === "unlink") throw new CommandError(`${req.op} changes two devices: use 'espdht ${req.op} A B'`);
+  if (!(COMMAND_OPS as readonly string[]).includes(req.op)) throw new CommandError(`'${req.op}' is not an op: send takes ${USER_OPS.join("|")} (a key change goes through 'espdht keys rotate', links through 'espdht link' and 'espdht unlink')`);
   const keys = Object.keys(req.set ?? {});
   if (req.op !== "set" && keys.length) throw new CommandError(`'${req.op}' takes no settings (got ${keys.join(", ")}); did you mean 'set'?`);
   const wire = { ...(req.set ?? {}), id, op: req.op };

@@ -4,8 +4,8 @@
 // B never holds A's key. `linkDevices` sends the two signed commands in a safe order and waits for both replies.
 import { randomBytes } from "node:crypto";
 import type { MqttClient } from "mqtt";
-import { deviceTopic, isValidDeviceId, linkKey, linkKeystream, linkTopic, Reply, toHex, xorBytes } from "../../firmware/contract";
-import { CommandCounter, commandPayload, CommandSigning } from "../commands/sendCommand";
+import { deviceTopic, linkKey, linkKeystream, linkTopic, Reply, toHex, xorBytes } from "../../firmware/contract";
+import { CommandCounter, commandPayload, CommandSigning, deviceIdProblem } from "../commands/sendCommand";
 import { DeviceReply, newCommandId, ReplyWaiter } from "../commands/replyWaiter";
 import { nodeSha256 } from "./signature";
 
@@ -24,7 +24,10 @@ export function acceptLinkFields(id: string, from: string, to: string, fromKey: 
 /** Checks the two ids of `espdht link A B`; throws LinkError naming what is wrong. */
 export function checkLinkIds(from: string | undefined, to: string | undefined, extra: string[] = []): { from: string; to: string } {
   if (!from || !to) throw new LinkError("needs two device ids: the sender A and the receiver B");
-  for (const id of [from, to]) if (!isValidDeviceId(id)) throw new LinkError(`'${id}' is not a device id (letters, digits, - and _, up to 64)`);
+  for (const id of [from, to]) {
+    const problem = deviceIdProblem(id);
+    if (problem) throw new LinkError(problem);
+  }
   if (from === to) throw new LinkError(`a device cannot be linked to itself ('${from}' twice)`);
   if (extra.length) throw new LinkError(`unexpected argument${extra.length > 1 ? "s" : ""} after ${to}: ${extra.join(" ")}`);
   return { from, to };
@@ -43,6 +46,8 @@ export interface LinkRequest {
   expiresS?: number;
   /** where the keys are, for the error when one is missing */
   keyringFile: string;
+  /** unlink only: tell B even when A does not answer or refuses (a dead A must not hold one of B's link slots); A's key may then be missing */
+  force?: boolean;
 }
 
 export interface LinkStep {
@@ -54,7 +59,10 @@ export interface LinkStep {
 }
 
 export interface LinkOutcome {
+  /** every step succeeded; with `force`, the receiver's step did */
   ok: boolean;
+  /** with `force`: the sender gave no reply or refused and the receiver was told anyway */
+  senderSkipped?: boolean;
   /** the steps sent, in order; a step without a reply (or refused) ends the run */
   steps: LinkStep[];
   topic: string;
@@ -66,10 +74,13 @@ export interface LinkOutcome {
  */
 export async function linkDevices(req: LinkRequest): Promise<LinkOutcome> {
   const { from, to } = req;
+  const force = !!req.force && !req.link;
+  if (req.force && req.link) throw new LinkError("force is for unlink only: a link needs both devices to take it");
   const fromKey = req.keys.keyOf(from);
   const toKey = req.keys.keyOf(to);
   for (const [id, key] of [[from, fromKey], [to, toKey]] as const) {
-    if (!key) throw new LinkError(`${id} has no key in ${req.keyringFile}: links are signed, so both devices need their key there ('espdht keys add ${id}', or flash it with espdht)`);
+    // a forced unlink can skip A (no command without its key), never B
+    if (!key && !(force && id === from)) throw new LinkError(`${id} has no key in ${req.keyringFile}: links are signed, so both devices need their key there ('espdht keys add ${id}', or flash it with espdht)`);
   }
   const signing: CommandSigning = { keys: req.keys, counter: new CommandCounter(), expiresS: req.expiresS };
   const sender = (id: string) => ({ device: from, role: req.link ? `sends its readings to ${to}` : `stops sending to ${to}`, fields: { id, op: req.link ? "link" : "unlink", target: to } });
@@ -81,15 +92,27 @@ export async function linkDevices(req: LinkRequest): Promise<LinkOutcome> {
   const order = req.link ? [receiver, sender] : [sender, receiver];
   await req.client.subscribeAsync([deviceTopic(req.root, from, "reply"), deviceTopic(req.root, to, "reply")], { qos: 1 });
   const steps: LinkStep[] = [];
+  let senderSkipped = false;
   for (const make of order) {
     const step = make(newCommandId());
+    if (force && step.device === from && !fromKey) {
+      steps.push({ device: from, role: `${step.role} (not sent: it has no key in ${req.keyringFile})`, reply: null, trust: null });
+      senderSkipped = true;
+      continue;
+    }
     const topic = deviceTopic(req.root, step.device, "cmd");
     const waiting = req.waiter.expect(step.fields.id as string, req.timeoutMs);
     await req.client.publishAsync(topic, commandPayload(step.fields, step.device, topic, false, signing).payload, { qos: 1 });
     const { replies } = await waiting;
     const r = replies[0];
     steps.push({ device: step.device, role: step.role, reply: r ? r.reply : null, trust: r ? r.trust : null });
-    if (!r || !r.reply.ok) return { ok: false, steps, topic: linkTopic(req.root, from, to) };
+    if (!r || !r.reply.ok) {
+      if (force && step.device === from) {
+        senderSkipped = true;
+        continue;
+      }
+      return { ok: false, steps, topic: linkTopic(req.root, from, to), ...(force ? { senderSkipped } : {}) };
+    }
   }
-  return { ok: true, steps, topic: linkTopic(req.root, from, to) };
+  return { ok: true, steps, topic: linkTopic(req.root, from, to), ...(force ? { senderSkipped } : {}) };
 }

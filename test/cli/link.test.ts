@@ -78,6 +78,10 @@ describe("device-to-device links end to end", () => {
     const bad = await runCliToEnd(["link", A, "no/such"], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("'no/such' is not a device id");
+    // 'all' meets the character rule of an id: it is the broadcast level, and the message says so
+    const all = await runCliToEnd(["link", A, "all"], env);
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain("'all' is reserved, not a device id: it is the broadcast to every device (<root>/all/cmd)");
     const self = await runCliToEnd(["link", A, A], env);
     expect(self.stderr).toContain("a device cannot be linked to itself");
     const one = await runCliToEnd(["link", A], env);
@@ -173,6 +177,28 @@ describe("device-to-device links end to end", () => {
     expect((await freshInfo(B)).links).toEqual({ to: [], from: [] });
     expect((await freshInfo(A)).links).toEqual({ to: [], from: [] });
   }, 60_000);
+  it("unlink A B with A dead: exit 3 and B untold, with a hint; --force tells B anyway and says A was not changed", async () => {
+    const relink = await runCliToEnd(["link", A, B], env);
+    expect(relink.code, relink.stderr).toBe(0);
+    await stopSim(a);
+    await until(() => on(`${ROOT}/${A}/status`).at(-1)?.payload === "offline", 20_000, "A's will");
+    const cmdsToB = () => on(`${ROOT}/${B}/cmd`).length;
+    const before = cmdsToB();
+    const stuck = await runCliToEnd(["unlink", A, B, "--timeout", "2", "--expires", "5"], env);
+    expect(stuck.code).toBe(3);
+    expect(stuck.stderr).toContain(`${B} was not told: to remove ${A} from ${B} anyway (${A} is gone for good), add --force`);
+    expect(cmdsToB()).toBe(before);
+    expect((await freshInfo(B)).links.from).toEqual([A]);
+
+    const forced = await runCliToEnd(["unlink", A, B, "--force", "--timeout", "2", "--expires", "5"], env);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain(`${A} stops sending to ${B}: no reply within 2 s`);
+    expect(forced.stdout).toMatch(new RegExp(`${B} stops accepting readings from ${A}: ok \\(verified\\)`));
+    expect(forced.stderr).toContain(`--force: ${A} was not changed (see above) but ${B} no longer accepts its readings and its link slot is free`);
+    expect((await freshInfo(B)).links).toEqual({ to: [], from: [] });
+    const help = await runCliToEnd(["unlink", "--help"], env);
+    expect(help.stdout).toContain("--force");
+  }, 90_000);
 });
 
 describe("espdht sim --link", () => {

@@ -25,7 +25,7 @@ interface Received {
 }
 
 /** A device that answers every valid command addressed to it; `fail` answers ok:false. With a key it signs. */
-async function fakeDevice(id: string, behaviour: "ok" | "fail" | "silent" | "unsigned-reply" = "ok", key: string | null = null): Promise<{ client: MqttClient; received: Received[] }> {
+async function fakeDevice(id: string, behaviour: "ok" | "fail" | "silent" | "unsigned-reply" = "ok", key: string | null = null, infoExtra: object = {}): Promise<{ client: MqttClient; received: Received[] }> {
   const client = await mqtt.connectAsync(broker.url, { clientId: `fake-${id}`, clean: true });
   const received: Received[] = [];
   const reply = (fields: object) => {
@@ -44,7 +44,7 @@ async function fakeDevice(id: string, behaviour: "ok" | "fail" | "silent" | "uns
     reply({ re: v.value.id, ok: true, op: v.value.op, ...(v.value.set ?? {}) });
   });
   await client.subscribeAsync([`${ROOT}/${id}/cmd`, `${ROOT}/all/cmd`], { qos: 1 });
-  const info = { v: 1, id, fw: "0.2.0", model: "dht22", pin: 4, interval: 10, ip: null, boot: 1, root: ROOT, caps: ["read", "set", "ping"], dropped: 0, configError: null };
+  const info = { v: 1, id, fw: "0.2.0", model: "dht22", pin: 4, interval: 10, ip: null, boot: 1, root: ROOT, caps: ["read", "set", "ping"], dropped: 0, configError: null, ...infoExtra };
   const infoTopic = `${ROOT}/${id}/info`;
   await client.publishAsync(infoTopic, key ? deviceSigned(key, infoTopic, info) : JSON.stringify(info), { qos: 1, retain: true });
   devices.push(client);
@@ -168,8 +168,37 @@ describe("espdht send", () => {
     expect(run.stderr()).toContain(`keyring: ${bad}: not valid JSON`);
   });
 
+  it("set rule=...@D warns (and still sends) when the device's verified info shows D not in its links.from", async () => {
+    const id = "sim-sendr";
+    const key = newKeyHex();
+    updateKeyringFile(path.join(dir, "keys.json"), (d) => { d.devices[id] = { key, added: new Date().toISOString() }; });
+    const dev = await fakeDevice(id, "ok", key, { links: { to: [], from: ["sim-peer1"] } });
+    const unlinked = runCli(["send", id, "set", "rule=temperature@sim-peer2>24<23:pin=5"], env);
+    expect(await unlinked.done, unlinked.stderr()).toBe(0);
+    expect(unlinked.stderr()).toContain(`warning: ${id} does not accept readings from sim-peer2 yet (its info lists links from: sim-peer1), so the rule's output stays in failsafe: run 'espdht link sim-peer2 ${id}'`);
+    expect(dev.received.at(-1)!.payload).toContain("sim-peer2");
+    const linked = runCli(["send", id, "set", "rule=temperature@sim-peer1>24<23:pin=5"], env);
+    expect(await linked.done, linked.stderr()).toBe(0);
+    expect(linked.stderr()).not.toContain("warning");
+    // an info that does not verify proves nothing: no warning from a forger's info
+    const forged = "sim-sendu";
+    updateKeyringFile(path.join(dir, "keys.json"), (d) => { d.devices[forged] = { key: newKeyHex(), added: new Date().toISOString() }; });
+    await fakeDevice(forged, "silent", newKeyHex());
+    const unverified = runCli(["send", forged, "set", "rule=temperature@sim-peer2>24<23:pin=5", "--timeout", "1"], env);
+    expect(await unverified.done).toBe(3);
+    expect(unverified.stderr()).not.toContain("does not accept readings");
+  });
+
+  it("--help lists every exit code (2: bad input) and says where rekey and link/unlink go", async () => {
+    const help = runCli(["send", "--help"], env);
+    expect(await help.done).toBe(0);
+    expect(help.stdout()).toContain("2 bad input");
+    expect(help.stdout()).toContain("Ops: read, set, get, ping, restart (the device's other ops, rekey and link/unlink,");
+    expect(help.stdout()).toContain("'espdht keys rotate' and 'espdht link' / 'espdht unlink'");
+  });
+
   it.each([
-    [["send", "sim-x", "fly"], "unknown op 'fly'"],
+    [["send", "sim-x", "fly"], "'fly' is not an op: send takes read|set|get|ping|restart (a key change goes through 'espdht keys rotate', links through 'espdht link' and 'espdht unlink')"],
     [["send", "sim-x", "set", "speed=3"], "unknown setting 'speed'"],
     [["send", "sim-x", "set", "interval=1"], "interval must be 2..86400 seconds"],
     [["send", "sim-x", "set", "interval"], "'interval' is not key=value"],
