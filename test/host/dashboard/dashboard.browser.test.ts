@@ -253,6 +253,6 @@ describe("dashboard API validation", () => {
     expect(cross.status).toBe(403);
     const bad = await fetch(url, { method: "POST", body: '{"op":"fly"}', headers: { "Content-Type": "application/json" } });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: string }).error).toContain("unknown op 'fly'");
+    expect(((await bad.json()) as { error: string }).error).toContain("'fly' is not an op: send takes read|set|get|ping|restart");
   });
 });
