@@ -2,7 +2,7 @@
 // before boot (as `espdht flash` does), staggered power-on, scheduled faults, and power-off on stop.
 import fs from "node:fs";
 import path from "node:path";
-import { CONFIG_FILE, KEY_FILE, resolveDeviceConfig, SensorModel, UNCONFIGURED_TOPIC_ROOT } from "../../firmware/contract";
+import { CONFIG_FILE, KEY_FILE, parseRule, resolveDeviceConfig, SensorModel, UNCONFIGURED_TOPIC_ROOT } from "../../firmware/contract";
 import { buildDeviceConfig } from "../../provisioning/deviceConfig";
 import { keyFingerprint, parseKeyHex } from "../../provisioning/keyring";
 import { KICK_LOOP_CLOSE } from "../../firmware/mqtt/client";
@@ -15,8 +15,8 @@ import type { FaultEvent } from "../faults/faults";
 import { createPrng, deriveSeed } from "../prng";
 import { boardKeyFile, BoardKeyError, loadOrMakeBoardKey, registerBoardKeys } from "./boardKeys";
 import { simDeviceId } from "./deviceId";
-import { BoardLink, LinkFlagError, provisionLinks } from "./fleetLinks";
-import { BoardRule, provisionRules } from "./fleetRules";
+import { BoardLink, LinkFlagError, linkedSources, provisionLinks } from "./fleetLinks";
+import { BoardRule, describeOverride, provisionRules, ruleFor, ruleOutputPin, savedSettingOverrides } from "./fleetRules";
 
 export const VIRTUAL_WIFI = { ssid: "espdht-sim", password: "" };
 
@@ -264,6 +264,23 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   }
 
   if (o.rules && o.rules.length) provisionRules(boards.map((b) => b.spec.flash), ids, o.rules);
+  for (const r of o.rules ?? []) {
+    // a rule on a peer the board does not accept readings from stays in failsafe: a warning, the link may come later
+    const rule = parseRule(ruleFor(r, ids));
+    const source = rule && typeof rule === "object" ? rule.src : "";
+    if (source && !linkedSources(boards[r.board].spec.flash).includes(source)) {
+      const index = ids.indexOf(source);
+      log(`espdht sim: warning: board ${r.board} (${ids[r.board]}) does not accept readings from ${source} yet (no --link brings them, none is kept in its Storage), so its rule's output stays in failsafe: ${index >= 0 ? `add --link ${index}:${r.board}` : `run 'espdht link ${source} ${ids[r.board]}'`}`);
+    }
+  }
+
+  // a board keeps what `set` saved over a new config, as a real one does over a re-flash: say so, once per board
+  if (!o.freshStorage) {
+    boards.forEach((b, i) => {
+      const overrides = savedSettingOverrides(b.spec.flash);
+      if (overrides.length) log(`espdht sim: board ${i} (${ids[i]}): its saved settings (set by 'espdht send ${ids[i]} set ...', kept in its Storage) win over the options: ${overrides.map(describeOverride).join(", ")}; --fresh erases them (its key is kept), or 'espdht send ${ids[i]} set KEY=VALUE' changes them`);
+    });
+  }
 
   const targetsOf = (ev: FaultEvent) => ev.devices ?? boards.map((_, i) => i);
   /** duplicate-id: every target but the first takes the first one's id (its serial) and, being its clone, its key */
@@ -343,9 +360,13 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         s.errorReadings += b.wire.errorReadings;
         s.uncaught += b.uncaught;
         s.reboots += Math.max(0, b.boots - 1);
-        for (const level of b.outputs.values()) {
-          s.outputs++;
-          s.outputsOn += level;
+        // one output per board with a rule: a pin it drove under an earlier rule is not one
+        if (b.outputs.size) {
+          const pin = ruleOutputPin(b.spec.flash);
+          if (pin !== null) {
+            s.outputs++;
+            s.outputsOn += b.outputs.get(pin) ?? 0;
+          }
         }
       }
       return s;

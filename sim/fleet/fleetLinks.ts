@@ -49,6 +49,11 @@ function readLinks(flash: VirtualFlash): LinksFile {
   return { to: [], from: {} };
 }
 
+/** The ids whose readings the board accepts (the links to it kept in its Storage). */
+export function linkedSources(flash: VirtualFlash): string[] {
+  return Object.keys(readLinks(flash).from);
+}
+
 /**
  * Adds the links to the boards' Storage, keeping links they already have (made by `espdht link` in an earlier run).
  * Both boards of a link need a key (hex by board index); throws LinkFlagError otherwise.

@@ -16,6 +16,10 @@ describe("espdht sim", () => {
     const r = await runCli(["sim", "--help"], env);
     expect(r.code).toBe(0);
     for (const flag of ["--broker", "--devices", "--interval", "--scenario", "--console", "--seed", "--config", "wifi-drop", "--keyring", "--no-keys", "--broker-outage", "broker-outage"]) expect(r.stdout).toContain(flag);
+    // saved settings win over every setting option, not only --groups: the help says which and how to reset them
+    expect(r.stdout).toContain("'espdht send BOARD set ...' saves ALL the board's settings (interval, tempOffset, humOffset,");
+    expect(r.stdout).toContain("--fresh erases them");
+    expect(r.stdout).toContain("a board's own 'set interval' (saved in its Storage) wins until --fresh");
   });
 
   it.each([
@@ -26,7 +30,7 @@ describe("espdht sim", () => {
     [["--wifi-drop", "soon"], /--wifi-drop: 'soon' must be AT:SECONDS/],
     [["--broker-outage", "30"], /--broker-outage: '30' must be START:SECONDS or START:SECONDSxSPEED/],
     [["--broker-outage", "30:600x20000"], /--broker-outage \("broker-outage"\): speed must be a number 1\.\.10000/],
-    [["--broker", "ws://example.org:8080"], /a board speaks mqtt:\/\/ or mqtts:\/\/ only/],
+    [["--broker", "ws://example.org:8080"], /a board speaks mqtt:\/\/ or mqtts:\/\/ only.*give --broker mqtt:\/\/HOST:1883/],
     [["--duplicate-id"], /--duplicate-id needs --devices 2 or more/],
   ])("refuses %j with a clear error", async (args, message) => {
     const { env } = tempHome();
