@@ -21,8 +21,8 @@ const GROUPS = ["kitchen", "first-floor", "thermostats", "north_side"];
 /** a value wider than a narrow panel with no space to break at */
 const LONG_ROOT = "espdht/home-and-garden/outbuildings/greenhouse-number-two";
 const WIDTHS = [1024, 1280, 1920];
-/** the page's height at any of WIDTHS with RICH selected (the broken layout was ~3,500 px) */
-const MAX_PAGE_HEIGHT = 2400;
+/** the page's height at each of WIDTHS with RICH selected (2,157, 1,846 and 1,530 px today; the broken layout took 2,459, 7,309 and 6,992) */
+const MAX_PAGE_HEIGHT: Record<number, number> = { 1024: 2400, 1280: 2100, 1920: 1800 };
 const MIN_VALUE_WIDTH = 60;
 
 let broker: RunningBroker;
@@ -115,6 +115,8 @@ function measure(p: Page, minValueWidth: number): Promise<Measured> {
     const aside = document.querySelector("aside")!.getBoundingClientRect();
     let scroller: HTMLElement | null = th.parentElement;
     while (scroller && !(scroller.scrollWidth > scroller.clientWidth + 1 && /auto|scroll/.test(getComputedStyle(scroller).overflowX))) scroller = scroller.parentElement;
+    // as a user first sees it (clicking a row may have scrolled the list sideways)
+    if (scroller) scroller.scrollLeft = 0;
     if (th.getBoundingClientRect().right > aside.right + 1) {
       if (!scroller || scroller === document.documentElement || scroller === document.body) lastColumn = `"${th.textContent}" is cut off at ${Math.round(aside.right)} px and nothing in the panel scrolls to it`;
       else if (scroller.getBoundingClientRect().bottom > window.innerHeight) lastColumn = `the list's scrollbar is at ${Math.round(scroller.getBoundingClientRect().bottom)} px, below the first screen (${window.innerHeight} px)`;
@@ -151,7 +153,7 @@ describe("dashboard layout", () => {
       expect(m.outsidePanel).toEqual([]);
       expect(m.lastColumn).toBe("ok");
       expect(m.pageWidth).toBeLessThanOrEqual(m.viewportWidth);
-      expect(m.pageHeight).toBeLessThanOrEqual(MAX_PAGE_HEIGHT);
+      expect(m.pageHeight).toBeLessThanOrEqual(MAX_PAGE_HEIGHT[width]);
     });
   }
 
