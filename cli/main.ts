@@ -26,7 +26,19 @@ const COMMANDS: Record<string, [string, () => Promise<CommandModule>]> = {
 function usage(): string {
   const lines = ["Usage: espdht <command> [options]", "", "Commands:"];
   for (const [name, [summary]] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${summary}`);
-  lines.push("", "Run 'espdht <command> --help' for the options of one command.");
+  lines.push(
+    "",
+    "Environment:",
+    "  ESPDHT_CONFIG           your config file (default: $XDG_CONFIG_HOME/espdht/config.json, else ~/.config/espdht/config.json);",
+    "                          keys.json and device-logins.json live next to it",
+    "  ESPDHT_DATA             data folder: history store, simulator Storage and board keys (default: $XDG_DATA_HOME/espdht,",
+    "                          else ~/.local/share/espdht); --data DIR wins",
+    "  ESPDHT_BROKER_PASSWORD  broker password for every command that connects (--password-file FILE wins)",
+    "  ESPDHT_WIFI_PASSWORD    the Wi-Fi password 'espdht init' stores (--wifi-password wins)",
+    "  NO_COLOR                'espdht watch' prints no colours",
+    "",
+    "Run 'espdht <command> --help' for the options of one command.",
+  );
   return lines.join("\n") + "\n";
 }
 

@@ -26,7 +26,8 @@ const spec: CommandSpec = {
     data: { type: "string", value: "DIR", help: `where the demo keeps its history, board Storage and keyring (${KEYRING_FILE}) (default: <data folder>/demo)` },
     seed: { type: "string", value: "N", help: "seed for board ids and sensor noise", default: "1" },
   },
-  epilog: `Topic root: ${DEMO_ROOT}. Watch the same boards from another terminal with\n  espdht watch --broker mqtt://127.0.0.1:1883 --topic-root ${DEMO_ROOT}\nor over WebSocket (the boards stay on TCP) with\n  espdht watch --broker ws://127.0.0.1:1884 --topic-root ${DEMO_ROOT}`,
+  // the demo's own keyring: without it watch shows the boards as unsigned (start prints the same command at run time)
+  epilog: `Topic root: ${DEMO_ROOT}. Watch the same boards, verified, from another terminal with\n  espdht watch --broker mqtt://127.0.0.1:1883 --topic-root ${DEMO_ROOT} --keyring ${path.join(defaultDataDir(), "demo", KEYRING_FILE)}\nor over WebSocket (the boards stay on TCP) with --broker ws://127.0.0.1:1884 instead (with --data DIR: --keyring DIR/${KEYRING_FILE};\nstart prints the exact command, with the ports it got).`,
 };
 
 export async function run(argv: string[]): Promise<number> {

@@ -6,7 +6,7 @@ import { HostHealthBoard, HostHealthMessage } from "../../host/ingest/hostHealth
 import { displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
 import { LiveTable } from "../../host/terminal/liveTable";
 import { floodLine } from "../../host/terminal/floodLine";
-import { devicesInGroup, renderWatchTable } from "../../host/terminal/watchTable";
+import { devicesInGroup, renderWatchTable, WATCH_HEADER } from "../../host/terminal/watchTable";
 import { groupListProblem } from "../../provisioning/deviceConfig";
 import { DeviceTrust } from "../../host/trust/deviceTrust";
 import { CommandSpec, numberOption, parseCommandArgs, UsageError } from "../args";
@@ -15,7 +15,9 @@ import { HOST_OPTIONS, resolveHostOptions } from "../hostOptions";
 const spec: CommandSpec = {
   name: "watch",
   usage: "watch [--json | --once] [options]",
-  summary: "Watch your devices live: one row per device (status, verified/unsigned, named groups, temperature, humidity, thermostat output, age, seq gaps, errors, rejected messages), redrawn in place.\nDevices whose key is in the keyring must sign: their unsigned, forged, replayed or future-dated messages are rejected (counted under REJECTED).",
+  summary: `Watch your devices live: one row per device, redrawn in place, with the columns ${WATCH_HEADER.join(", ")}
+(TRUST verified/unsigned; GROUPS its named groups; OUTPUT its thermostat output, "on (rule)" or "off (failsafe)"; LINKS "to A,B" the devices it sends its
+readings to and "from C" those it accepts readings from; DUP ID two boards seem to share the id).\nDevices whose key is in the keyring must sign: their unsigned, forged, replayed or future-dated messages are rejected (counted under REJECTED).`,
   options: {
     ...HOST_OPTIONS,
     json: { type: "boolean", help: "print one JSON line per accepted reading (the reading plus 'trust': verified|unsigned, 'received', Unix ms, and 'duplicateId' when two boards seem to share the id) and per output change ({output: {on, why, pin, since, ts, ...} or null when cleared, id, trust, received}) on stdout; rejected messages are logged on stderr" },

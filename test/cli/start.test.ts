@@ -5,11 +5,18 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { readKeyringFile } from "../../provisioning/keyring";
-import { REPO, tempUserEnv as tempHome } from "../support/runCli";
+import { REPO, runCliToEnd, tempUserEnv as tempHome } from "../support/runCli";
 
 const CHROMIUM = "/usr/bin/chromium";
 
 describe("espdht start (the all-local demo)", () => {
+  it("--help suggests the watch command start prints, with the demo's keyring (without it the boards show unsigned)", async () => {
+    const { dir, env } = tempHome();
+    const r = await runCliToEnd(["start", "--help"], { ...env, ESPDHT_DATA: path.join(dir, "data") });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`espdht watch --broker mqtt://127.0.0.1:1883 --topic-root espdht/demo --keyring ${path.join(dir, "data", "demo", "keys.json")}`);
+  });
+
   it("shows live readings of three virtual boards, verified with keys from the demo's own keyring, then stops cleanly on Ctrl-C", async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium)`);
     const { dir, env } = tempHome();

@@ -7,7 +7,7 @@ import { startMosquitto, RunningBroker } from "../support/brokers";
 import { runCli, tempUserEnv } from "../support/runCli";
 import { FleetState } from "../../host/ingest/deviceState";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
-import { formatAgeShort, renderWatchTable } from "../../host/terminal/watchTable";
+import { formatAgeShort, renderWatchTable, WATCH_HEADER } from "../../host/terminal/watchTable";
 import { until } from "../support/until";
 import { Keyring, newKeyHex, updateKeyringFile } from "../../provisioning/keyring";
 import { DeviceTrust } from "../../host/trust/deviceTrust";
@@ -36,6 +36,13 @@ afterAll(async () => {
 });
 
 describe("espdht watch", () => {
+  it("--help names every column of the table, LINKS, GROUPS and OUTPUT included", async () => {
+    const run = runCli(["watch", "--help"], env);
+    expect(await run.done).toBe(0);
+    for (const column of WATCH_HEADER) expect(run.stdout()).toContain(column);
+    expect(run.stdout()).toMatch(/LINKS "to A,B" the devices it sends its\s+readings to/);
+  });
+
   it("--json prints one JSON line per accepted reading on stdout, logs on stderr, stops on Ctrl-C", async () => {
     const run = runCli(["watch", "--json"], env);
     await until(() => run.stderr().includes("Ctrl-C to stop"), 20_000, "watch to subscribe"); // printed once subscribed
