@@ -104,8 +104,8 @@ export async function startMosquitto(extraConfig: string[] = [], opts: Mosquitto
     handToBroker(persistenceDir, 0o700);
     const lines = [`listener ${port} 127.0.0.1`, "persistence false", "log_dest stderr", "log_type error", "max_queued_messages 100000"];
     if (opts.tls) lines.push(`listener ${tlsPort} 127.0.0.1`, `cafile ${opts.tls.cafile}`, `certfile ${opts.tls.certfile}`, `keyfile ${opts.tls.keyfile}`);
-    // Debian's 2.0.11 opens a websockets listener only beside a plain one (above) and binds it to every
-    // interface whatever address is given: IPv4 only, and tests connect through 127.0.0.1
+    // Debian's 2.0.11 opens a websockets listener only beside a plain one (above) and ignores its address (binds
+    // every interface) unless socket_domain ipv4 is set: with it, 127.0.0.1 only (ss -ltnp), where tests connect
     if (wsPort) lines.push(`listener ${wsPort} 127.0.0.1`, "protocol websockets", "socket_domain ipv4");
     if (wssPort) lines.push(`listener ${wssPort} 127.0.0.1`, "protocol websockets", "socket_domain ipv4", `cafile ${opts.tls!.cafile}`, `certfile ${opts.tls!.certfile}`, `keyfile ${opts.tls!.keyfile}`);
     lines.push(opts.passwordFile ? "allow_anonymous false" : "allow_anonymous true");
