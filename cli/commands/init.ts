@@ -10,7 +10,7 @@ const spec: CommandSpec = {
   usage: "init [options]",
   summary: "Create or change your espdht config. Asks for each setting on a terminal; flags answer them for scripts (with --yes, nothing is asked).",
   options: {
-    broker: { type: "string", value: "URL", help: "MQTT broker for boards and PC programs, mqtt:// or mqtts:// (default mqtt://test.mosquitto.org:1883); ws:// and wss:// reach it from PC programs only" },
+    broker: { type: "string", value: "URL", help: "MQTT broker for boards and PC programs, mqtt:// or mqtts:// (default mqtt://test.mosquitto.org:1883); ws:// and wss:// reach it from PC programs only (then give 'espdht flash' and 'espdht sim' --broker mqtt://HOST:1883)" },
     "topic-root": { type: "string", value: "ROOT", help: "topic root (default espdht/<random home id>)" },
     "new-home": { type: "boolean", help: "pick a new random home id for the topic root" },
     username: { type: "string", value: "NAME", help: "broker username" },
