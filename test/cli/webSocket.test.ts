@@ -186,6 +186,10 @@ describe("bad input over WebSocket: a clear error naming what is wrong, exit 1 (
     const f = await cli(["flash", "--dry-run", path.join(dir, "upload.js")]);
     expect(f.code).toBe(2);
     expect(f.stderr).toContain(`${env.ESPDHT_CONFIG}: broker: '${broker.wsUrl}': a board speaks mqtt:// or mqtts:// only (WebSocket is for host programs`);
+    // each refusal says what to give, and flash takes it
+    for (const r of [s, f]) expect(r.stderr).toContain("give --broker mqtt://HOST:1883 (or mqtts://HOST:8883) for the boards");
+    const given = await cli(["flash", "--dry-run", path.join(dir, "upload.js"), "--broker", broker.url]);
+    expect(given.code, given.stderr).toBe(0);
   });
 
   it("no output of any host command held a password", () => {
