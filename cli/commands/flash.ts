@@ -12,7 +12,8 @@ import { SIZE_BUDGET_BYTES } from "../../tools/buildFirmware";
 import { ensureFirmwareBuilt } from "../firmwareArtifact";
 import { runEspruinoCli, UploadError, UploadInterrupted, writeBoardFile } from "../flash/espruinoCli";
 import { configPath, loadOrCreateUserConfig } from "../userConfig";
-import { deviceIdFromMac, isValidDeviceId } from "../../firmware/contract";
+import { deviceIdFromMac, GROUP_SEGMENT, isValidDeviceId } from "../../firmware/contract";
+import { deviceIdProblem } from "../../host/commands/sendCommand";
 import { DeviceLoginsError, deviceLoginsPathFor, ensureDeviceLogins } from "../../provisioning/deviceLogins";
 import { passwordFrom, warnSecretsOnArgv } from "../hostOptions";
 import { maskUrlCredentials } from "../../provisioning/urlCredentials";
@@ -89,6 +90,7 @@ export async function run(argv: string[]): Promise<number> {
   let deviceId: string | null = null;
   if (given !== undefined) {
     deviceId = /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i.test(given) ? deviceIdFromMac("esp32", given) : given;
+    if (deviceId === GROUP_SEGMENT) throw new UsageError(`--device-id: ${deviceIdProblem(deviceId)}`);
     if (!isValidDeviceId(deviceId)) throw new UsageError(`--device-id: '${given}' is neither a device id (esp32-<12 hex>) nor a MAC (aa:bb:cc:dd:ee:ff)`);
   }
   let login: { username: string; password: string } | null = null;

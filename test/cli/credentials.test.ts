@@ -87,6 +87,9 @@ describe("flash with device logins", () => {
     const bad = await runCli(["flash", "--dry-run", out, "--device-id", "not/an id"], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--device-id: 'not/an id' is neither a device id (esp32-<12 hex>) nor a MAC (aa:bb:cc:dd:ee:ff)");
+    const all = await runCli(["flash", "--dry-run", out, "--device-id", "all"], env);
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain("--device-id: 'all' is reserved, not a device id: it is the broadcast to every device (<root>/all/cmd)");
     const r = await runCli(["flash", "--dry-run", out, "--device-id", "A4:CF:12:34:56:78"], env);
     const logins = readDeviceLogins(path.join(dir, "device-logins.json")).devices;
     expect(Object.keys(logins)).toEqual(["esp32-a4cf12345678"]);
