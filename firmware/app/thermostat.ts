@@ -3,9 +3,9 @@
 //   source silent for 3 of its intervals, or reporting an error -> the rule's safe state at once ("failsafe")
 //   else above/below the thresholds -> on/off ("rule"), held at least minOn/minOff seconds; between them: unchanged.
 // The pin starts in the safe state ("boot"). Each change is published retained and signed on `R/D/output`.
-import { OutputRule, OutputState, OutputWhy, parseRule } from "../contract/output";
+import { OutputState, parseRule } from "../contract/output";
 import { PAYLOAD_VERSION } from "../contract/version";
-import { Hal, TimerHandle, UNIX_2020_S, uptimeMs } from "../hal/hal";
+import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
 import type { Device } from "./device";
 
 /** A source's last reading: values in degrees C and %RH (null or NaN when failed), `err` set when it failed, `at` ms
@@ -22,7 +22,7 @@ export interface SourceReading {
 export type PeerReadings = (id: string) => SourceReading | null;
 
 export interface Thermostat {
-  /** the own sensor's every read (before the report filter), in hundredths as sensing keeps them */
+  /** the own sensor's every read (before the report filter), in hundredths as sensing keeps them (NaN: failed) */
   sensed_(t: number, h: number, error?: string): void;
   /** publishes the state (at every connect: the retained copy may be older than a change made offline) */
   announce_(): void;
@@ -30,91 +30,99 @@ export interface Thermostat {
 
 // An active rule is checked every second besides at each own reading (the failsafe and minimum times need a clock);
 // without a rule only the own readings look for a new one, so a rule set by `set` applies at the next reading.
-// The failsafe fires after 3 of the source's intervals without a reading. (Literals: a named constant costs JsVars;
-// so do objects kept alive: the state is kept in scalars and the payload built when published.)
+// The failsafe fires after 3 of the source's intervals without a reading. RAM: every closure variable costs a JsVar
+// (two for a fraction or a string) for as long as the board runs, and so does every function (about four), so the
+// state is a few numbers and the parsed rule is kept as its numbers (its quantity and its direction are re-read).
 
 export function createThermostat(hal: Hal, device: Device, publish: (payload: OutputState | null) => void, peers?: PeerReadings): Thermostat {
-  const clock = hal.clock_;
-  const config = device.config;
-  /** the own sensor's last read: values in degrees C and %RH, its error, when (ms since boot; -1: none yet) */
+  /** the own sensor's last read in hundredths (NaN: failed) and when (ms since boot; -1: none yet) */
   let ownT: number;
   let ownH: number;
-  let ownErr: string | undefined;
   let ownAt = -1;
-  /** the rule text applied last and its parsed rule (null: none or unusable) */
+  /** the rule text applied last, and while it is in force its source ("" own sensor), pin, thresholds, minimum times, safe state */
   let text = "";
-  let rule: OutputRule | null = null;
-  /** the output: on (undefined while there is no rule), why, since when (ms since boot) and that moment in Unix ms (or null) */
-  let on: boolean | undefined;
-  let why: OutputWhy;
+  let src: string;
+  let pin: number;
+  let above: number;
+  let below: number;
+  let minOn: number;
+  let minOff: number;
+  let safe: number;
+  /** the output: 1 on, 0 off (undefined: no rule yet; -1: a rule was removed, the retained output is cleared, again at each connect) */
+  let out: number | undefined;
+  /** why, since when (ms since boot) and that moment in Unix ms (0: the clock was not set) */
+  let why: string;
   let since: number;
-  let ts: number | null;
-  /** a rule was removed: the retained output is cleared (again at each connect) */
-  let cleared: boolean | undefined;
-  let timer: TimerHandle;
+  let ts: number;
+  let timer: unknown;
 
-  const announce = () => {
-    if (on != null) publish({ v: PAYLOAD_VERSION, id: device.id, on, why, pin: (rule as OutputRule).pin, since, ts });
-    else if (cleared) publish(null);
-  };
-
-  const drive = (next: boolean, reason: OutputWhy) => {
-    if (next !== on) {
-      const wall = hal.time_();
-      since = uptimeMs(clock);
-      ts = wall > UNIX_2020_S ? Math.round(wall * 1000) : null;
+  /** switches the output to `next` for `reason` and publishes; with no arguments publishes the state as it is */
+  const drive = (next?: number, reason?: string) => {
+    if (next != null) {
+      if (next !== out) {
+        const wall = hal.time_();
+        since = uptimeMs(hal.clock_);
+        ts = wall > UNIX_2020_S ? Math.round(wall * 1000) : 0;
+      }
+      out = next;
+      why = reason as string;
+      hal.digitalWrite(pin, next as 0 | 1);
     }
-    on = next;
-    why = reason;
-    hal.digitalWrite((rule as OutputRule).pin, next ? 1 : 0);
-    announce();
+    if ((out as number) >= 0) publish({ v: PAYLOAD_VERSION, id: device.id, on: !!out, why: why as OutputState["why"], pin, since, ts: ts || null });
+    else if ((out as number) < 0) publish(null);
   };
 
-  const check = () => {
+  /** a reading (t, h) or the timer's tick (no arguments); the timer calls it directly, so none of its locals outlive it */
+  const check = (t?: number, h?: number) => {
+    const clock = hal.clock_;
+    const config = device.config;
+    if (t == null) timer = 0;
+    else {
+      ownT = t;
+      ownH = h as number;
+      ownAt = uptimeMs(clock);
+    }
     if (config.rule != text) {
       // a new rule (set, or boot): the old pin is released, the new one starts in its safe state
-      const had = rule;
-      if (had) hal.digitalWrite(had.pin, 0);
+      if ((out as number) >= 0) hal.digitalWrite(pin, 0);
       text = config.rule;
-      const parsed = parseRule(text);
-      rule = parsed && typeof parsed == "object" && parsed.pin != config.pin ? parsed : null;
-      on = undefined;
-      if (rule) drive(!!rule.safe, "boot");
-      else if (had) {
-        cleared = true;
-        announce();
+      const r = parseRule(text);
+      if (r && typeof r == "object" && r.pin != config.pin) {
+        src = r.src;
+        pin = r.pin;
+        above = r.on;
+        below = r.off;
+        minOn = r.minOn;
+        minOff = r.minOff;
+        safe = r.safe;
+        out = undefined;
+        drive(safe, "boot");
+      } else if ((out as number) >= 0) {
+        out = -1;
+        drive();
       }
     }
-    const r = rule;
-    if (!r || on == null) return;
-    if (!timer) timer = clock.setTimeout(() => { timer = 0; check(); }, 1000);
+    if (!((out as number) >= 0)) return;
+    if (!timer) timer = clock.setTimeout(check, 1000);
     const now = clock.now();
-    const s: SourceReading | null = r.src ? (peers && peers(r.src)) || null : ownAt < 0 ? null : { t: ownT, h: ownH, err: ownErr, at: ownAt, interval: config.interval };
+    const s: SourceReading | null = src ? (peers && peers(src)) || null : ownAt < 0 ? null : { t: ownT / 100, h: ownH / 100, err: isNaN(ownT) ? "failed" : null, at: ownAt, interval: config.interval };
     // before a first reading (or from a peer that gave no interval) the source is judged at this board's interval, silent since boot
     const silent = now - (s ? s.at : 0) > 3000 * ((s && s.interval) || config.interval);
     if (silent || (s && s.err)) {
-      if (on != !!r.safe || why != "failsafe") drive(!!r.safe, "failsafe");
+      if (out != safe || why != "failsafe") drive(safe, "failsafe");
       return;
     }
     if (!s) return;
-    const v = (r.q == "temperature" ? s.t : s.h) as number;
-    const want = r.rise ? (v > r.on ? true : v < r.off ? false : on) : v < r.on ? true : v > r.off ? false : on;
-    if (want != on) {
-      if (now - since >= (on ? r.minOn : r.minOff) * 1000) drive(want, "rule");
+    // the quantity is the rule's first word; "on above" when the ON threshold is the higher one (the rule checks it)
+    const v = (text[0] == "t" ? s.t : s.h) as number;
+    const want = above > below ? (v > above ? 1 : v < below ? 0 : out) : v < above ? 1 : v > below ? 0 : out;
+    if (want != out) {
+      if (now - since >= (out ? minOn : minOff) * 1000) drive(want, "rule");
     } else if (why != "rule") drive(want, "rule");
   };
 
   check();
-  device.output_ = () => (on == null ? undefined : { rule: text, on, why });
+  device.output_ = () => ((out as number) >= 0 ? { rule: text, on: !!out, why } : undefined);
 
-  return {
-    sensed_(t, h, error) {
-      ownT = t / 100;
-      ownH = h / 100;
-      ownErr = error;
-      ownAt = clock.now();
-      check();
-    },
-    announce_: announce,
-  };
+  return { sensed_: check, announce_: drive };
 }
