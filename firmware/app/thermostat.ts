@@ -3,10 +3,12 @@
 //   source silent for 3 of its intervals, or reporting an error -> the rule's safe state at once ("failsafe")
 //   else above/below the thresholds -> on/off ("rule"), held at least minOn/minOff seconds; between them: unchanged.
 // The pin starts in the safe state ("boot"). Each change is published retained and signed on `R/D/output`.
-import { OutputState, parseRule } from "../contract/output";
+import { OutputWhy, parseRule } from "../contract/output";
 import { PAYLOAD_VERSION } from "../contract/version";
 import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
+import type { DeviceMqttClient } from "../mqtt/types";
 import type { Device } from "./device";
+import type { Publishing } from "./publishing";
 
 /** A source's last reading: values in degrees C and %RH (null or NaN when failed), `err` set when it failed, `at` ms
  * since this board's boot when it arrived, `interval` the source's seconds between readings. */
@@ -18,12 +20,13 @@ export interface SourceReading {
   interval: number;
 }
 
-/** A linked peer's last reading by its device id (firmware/app/peerLinks.ts), or null before the first one. */
-export type PeerReadings = (id: string) => SourceReading | null;
+/** The board's peer links once made (firmware/app/peerLinks.ts LinksOf): a linked source's last reading by its id. */
+export type PeerReadings = () => { peerReading(id: string): SourceReading | null } | 0;
 
+/** Called with the own sensor's every read (before the report filter), in hundredths as sensing keeps them (NaN: failed);
+ * without a reading it checks the rule as its 1 s timer does. */
 export interface Thermostat {
-  /** the own sensor's every read (before the report filter), in hundredths as sensing keeps them (NaN: failed) */
-  sensed_(t: number, h: number, error?: string): void;
+  (t?: number, h?: number): void;
   /** publishes the state (at every connect: the retained copy may be older than a change made offline) */
   announce_(): void;
 }
@@ -34,7 +37,9 @@ export interface Thermostat {
 // (two for a fraction or a string) for as long as the board runs, and so does every function (about four), so the
 // state is a few numbers and the parsed rule is kept as its numbers (its quantity and its direction are re-read).
 
-export function createThermostat(hal: Hal, device: Device, publish: (payload: OutputState | null) => void, peers?: PeerReadings): Thermostat {
+/** Publishes through the app's client and publishing (only while connected: a change made offline waits for the
+ * connect's announce, it would crowd the client's small offline queue); takes peer readings from `peers`. */
+export function createThermostat(hal: Hal, device: Device, client: Pick<DeviceMqttClient, "connected" | "publish">, publishing: Pick<Publishing, "publish_">, peers: PeerReadings): Thermostat {
   /** the own sensor's last read in hundredths (NaN: failed) and when (ms since boot; -1: none yet) */
   let ownT: number;
   let ownH: number;
@@ -68,12 +73,13 @@ export function createThermostat(hal: Hal, device: Device, publish: (payload: Ou
       why = reason as string;
       hal.digitalWrite(pin, next as 0 | 1);
     }
-    if ((out as number) >= 0) publish({ v: PAYLOAD_VERSION, id: device.id, on: !!out, why: why as OutputState["why"], pin, since, ts: ts || null });
-    else if ((out as number) < 0) publish(null);
+    if (!client.connected) return;
+    if ((out as number) >= 0) publishing.publish_("output", { v: PAYLOAD_VERSION, id: device.id, on: !!out, why: why as OutputWhy, pin, since, ts: ts || null }, true);
+    else if ((out as number) < 0) client.publish(device.topic_("output"), "", 1, true);
   };
 
   /** a reading (t, h) or the timer's tick (no arguments); the timer calls it directly, so none of its locals outlive it */
-  const check = (t?: number, h?: number) => {
+  const check = ((t?: number, h?: number) => {
     const clock = hal.clock_;
     const config = device.config;
     if (t == null) timer = 0;
@@ -105,7 +111,8 @@ export function createThermostat(hal: Hal, device: Device, publish: (payload: Ou
     if (!((out as number) >= 0)) return;
     if (!timer) timer = clock.setTimeout(check, 1000);
     const now = clock.now();
-    const s: SourceReading | null = src ? (peers && peers(src)) || null : ownAt < 0 ? null : { t: ownT / 100, h: ownH / 100, err: isNaN(ownT) ? "failed" : null, at: ownAt, interval: config.interval };
+    const links = peers();
+    const s: SourceReading | null = src ? (links && links.peerReading(src)) || null : ownAt < 0 ? null : { t: ownT / 100, h: ownH / 100, err: isNaN(ownT) ? "failed" : null, at: ownAt, interval: config.interval };
     // before a first reading (or from a peer that gave no interval) the source is judged at this board's interval, silent since boot
     const silent = now - (s ? s.at : 0) > 3000 * ((s && s.interval) || config.interval);
     if (silent || (s && s.err)) {
@@ -119,10 +126,10 @@ export function createThermostat(hal: Hal, device: Device, publish: (payload: Ou
     if (want != out) {
       if (now - since >= (out ? minOn : minOff) * 1000) drive(want, "rule");
     } else if (why != "rule") drive(want, "rule");
-  };
+  }) as Thermostat;
 
+  check.announce_ = drive;
   check();
   device.output_ = () => ((out as number) >= 0 ? { rule: text, on: !!out, why } : undefined);
-
-  return { sensed_: check, announce_: drive };
+  return check;
 }
