@@ -35,7 +35,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const client = createClient(brokerTarget(config), sessionOptions(hal, device), {
     onConnect: () => {
       publishing.announce_();
-      if (made) made.announce_();
+      if (device.output_) device.output_(true);
     },
     onPublished: (token) => publishing.flush_(token),
     onMessage: (msg) => {

@@ -217,7 +217,7 @@ describe("thermostat: rule changes", () => {
     // the retained output is cleared, and again at each connect
     expect(b.last()).toBeNull();
     expect(b.device.output_!()).toBeUndefined();
-    b.t.announce_();
+    b.device.output_!(true);
     expect(b.last()).toBeNull();
     // no rule: no timer keeps running (sensing is not started here: the thermostat's would be the only one)
     b.clock.advance(5_000);
@@ -227,7 +227,7 @@ describe("thermostat: rule changes", () => {
   it("no rule: nothing is driven or published", () => {
     const b = setup("");
     b.sense(25);
-    b.t.announce_();
+    b.device.output_!(true);
     expect(b.published).toEqual([]);
     expect(b.dht.outputs).toEqual([]);
   });
