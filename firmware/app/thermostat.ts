@@ -112,7 +112,7 @@ export function createThermostat(hal: Hal, device: Device, client: Pick<DeviceMq
       if (!timer) timer = clock.setTimeout(check, 1000);
       const now = clock.now();
       // the source: "QUANTITY[@PEER]>..." (the rule was checked when set)
-      const src = text.split(">")[0].split("<")[0].split("@")[1];
+      const src = text.split(/[<>]/)[0].split("@")[1];
       const links = peers();
       const s = src ? links && links.peerReading(src) : ownAt >= 0 && <SourceReading>{ t: ownT / 100, h: ownH / 100, err: isNaN(ownT), at: ownAt, interval: 0 };
       // before a first reading (or from a peer that gave no interval) the source is judged at this board's interval, silent since boot
