@@ -26,16 +26,16 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const config = device.config;
   const spill = createSpill(hal.storage_, config.spillLimit, device.boot);
   const buffer = createReadingBuffer(config.bufferSize, config.spillLimit ? spill.add_ : undefined);
-  const sensing = createSensing(hal, config, buffer, () => publishing.flush_(), (t, h, error) => {
+  const sensing = createSensing(hal, config, buffer, () => publishing.flush_(), (t, h) => {
     const th = thermostat();
-    if (th) th.sensed_(t, h, error);
+    if (th) th(t, h);
   });
   const mqttLog = (m: string) => hal.log_("mqtt: " + m);
   // the client is told about its events before the parts exist: each event reaches them once they do
   const client = createClient(brokerTarget(config), sessionOptions(hal, device), {
     onConnect: () => {
       publishing.announce_();
-      if (made) made.announce_();
+      if (device.output_) device.output_(true);
     },
     onPublished: (token) => publishing.flush_(token),
     onMessage: (msg) => {
@@ -52,9 +52,8 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   const publishing = createPublishing(hal, device, buffer, spill, client, links);
   const onCommand = listenForCommands(hal, device, client, sensing, publishing, links);
   // made with the first rule (at boot, or at the first reading after `set rule`): a board without one spends no RAM on it.
-  // A change made offline waits for the connect's announce (it would crowd the client's small offline queue); no rule: cleared
   let made: Thermostat | 0 = 0;
-  const thermostat = () => made || (config.rule ? (made = createThermostat(hal, device, (p) => client.connected && (p ? publishing.publish_("output", p, true) : client.publish(device.topic_("output"), "", 1, true)), (id) => (linked ? linked.peerReading(id) : null))) : 0);
+  const thermostat = () => made || (config.rule ? (made = createThermostat(hal, device, client, publishing, links)) : 0);
   thermostat();
   keepLinkUp(hal, config, client);
   sensing.start_();

@@ -24,8 +24,8 @@ export interface Device {
   /** the secret key signing what the device publishes and checking commands (docs/trust.md); null: unsigned */
   key_: Uint8Array | null;
   counts_: CommandCounts;
-  /** the thermostat's rule in effect and its output's state, for `info` (firmware/app/thermostat.ts sets it) */
-  output_?: () => { rule: string; on: boolean; why: string } | undefined;
+  /** the thermostat's rule in effect and its output's state, for `info` (firmware/app/thermostat.ts sets it); `send`: also publish it */
+  output_?: (send?: true) => { rule: string; on: boolean; why: string } | undefined;
   /** `R/D/<kind>`: the device's own topics */
   topic_(kind: DeviceTopicKind): string;
   /** the signature of `body` (JSON text) published on `topic`, under the current key (call only with a key) */

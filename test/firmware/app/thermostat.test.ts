@@ -2,18 +2,23 @@
 // (silence for 3 of the source's intervals, errors), a peer source, rule changes. Readings are fed as sensing
 // hands them over (hundredths); the relay's level is what the fake HAL saw written to its pin.
 import { describe, expect, it } from "vitest";
-import { createThermostat, PeerReadings, SourceReading } from "../../../firmware/app/thermostat";
+import { createThermostat, SourceReading } from "../../../firmware/app/thermostat";
 import type { OutputState } from "../../../firmware/contract/output";
 import { validateOutput } from "../../../firmware/contract/output";
 import { bootFake, ID, R, start, Started } from "./harness";
 
 const PIN = 5;
 
-function setup(rule: string, opts: { interval?: number; peers?: PeerReadings } = {}) {
+function setup(rule: string, opts: { interval?: number; peers?: (id: string) => SourceReading | null } = {}) {
   const set = bootFake({ interval: opts.interval ?? 10, rule });
+  // what reaches R/D/output (null: the retained copy cleared); the peer links exist only when the test has peers
   const published: (OutputState | null)[] = [];
-  const t = createThermostat(set.hal, set.device, (p) => published.push(p ? { ...(p as OutputState) } : null), opts.peers);
-  const sense = (temperature: number, humidity = 50, error?: string) => t.sensed_(Math.round(temperature * 100), Math.round(humidity * 100), error);
+  const client = { connected: true, publish: () => published.push(null) };
+  const publishing = { publish_: (kind: string, p: object) => published.push({ ...(p as OutputState) }) };
+  const peers = opts.peers;
+  const t = createThermostat(set.hal, set.device, client, publishing, () => (peers ? { peerReading: peers } : 0));
+  // a failed read reaches the thermostat as NaN values (sensing's hundredths of nothing)
+  const sense = (temperature: number, humidity = 50) => t(Math.round(temperature * 100), Math.round(humidity * 100));
   const level = () => set.dht.level(PIN);
   const last = () => published[published.length - 1];
   return { ...set, t, published, sense, level, last };
@@ -130,13 +135,13 @@ describe("thermostat: failsafe", () => {
     b.sense(25);
     expect(b.last()).toMatchObject({ on: true, why: "rule" });
     b.clock.advance(10_000);
-    b.sense(NaN, NaN, "timeout");
+    b.sense(NaN, NaN);
     expect(b.last()).toMatchObject({ on: true, why: "failsafe", since: 0 });
     b.clock.advance(10_000);
     b.sense(22);
     expect(b.level()).toBe(0);
     b.clock.advance(10_000);
-    b.sense(NaN, NaN, "checksum");
+    b.sense(NaN, NaN);
     expect(b.level()).toBe(1);
     expect(b.last()).toMatchObject({ on: true, why: "failsafe", since: 40_000 });
   });
@@ -212,7 +217,7 @@ describe("thermostat: rule changes", () => {
     // the retained output is cleared, and again at each connect
     expect(b.last()).toBeNull();
     expect(b.device.output_!()).toBeUndefined();
-    b.t.announce_();
+    b.device.output_!(true);
     expect(b.last()).toBeNull();
     // no rule: no timer keeps running (sensing is not started here: the thermostat's would be the only one)
     b.clock.advance(5_000);
@@ -222,7 +227,7 @@ describe("thermostat: rule changes", () => {
   it("no rule: nothing is driven or published", () => {
     const b = setup("");
     b.sense(25);
-    b.t.announce_();
+    b.device.output_!(true);
     expect(b.published).toEqual([]);
     expect(b.dht.outputs).toEqual([]);
   });
