@@ -60,6 +60,8 @@ export function parseRule(text: unknown): OutputRule | null | string {
     const k = kv[0];
     const v = kv[1];
     const n = num(v);
+    // a repeated part would silently win over the first (pin=5:pin=12 drove GPIO 12)
+    if (text.indexOf(":" + k + "=") != text.lastIndexOf(":" + k + "=")) return bad(parts[i], "given once");
     if (k == "pin" ? !isUsableOutputPin(n) : k == "safe" ? v != "on" && v != "off" : (k != "minOn" && k != "minOff") || !(n >= 0 && n <= 86400)) {
       return bad(parts[i], "pin=GPIO (0-5, 12-19, 21-23, 25-27, 32, 33), minOn=S, minOff=S (0..86400) or safe=on|off");
     }

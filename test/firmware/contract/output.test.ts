@@ -41,6 +41,8 @@ describe("parseRule", () => {
     ["temperature>24<23:pin=5:minOff=99999", "minOff=99999", "pin=GPIO (0-5, 12-19, 21-23, 25-27, 32, 33), minOn=S, minOff=S (0..86400) or safe=on|off"],
     ["temperature>24<23:pin=5:safe=maybe", "safe=maybe", "pin=GPIO (0-5, 12-19, 21-23, 25-27, 32, 33), minOn=S, minOff=S (0..86400) or safe=on|off"],
     ["temperature>24<23:pin=5:colour=red", "colour=red", "pin=GPIO (0-5, 12-19, 21-23, 25-27, 32, 33), minOn=S, minOff=S (0..86400) or safe=on|off"],
+    ["temperature>24<23:pin=5:pin=12", "pin=5", "given once"],
+    ["temperature>24<23:pin=5:minOn=5:safe=on:minOn=9", "minOn=5", "given once"],
     ["temperature>24<23:pin=5:", "", "pin=GPIO (0-5, 12-19, 21-23, 25-27, 32, 33), minOn=S, minOff=S (0..86400) or safe=on|off"],
   ])("refuses %s (names '%s')", (text, part, what) => {
     expect(parseRule(text)).toBe("rule: '" + part + "' must be " + what);
