@@ -54,7 +54,7 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   // made with the first rule (at boot, or at the first reading after `set rule`): a board without one spends no RAM on it.
   // A change made offline waits for the connect's announce (it would crowd the client's small offline queue); no rule: cleared
   let made: Thermostat | 0 = 0;
-  const thermostat = () => made || (config.rule ? (made = createThermostat(hal, device, (p) => client.connected && (p ? publishing.publish_("output", p, true) : client.publish(device.topic_("output"), "", 1, true)), (id) => (linked ? linked.peerReading(id) : null))) : 0);
+  const thermostat = () => made || (config.rule ? (made = createThermostat(hal, device, (p) => client.connected && (p ? publishing.publish_("output", p, true) : client.publish(device.topic_("output"), "", 1, true)), (id) => (linked && linked.last_[id]) || null)) : 0);
   thermostat();
   keepLinkUp(hal, config, client);
   sensing.start_();
