@@ -6,7 +6,7 @@
 import { KEY_FILE, SETTINGS_FILE } from "../contract/deviceConfig";
 import { OutputRule, parseRule } from "../contract/output";
 import { Capability, Command, validateCommand, Validation } from "../contract/payloads";
-import { groupCommandTopic, namedGroupTopic } from "../contract/topics";
+import { deviceTopicPrefix, GROUP_SEGMENT } from "../contract/topics";
 import { fromHex, rekeyKeystream, RESTART_GRACE_S, sameSignature, SIG_FIELD, SIG_TAIL_LENGTH, signatureTail, toHex, xorBytes } from "../contract/trust";
 import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
@@ -45,8 +45,9 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
   let tokens = BURST;
   let refilledAt = 0;
   let lastN = +(readJsonSafely(storage, COUNTER_FILE) as number) || 0;
-  // the command topics: the device's, `all`'s and its named groups'; made when needed (a kept topic costs JsVars for good)
-  const topics = () => [device.topic_("cmd"), groupCommandTopic(config.root)].concat(config.groups.map((g) => namedGroupTopic(config.root, g)));
+  // the command topics: the device's, `all`'s and its named groups' (groupCommandTopic's and namedGroupTopic's, composed
+  // here: each function kept in the bundle costs JsVars for good); made when needed, as a kept topic costs JsVars too
+  const topics = () => [device.topic_("cmd"), deviceTopicPrefix(config.root, GROUP_SEGMENT) + "cmd"].concat(config.groups.map((g) => deviceTopicPrefix(config.root, "group") + g + "/cmd"));
   // moves the subscriptions from the topics `before` to today's (`set groups`)
   const follow = (before: string[]) => {
     const now = topics();

@@ -4,7 +4,7 @@
 // (encrypted under its own key by `espdht link`); anything else on that filter is ignored and counted.
 // Links are kept in Storage, listed in `info` (peer ids only) and need the device's key on both sides.
 import { MAX_LINKS } from "../contract/payloads";
-import { linkTopic } from "../contract/topics";
+import { deviceTopicPrefix, DeviceTopicKind } from "../contract/topics";
 import { fromHex, linkKey, linkKeystream, sameSignature, SIG_TAIL_LENGTH, signatureOf, signatureTail, toHex, xorBytes } from "../contract/trust";
 import type { Hal } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
@@ -63,12 +63,13 @@ export interface LinkCounts {
 }
 
 // Made only once the board has links (app.ts): its closures and methods cost JsVars for as long as the board runs.
+// Its topics are linkTopic's (contract/topics.ts) composed from deviceTopicPrefix: one function fewer kept on the board.
 // The links are read from Storage at each use, not kept: a key held as hex in an object costs ~8 JsVars for good.
 export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClient): PeerLinks {
   // subscribed only while the board has a source: one without keeps neither the filter nor a queue on the broker.
   // The methods use `this` (called as links.receive_(msg), ...): a variable holding the object would cost a JsVar
   return ((links: PeerLinks) => {
-    if (links.list_().from.length) client.subscribe(linkTopic(device.config.root, "+", device.id), 1);
+    if (links.list_().from.length) client.subscribe(deviceTopicPrefix(device.config.root, "+") + "to/" + device.id, 1);
     return links;
   })({
     last_: {},
@@ -79,7 +80,8 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
       // the source's interval rides along: the receiver judges a reading's age by it
       const body = JSON.stringify(Object.assign({ interval: device.config.interval }, reading)).slice(0, -1);
       this.list_().to.forEach((peer) => {
-        const topic = linkTopic(device.config.root, device.id, peer);
+        // R/A/to/B: under the device's own prefix
+        const topic = device.topic_(("to/" + peer) as DeviceTopicKind);
         const sha = hal.sha256_;
         // derived at each copy (not kept): after `rekey` the link needs `espdht link` again, also before a restart
         client.publish(topic, body + signatureTail(signatureOf(sha, linkKey(sha, own, device.id, peer), utf8Encode(topic), utf8Encode(body))), 1, false);
@@ -92,7 +94,7 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
       const me = device.id;
       // the peer's level when the topic is `R/<peer>/to/<me>`: the topic made from it again is the same
       const peer = topic.slice(root.length + 1, -me.length - 4);
-      if (topic != linkTopic(root, peer, me)) return;
+      if (topic != deviceTopicPrefix(root, peer) + "to/" + me) return;
       const counts = device.counts_ as unknown as LinkCounts;
       const key = fromHex(this.list_(true).from[peer]);
       const text = utf8Decode(msg.payload) || "";
@@ -144,7 +146,7 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
       if (c.source) {
         // a source linked again or unlinked starts afresh
         delete this.last_[peer];
-        const filter = linkTopic(device.config.root, "+", device.id);
+        const filter = deviceTopicPrefix(device.config.root, "+") + "to/" + device.id;
         Object.keys(from).length ? client.subscribe(filter, 1) : client.unsubscribe(filter);
       }
       return { links: this.list_() };
