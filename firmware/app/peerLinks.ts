@@ -1,5 +1,5 @@
 // Device-to-device links (docs/trust.md "Device-to-device links"). A sending device copies each reading it publishes
-// to `R/A/to/B` for each target B, signed with the link key HMAC(A's key, "link|A|B"), which it derives itthis.
+// to `R/A/to/B` for each target B, signed with the link key HMAC(A's key, "link|A|B"), which it derives itself.
 // A receiving device subscribes to `R/+/to/B` and keeps the last reading of each source whose link key it was given
 // (encrypted under its own key by `espdht link`); anything else on that filter is ignored and counted.
 // Links are kept in Storage, listed in `info` (peer ids only) and need the device's key on both sides.
@@ -12,7 +12,10 @@ import { utf8Decode, utf8Encode } from "../mqtt/utf8";
 import type { Device } from "./device";
 import { readJsonSafely } from "./storedConfig";
 
-/** Storage file of the links: {"to": [peer ids], "from": {peer id: link key as 64 hex}}. */
+/**
+ * Storage file of the links: {"to": [peer ids], "from": {peer id: link key as 64 hex}}. The firmware writes the name
+ * out (here and in app.ts): this constant, kept in the bundle, would cost the board 3 JsVars for good (measured).
+ */
 export const LINKS_FILE = "espdht.lnk";
 
 /** A source's last accepted reading; `at` is this board's clock (ms since boot) when it arrived. */
@@ -142,7 +145,7 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
         else if (!known) to.push(peer);
       }
       // flash wears: written only on a change (a source's key each time it is given)
-      if (c.op == "unlink" ? known : c.source || !known) hal.storage_.writeJSON(LINKS_FILE, links);
+      if (c.op == "unlink" ? known : c.source || !known) hal.storage_.writeJSON("espdht.lnk", links);
       if (c.source) {
         // a source linked again or unlinked starts afresh
         delete this.last_[peer];
@@ -153,7 +156,7 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
     },
 
     list_(keys?: true): any {
-      let l = readJsonSafely(hal.storage_, LINKS_FILE) as StoredLinks;
+      let l = readJsonSafely(hal.storage_, "espdht.lnk") as StoredLinks;
       if (!l || !l.to || !l.from) l = { to: [], from: {} };
       return keys ? l : { to: l.to, from: Object.keys(l.from) };
     },
