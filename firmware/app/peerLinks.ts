@@ -69,8 +69,8 @@ export interface LinkCounts {
 // Its topics are linkTopic's (contract/topics.ts) composed from deviceTopicPrefix: one function fewer kept on the board.
 // The links are read from Storage at each use, not kept: a key held as hex in an object costs ~8 JsVars for good.
 export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClient): PeerLinks {
-  // subscribed only while the board has a source: one without keeps neither the filter nor a queue on the broker.
-  // The methods use `this` (called as links.receive_(msg), ...): a variable holding the object would cost a JsVar
+  // the methods use `this` (called as links.receive_(msg), ...): a variable holding the object would cost a JsVar.
+  // Subscribed only while the board has a source: one without keeps neither the filter nor a queue on the broker
   return ((links: PeerLinks) => {
     if (links.list_().from.length) client.subscribe(deviceTopicPrefix(device.config.root, "+") + "to/" + device.id, 1);
     return links;
