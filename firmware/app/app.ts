@@ -11,7 +11,7 @@ import type { DeviceMqttClient, MqttClientEvents, MqttClientOptions } from "../m
 import { listenForCommands } from "./commands";
 import { bootDevice, Device } from "./device";
 import { brokerTarget, keepLinkUp, sessionOptions } from "./link";
-import { createPeerLinks, LINKS_FILE, LinksOf, PeerLinks } from "./peerLinks";
+import { createPeerLinks, LinksOf, PeerLinks } from "./peerLinks";
 import { createPublishing } from "./publishing";
 import { createReadingBuffer } from "./readingBuffer";
 import { createSensing } from "./sensing";
@@ -48,7 +48,8 @@ export function startApp(hal: Hal, createClient: MqttClientFactory): Device {
   // made at boot when Storage has links, else at the first link command: a board without links spends no RAM on them
   let linked: PeerLinks | 0 = 0;
   const links: LinksOf = (make) => linked || (make ? (linked = createPeerLinks(hal, device, client)) : 0);
-  if (readJsonSafely(hal.storage_, LINKS_FILE)) links(true);
+  // "espdht.lnk": peerLinks.ts LINKS_FILE, written out (a kept constant costs JsVars)
+  if (readJsonSafely(hal.storage_, "espdht.lnk")) links(true);
   const publishing = createPublishing(hal, device, buffer, spill, client, links);
   const onCommand = listenForCommands(hal, device, client, sensing, publishing, links);
   // made with the first rule (at boot, or at the first reading after `set rule`): a board without one spends no RAM on it.

@@ -6,7 +6,7 @@
 import { KEY_FILE, SETTINGS_FILE } from "../contract/deviceConfig";
 import { OutputRule, parseRule } from "../contract/output";
 import { Capability, Command, validateCommand, Validation } from "../contract/payloads";
-import { groupCommandTopic, namedGroupTopic } from "../contract/topics";
+import { deviceTopicPrefix, GROUP_SEGMENT } from "../contract/topics";
 import { fromHex, rekeyKeystream, RESTART_GRACE_S, sameSignature, SIG_FIELD, SIG_TAIL_LENGTH, signatureTail, toHex, xorBytes } from "../contract/trust";
 import { Hal, UNIX_2020_S, uptimeMs } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
@@ -42,25 +42,23 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
   const storage = hal.storage_;
   const clock = hal.clock_;
   const counts = device.counts_;
-  const own = device.topic_("cmd");
-  const group = groupCommandTopic(config.root);
   let tokens = BURST;
   let refilledAt = 0;
   let lastN = +(readJsonSafely(storage, COUNTER_FILE) as number) || 0;
-  // the named groups' topics subscribed now; `set groups` moves the subscriptions
-  let groupTopics: string[] = [];
-  const followGroups = () => {
-    const next = config.groups.map((g) => namedGroupTopic(config.root, g));
-    groupTopics.forEach((t) => next.indexOf(t) < 0 && client.unsubscribe(t));
-    // subscribing again to a kept group only replaces its subscription (MQTT 3.1.1 3.8.4)
-    next.forEach((t) => client.subscribe(t, 1));
-    groupTopics = next;
+  // the command topics: the device's, `all`'s and its named groups' (groupCommandTopic's and namedGroupTopic's, composed
+  // here: each function kept in the bundle costs JsVars for good); made when needed, as a kept topic costs JsVars too
+  const topics = () => [device.topic_("cmd"), deviceTopicPrefix(config.root, GROUP_SEGMENT) + "cmd"].concat(config.groups.map((g) => deviceTopicPrefix(config.root, "group") + g + "/cmd"));
+  // moves the subscriptions from the topics `before` to today's (`set groups`)
+  const follow = (before: string[]) => {
+    const now = topics();
+    before.forEach((t) => now.indexOf(t) < 0 && client.unsubscribe(t));
+    now.forEach((t) => before.indexOf(t) < 0 && client.subscribe(t, 1));
   };
   // built for each command, not kept: the handlers held for good cost the board ~20 JsVars (measured)
   const handlers = (): CommandHandlers => {
     // the retained info lists the links: watch and the dashboard see a change at once
     const relink = (c: Command, done: (fields: ReplyFields) => void) => {
-      (links(true) as PeerLinks).command_(c, done);
+      done((links(true) as PeerLinks).command_(c));
       publishing.info_();
     };
     return {
@@ -69,6 +67,7 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
         const next = c.set as { [k: string]: number };
         const rule = next.rule && (parseRule(next.rule) as OutputRule);
         if (rule && rule.pin == config.pin) return done({ error: "rule: pin=" + rule.pin + " is the DHT's data pin" });
+        const before = topics();
         let changed: boolean | undefined;
         // JSON compares the groups list by value
         for (const k in next) if (JSON.stringify((config as unknown as { [k: string]: unknown })[k]) != JSON.stringify(next[k])) changed = true;
@@ -78,7 +77,7 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
         if (changed) {
           storage.writeJSON(SETTINGS_FILE, settings);
           sensing.reschedule_();
-          followGroups();
+          follow(before);
           publishing.info_();
         }
         done({ settings });
@@ -106,12 +105,10 @@ export function listenForCommands(hal: Hal, device: Device, client: DeviceMqttCl
       unlink: relink,
     };
   };
-  client.subscribe(own, 1);
-  client.subscribe(group, 1);
-  followGroups();
+  follow([]);
   return (msg) => {
     const topic = msg.topic;
-    if (topic != own && topic != group && groupTopics.indexOf(topic) < 0) return;
+    if (topics().indexOf(topic) < 0) return;
     if (msg.retain) {
       counts.retainedCmds++;
       return hal.log_("retained cmd ignored");

@@ -4,7 +4,7 @@
 // (encrypted under its own key by `espdht link`); anything else on that filter is ignored and counted.
 // Links are kept in Storage, listed in `info` (peer ids only) and need the device's key on both sides.
 import { MAX_LINKS } from "../contract/payloads";
-import { linkTopic } from "../contract/topics";
+import { deviceTopicPrefix, DeviceTopicKind } from "../contract/topics";
 import { fromHex, linkKey, linkKeystream, sameSignature, SIG_TAIL_LENGTH, signatureOf, signatureTail, toHex, xorBytes } from "../contract/trust";
 import type { Hal } from "../hal/hal";
 import type { DeviceMqttClient, IncomingMessage } from "../mqtt/types";
@@ -12,7 +12,10 @@ import { utf8Decode, utf8Encode } from "../mqtt/utf8";
 import type { Device } from "./device";
 import { readJsonSafely } from "./storedConfig";
 
-/** Storage file of the links: {"to": [peer ids], "from": {peer id: link key as 64 hex}}. */
+/**
+ * Storage file of the links: {"to": [peer ids], "from": {peer id: link key as 64 hex}}. The firmware writes the name
+ * out (here and in app.ts): this constant, kept in the bundle, would cost the board 3 JsVars for good (measured).
+ */
 export const LINKS_FILE = "espdht.lnk";
 
 /** A source's last accepted reading; `at` is this board's clock (ms since boot) when it arrived. */
@@ -32,23 +35,27 @@ export interface PeerReading {
 /** A command reply's fields (commands.ts ReplyFields, named here so the two files do not import each other). */
 type Reply = { error?: string; links?: { to: string[]; from: string[] } };
 
+/** The links as stored in LINKS_FILE. */
+type StoredLinks = { to: string[]; from: { [peer: string]: string } };
+
 /** The board's links, made at the first need: `make` false gives 0 while the board has none (made at boot when it has). */
 export type LinksOf = (make?: boolean) => PeerLinks | 0;
 
 export interface PeerLinks {
-  /** the last reading accepted from source `id`, or null (none yet since boot, or not a source) */
-  peerReading(id: string): PeerReading | null;
+  /** the last reading accepted from each source since boot (none yet, or not a source: absent) */
+  last_: { [peer: string]: PeerReading };
   /** copies a reading payload just published to every target (call while connected) */
   copy_(reading: object): void;
   /** takes `R/<peer>/to/<me>` messages; ignores other topics */
   receive_(msg: IncomingMessage): void;
   /**
    * The `link` and `unlink` commands (validated by the contract): `target` (the sender's side), or `source` (the
-   * receiver's side; `link` brings the link key hidden as `rekey` hides a key, under linkKeystream).
+   * receiver's side; `link` brings the link key hidden as `rekey` hides a key, under linkKeystream). Gives the reply's fields.
    */
-  command_(c: { op: string; target?: string; source?: string; nonce?: string; key?: string }, done: (fields: Reply) => void): void;
-  /** `info.links`: the peer ids each way */
+  command_(c: { op: string; target?: string; source?: string; nonce?: string; key?: string }): Reply;
+  /** `info.links`: the peer ids each way; with `keys`, the links as stored (each source's link key: never to be published) */
   list_(): { to: string[]; from: string[] };
+  list_(keys: true): StoredLinks;
 }
 
 /** The link counters, reported in `info` with the command counters. */
@@ -59,30 +66,25 @@ export interface LinkCounts {
 }
 
 // Made only once the board has links (app.ts): its closures and methods cost JsVars for as long as the board runs.
+// Its topics are linkTopic's (contract/topics.ts) composed from deviceTopicPrefix: one function fewer kept on the board.
+// The links are read from Storage at each use, not kept: a key held as hex in an object costs ~8 JsVars for good.
 export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClient): PeerLinks {
-  // zeroed by bootDevice
-  const counts = device.counts_ as unknown as LinkCounts;
-  // as stored: the targets' ids, and each source's link key
-  let links = readJsonSafely(hal.storage_, LINKS_FILE) as { to: string[]; from: { [peer: string]: string } };
-  if (!links || !links.to || !links.from) links = { to: [], from: {} };
-  const last: { [peer: string]: PeerReading } = {};
-  const list = () => ({ to: links.to, from: Object.keys(links.from) });
-
-  const filter = linkTopic(device.config.root, "+", device.id);
-  // subscribed only while the board has a source: one without keeps neither the filter nor a queue on the broker
-  const follow = () => (Object.keys(links.from).length ? client.subscribe(filter, 1) : client.unsubscribe(filter));
-  follow();
-
-  return {
-    peerReading: (peer) => last[peer] || null,
+  // the methods use `this` (called as links.receive_(msg), ...): a variable holding the object would cost a JsVar.
+  // Subscribed only while the board has a source: one without keeps neither the filter nor a queue on the broker
+  return ((links: PeerLinks) => {
+    if (links.list_().from.length) client.subscribe(deviceTopicPrefix(device.config.root, "+") + "to/" + device.id, 1);
+    return links;
+  })({
+    last_: {},
 
     copy_(reading) {
       const own = device.key_;
       if (!own) return;
       // the source's interval rides along: the receiver judges a reading's age by it
       const body = JSON.stringify(Object.assign({ interval: device.config.interval }, reading)).slice(0, -1);
-      links.to.forEach((peer) => {
-        const topic = linkTopic(device.config.root, device.id, peer);
+      this.list_().to.forEach((peer) => {
+        // R/A/to/B: under the device's own prefix
+        const topic = device.topic_(("to/" + peer) as DeviceTopicKind);
         const sha = hal.sha256_;
         // derived at each copy (not kept): after `rekey` the link needs `espdht link` again, also before a restart
         client.publish(topic, body + signatureTail(signatureOf(sha, linkKey(sha, own, device.id, peer), utf8Encode(topic), utf8Encode(body))), 1, false);
@@ -91,12 +93,13 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
 
     receive_(msg) {
       const topic = msg.topic;
-      // `R/` and `/to/<me>`: what a message for us starts and ends with
-      const head = device.config.root + "/";
-      const tail = "/to/" + device.id;
-      if (topic.indexOf(head) || topic.slice(-tail.length) != tail) return;
-      const peer = topic.slice(head.length, -tail.length);
-      const key = fromHex(links.from[peer]);
+      const root = device.config.root;
+      const me = device.id;
+      // the peer's level when the topic is `R/<peer>/to/<me>`: the topic made from it again is the same
+      const peer = topic.slice(root.length + 1, -me.length - 4);
+      if (topic != deviceTopicPrefix(root, peer) + "to/" + me) return;
+      const counts = device.counts_ as unknown as LinkCounts;
+      const key = fromHex(this.list_(true).from[peer]);
       const text = utf8Decode(msg.payload) || "";
       const body = text.slice(0, -SIG_TAIL_LENGTH);
       let r: any = 0;
@@ -110,19 +113,22 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
         counts.linkForged++;
         return;
       }
-      const before = last[peer];
-      // a replay repeats a (boot, seq) already seen; readings arrive oldest first, so an older one is one too
-      if (before && (r.boot < before.boot || (r.boot == before.boot && r.seq <= before.seq))) {
+      const before = this.last_[peer];
+      // a replay repeats a (boot, seq) already seen; readings arrive oldest first, so an older one is one too.
+      // None is remembered after a restart: then a reading's age stops a replay, when it has a ts and this board's
+      // clock is set (before SNTP, time_() is seconds since boot: far below any ts, nothing is refused)
+      if ((before && (r.boot < before.boot || (r.boot == before.boot && r.seq <= before.seq))) || (r.ts && r.ts < (hal.time_() - 3 * r.interval) * 1000)) {
         counts.linkOld++;
         return;
       }
       counts.linkIn++;
       const bad = r.error != null;
-      last[peer] = { t: bad ? null : r.temperature, h: bad ? null : r.humidity, err: bad ? r.error : null, at: hal.clock_.now(), interval: r.interval, boot: r.boot, seq: r.seq };
+      this.last_[peer] = { t: bad ? null : r.temperature, h: bad ? null : r.humidity, err: bad ? r.error : null, at: hal.clock_.now(), interval: r.interval, boot: r.boot, seq: r.seq };
     },
 
-    command_(c, done) {
+    command_(c) {
       const own = device.key_;
+      const links = this.list_(true);
       const to = links.to;
       const from = links.from;
       const peer = (c.target || c.source) as string;
@@ -132,21 +138,27 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
       if (c.op == "unlink") {
         if (c.target && known) to.splice(i, 1);
         delete from[c.source as string];
-        delete last[c.source as string];
       } else {
-        if (!own) return done({ error: "links need the device's key" });
-        if (!known && (c.target ? to.length : Object.keys(from).length) >= MAX_LINKS) return done({ error: "at most " + MAX_LINKS + " links each way" });
-        if (c.source) {
-          from[peer] = toHex(xorBytes(fromHex(c.key) as Uint8Array, linkKeystream(hal.sha256_, own, c.nonce as string)));
-          delete last[peer];
-        } else if (!known) to.push(peer);
+        if (!own) return { error: "links need the device's key" };
+        if (!known && (c.target ? to.length : Object.keys(from).length) >= MAX_LINKS) return { error: "at most " + MAX_LINKS + " links each way" };
+        if (c.source) from[peer] = toHex(xorBytes(fromHex(c.key) as Uint8Array, linkKeystream(hal.sha256_, own, c.nonce as string)));
+        else if (!known) to.push(peer);
       }
-      if (c.source) follow();
       // flash wears: written only on a change (a source's key each time it is given)
-      if (c.op == "unlink" ? known : c.source || !known) hal.storage_.writeJSON(LINKS_FILE, links);
-      done({ links: list() });
+      if (c.op == "unlink" ? known : c.source || !known) hal.storage_.writeJSON("espdht.lnk", links);
+      if (c.source) {
+        // a source linked again or unlinked starts afresh
+        delete this.last_[peer];
+        const filter = deviceTopicPrefix(device.config.root, "+") + "to/" + device.id;
+        Object.keys(from).length ? client.subscribe(filter, 1) : client.unsubscribe(filter);
+      }
+      return { links: this.list_() };
     },
 
-    list_: list,
-  };
+    list_(keys?: true): any {
+      let l = readJsonSafely(hal.storage_, "espdht.lnk") as StoredLinks;
+      if (!l || !l.to || !l.from) l = { to: [], from: {} };
+      return keys ? l : { to: l.to, from: Object.keys(l.from) };
+    },
+  });
 }

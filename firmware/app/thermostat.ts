@@ -20,8 +20,8 @@ export interface SourceReading {
   interval: number;
 }
 
-/** The board's peer links once made (firmware/app/peerLinks.ts LinksOf): a linked source's last reading by its id. */
-export type PeerReadings = () => { peerReading(id: string): SourceReading | null } | 0;
+/** The board's peer links once made (firmware/app/peerLinks.ts LinksOf): each linked source's last reading by its id. */
+export type PeerReadings = () => { last_: { [id: string]: SourceReading } } | 0;
 
 /** Called with the own sensor's every read (before the report filter), in hundredths as sensing keeps them (NaN: failed);
  * without a reading it checks the rule as its 1 s timer does. Its state: `device.output_` (`true`: also published). */
@@ -114,7 +114,7 @@ export function createThermostat(hal: Hal, device: Device, client: Pick<DeviceMq
       // the source: "QUANTITY[@PEER]>..." (the rule was checked when set)
       const src = text.split(/[<>]/)[0].split("@")[1];
       const links = peers();
-      const s = src ? links && links.peerReading(src) : ownAt >= 0 && <SourceReading>{ t: ownT / 100, h: ownH / 100, err: isNaN(ownT), at: ownAt, interval: 0 };
+      const s = src ? links && links.last_[src] : ownAt >= 0 && <SourceReading>{ t: ownT / 100, h: ownH / 100, err: isNaN(ownT), at: ownAt, interval: 0 };
       // before a first reading (or from a peer that gave no interval) the source is judged at this board's interval, silent since boot
       if (now - (s ? s.at : 0) > 3000 * ((s && s.interval) || config.interval) || (s && s.err)) {
         next = safe;

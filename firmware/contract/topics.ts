@@ -16,6 +16,9 @@ export function deviceTopicPrefix(root: string, deviceId: string): string {
   return root + "/" + deviceId + "/";
 }
 
+// groupCommandTopic, namedGroupTopic and linkTopic serve the host: the device composes the same topics from
+// deviceTopicPrefix (app/commands.ts, app/peerLinks.ts; a function in its bundle costs JsVars for good), and
+// test/firmware/contract/topics.test.ts checks that both agree.
 export function groupCommandTopic(root: string): string {
   return root + "/" + GROUP_SEGMENT + "/cmd";
 }

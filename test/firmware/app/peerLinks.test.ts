@@ -188,7 +188,31 @@ describe("peer links: the receiving side", () => {
     expect(info(s)).toMatchObject({ linkForged: 0, linkOld: 3, linkIn: 2 });
   });
 
-  it("peerReading(id): the values, the error, the arrival time and the interval (what the thermostat reads)", async () => {
+  it("after a restart, a replayed old message is refused by its ts (older than 3 of its intervals, this board's clock set)", () => {
+    const storage = new MemoryStore();
+    const key = linkKey(PEER_KEY, PEER, ID);
+    send(online({ storage }), acceptCommand(PEER, key));
+    const NOW_MS = 1_796_083_200_000;
+    // a message of the peer's signed 31 s before B's restart (interval 10 s): anyone may have kept a copy
+    const old = signed(LINK_IN, peerReading(7, { ts: NOW_MS - 31_000 }), key);
+    const again = online({ storage });
+    // without a clock (no SNTP yet) the age cannot be judged: the replay is accepted, as before
+    again.client.deliver(LINK_IN, old);
+    expect(info(again)).toMatchObject({ linkForged: 0, linkOld: 0, linkIn: 1 });
+    const b = online({ storage });
+    b.unix.offset = NOW_MS - b.clock.now();
+    b.client.deliver(LINK_IN, old);
+    expect(info(b)).toMatchObject({ linkForged: 0, linkOld: 1, linkIn: 0 });
+    // a fresh one (29 s: within 3 intervals) and one without ts are accepted
+    b.client.deliver(LINK_IN, signed(LINK_IN, peerReading(8, { ts: NOW_MS - 29_000 }), key));
+    const fresh = online({ storage });
+    fresh.unix.offset = NOW_MS - fresh.clock.now();
+    fresh.client.deliver(LINK_IN, signed(LINK_IN, peerReading(9), key));
+    expect(info(b)).toMatchObject({ linkOld: 1, linkIn: 1 });
+    expect(info(fresh)).toMatchObject({ linkOld: 0, linkIn: 1 });
+  });
+
+  it("last_[id]: the values, the error, the arrival time and the interval (what the thermostat reads)", async () => {
     const { createPeerLinks } = await import("../../../firmware/app/peerLinks");
     const { bootFake } = await import("./harness");
     const { FakeMqttClient } = await import("./fakeMqttClient");
@@ -199,26 +223,23 @@ describe("peer links: the receiving side", () => {
     expect(client.subscriptions).toEqual([]);
     const key = linkKey(PEER_KEY, PEER, ID);
     const hidden = acceptCommand(PEER, key) as { source: string; nonce: string; key: string };
-    let reply: unknown;
-    links.command_({ op: "link", ...hidden }, (f) => (reply = f));
-    expect(reply).toEqual({ links: { to: [], from: [PEER] } });
+    expect(links.command_({ op: "link", ...hidden })).toEqual({ links: { to: [], from: [PEER] } });
     expect(client.subscriptions).toEqual([`${R}/+/to/${ID}`]);
-    expect(links.peerReading(PEER)).toBeNull();
+    expect(links.last_[PEER]).toBeUndefined();
     b.clock.advance(12_345);
     const at = b.clock.now();
     const deliver = (fields: object) => client.events.onMessage?.({ topic: LINK_IN, payload: new TextEncoder().encode(signed(LINK_IN, fields, key)), qos: 1, retain: false, dup: false });
     client.events.onMessage = (m) => links.receive_(m);
     deliver(peerReading(1, { interval: 30 }));
-    expect(links.peerReading(PEER)).toEqual({ t: 21, h: 40, err: null, at, interval: 30, boot: 3, seq: 1 });
+    expect(links.last_[PEER]).toEqual({ t: 21, h: 40, err: null, at, interval: 30, boot: 3, seq: 1 });
     const { temperature: _t, humidity: _h, ...base } = peerReading(2);
     deliver({ ...base, error: "checksum" });
-    expect(links.peerReading(PEER)).toMatchObject({ t: null, h: null, err: "checksum", seq: 2 });
-    expect(links.peerReading("esp32-cccccccccccc")).toBeNull();
-    links.command_({ op: "unlink", source: PEER }, (f) => (reply = f));
-    expect(reply).toEqual({ links: { to: [], from: [] } });
+    expect(links.last_[PEER]).toMatchObject({ t: null, h: null, err: "checksum", seq: 2 });
+    expect(links.last_["esp32-cccccccccccc"]).toBeUndefined();
+    expect(links.command_({ op: "unlink", source: PEER })).toEqual({ links: { to: [], from: [] } });
     expect(client.subscriptions).toEqual([]);
-    expect(links.peerReading(PEER)).toBeNull();
+    expect(links.last_[PEER]).toBeUndefined();
     deliver(peerReading(3));
-    expect(links.peerReading(PEER)).toBeNull();
+    expect(links.last_[PEER]).toBeUndefined();
   });
 });

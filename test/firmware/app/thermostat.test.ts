@@ -16,7 +16,9 @@ function setup(rule: string, opts: { interval?: number; peers?: (id: string) => 
   const client = { connected: true, publish: () => published.push(null) };
   const publishing = { publish_: (kind: string, p: object) => published.push({ ...(p as OutputState) }) };
   const peers = opts.peers;
-  const t = createThermostat(set.hal, set.device, client, publishing, () => (peers ? { peerReading: peers } : 0));
+  // the links' table of last readings, looked up through `peers` so a test sees which source was asked for
+  const last_ = new Proxy({} as { [id: string]: SourceReading }, { get: (_t, id) => (peers && peers(String(id))) || undefined });
+  const t = createThermostat(set.hal, set.device, client, publishing, () => (peers ? { last_ } : 0));
   // a failed read reaches the thermostat as NaN values (sensing's hundredths of nothing)
   const sense = (temperature: number, humidity = 50) => t(Math.round(temperature * 100), Math.round(humidity * 100));
   const level = () => set.dht.level(PIN);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deviceIdFromMac, deviceTopic, everyDeviceFilter, groupCommandTopic, isValidDeviceId, parseDeviceTopic, validateTopicRoot } from "../../../firmware/contract";
+import { deviceIdFromMac, deviceTopic, deviceTopicPrefix, everyDeviceFilter, GROUP_SEGMENT, groupCommandTopic, isValidDeviceId, linkTopic, namedGroupTopic, parseDeviceTopic, validateTopicRoot } from "../../../firmware/contract";
 
 const R = "espdht/a1b2c3";
 
@@ -8,6 +8,13 @@ describe("topics", () => {
     expect(deviceTopic(R, "esp32-aabbccddeeff", "reading")).toBe("espdht/a1b2c3/esp32-aabbccddeeff/reading");
     expect(groupCommandTopic(R)).toBe("espdht/a1b2c3/all/cmd");
     expect(everyDeviceFilter(R, "status")).toBe("espdht/a1b2c3/+/status");
+  });
+
+  it("the device composes the group and link topics from deviceTopicPrefix, as the helpers make them (app/commands.ts, app/peerLinks.ts)", () => {
+    expect(deviceTopicPrefix(R, GROUP_SEGMENT) + "cmd").toBe(groupCommandTopic(R));
+    expect(deviceTopicPrefix(R, "group") + "kitchen" + "/cmd").toBe(namedGroupTopic(R, "kitchen"));
+    expect(deviceTopicPrefix(R, "sim-a") + "to/" + "sim-b").toBe(linkTopic(R, "sim-a", "sim-b"));
+    expect(deviceTopicPrefix(R, "+") + "to/" + "sim-b").toBe(linkTopic(R, "+", "sim-b"));
   });
 
   it.each([
