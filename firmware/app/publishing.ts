@@ -33,7 +33,6 @@ export function readingPayload(device: Device, r: BufferedReading) {
 export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, spill: Spill, client: DeviceMqttClient, links: LinksOf): Publishing {
   const id = device.id;
   const config = device.config;
-  const statusTopic = device.topic_("status");
 
   const publish = (kind: DeviceTopicKind, payload: object, retain?: boolean) => {
     const topic = device.topic_(kind);
@@ -81,7 +80,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
 
   return {
     announce_() {
-      client.publish(statusTopic, STATUS_ONLINE, 1, true);
+      client.publish(device.topic_("status"), STATUS_ONLINE, 1, true);
       info();
       if (config.homeAssistant) {
         // Home Assistant discovery (off by default), one retained sensor config per quantity: [name, unit]; the quantity
@@ -93,7 +92,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
           const uniq = id + "_" + q;
           client.publish("homeassistant/sensor/" + uniq + "/config", JSON.stringify({
             name, uniq_id: uniq, dev_cla: q, stat_cla: "measurement", unit_of_meas: sensor[1], stat_t: device.topic_("reading"),
-            val_tpl: "{{value_json." + q + "}}", avty_t: statusTopic,
+            val_tpl: "{{value_json." + q + "}}", avty_t: device.topic_("status"),
             dev: { ids: [id], name: id, mf: "espdht", mdl: config.model, sw: FIRMWARE_VERSION },
           }), 1, true);
         });
