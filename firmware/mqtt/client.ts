@@ -8,7 +8,7 @@
 import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "../hal/hal";
 import { connectPacket, frame, HeaderFlag, PacketType } from "./codec";
 import { createDecoder } from "./decoder";
-import { parseFromBroker, UNEXPECTED } from "./parseFromBroker";
+import { parseFromBroker } from "./parseFromBroker";
 import type { DeviceMqttClient, IncomingMessage, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
 import { utf8Encode } from "./utf8";
 
@@ -196,7 +196,7 @@ export class MqttClient implements DeviceMqttClient {
       const t = p.type;
       const id = p.id;
       // CONNACK first and only once
-      if ((t != PacketType.Connack) == !up) protocolError(UNEXPECTED + t);
+      if ((t != PacketType.Connack) == !up) protocolError("unexpected type " + t);
       else if (t == PacketType.Connack) {
         if (p.returnCode_) drop("connack: refused, code " + p.returnCode_);
         else {
