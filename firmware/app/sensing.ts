@@ -25,11 +25,9 @@ export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuf
   let loop: TimerHandle;
   /** store the running cycle's reading whatever the filter says (a `read` command) */
   let forced: boolean;
-  /** the reading stored last (a `read` command answers with its cycle's) */
-  let lastStored: BufferedReading;
 
   /** A DhtResult: a failed read has no values, t and h are then NaN; neither the filter nor the buffer looks at them. */
-  const onRead = (r: { temperature?: number; humidity?: number; error?: ReadError }) => {
+  const onRead = (r: { temperature?: number; humidity?: number; error?: ReadError; stored_?: BufferedReading }) => {
     const now = uptimeMs(clock);
     const error = r.error;
     // offset-corrected, in hundredths: what the buffer keeps and the filter compares
@@ -41,7 +39,8 @@ export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuf
     forced = false;
     last = { t, h, error, at: now };
     const wall = hal.time_();
-    lastStored = buffer.push_(now, wall > UNIX_2020_S ? Math.round(wall * 1000) : 0, t, h, error);
+    // kept on the result, which the reader hands to a waiting `read` right after: not kept after the cycle
+    r.stored_ = buffer.push_(now, wall > UNIX_2020_S ? Math.round(wall * 1000) : 0, t, h, error);
     onStored();
   };
 
@@ -65,7 +64,7 @@ export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuf
       forced = true;
       reader(onRead);
       // the reader serves this caller right after onRead, with the same result
-      reader(() => done(lastStored));
+      reader((r) => done((r as unknown as { stored_: BufferedReading }).stored_));
     },
   };
 }
