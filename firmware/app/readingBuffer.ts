@@ -39,28 +39,31 @@ export type Overflow = (packed: string) => boolean;
  * `packed`: a block packed by another buffer, read back (its readings keep their seq, up and ts; shift_ needs no nowUp).
  */
 export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, packed?: string): ReadingBuffer {
-  // [first seq, epoch, up of the newest] of a packed block
-  let head3 = [0, 0, 0];
-  let bin = "";
+  // [first seq, epoch, up of the newest] of a packed block (numbers, not an array: each scope entry costs RAM while it lives)
+  let firstSeq = 0;
+  let epoch = 0;
+  let newestUp = 0;
+  let count = 0;
   if (packed) {
     const i = packed.indexOf("]") + 1;
-    head3 = JSON.parse(packed.slice(0, i));
-    bin = atob(packed.slice(i));
-    capacity = bin.length / 12;
+    const head3 = JSON.parse(packed.slice(0, i));
+    firstSeq = head3[0];
+    epoch = head3[1];
+    newestUp = head3[2];
+    packed = atob(packed.slice(i)) as string;
+    capacity = count = packed.length / 12;
   }
-  // 12 bytes a slot in one buffer, column after column (a packed block has the same layout):
-  // up modulo 2^32 ms; ts as its distance from the epoch (Unix ms at up = 0), set by the first timestamp; t; h
-  const bytes = new Uint8Array(capacity * 12);
-  for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-  const b = bytes.buffer;
-  const up = new Uint32Array(b, 0, capacity);
-  const ts = new Int32Array(b, capacity * 4, capacity);
-  const t = new Int16Array(b, capacity * 8, capacity);
-  const h = new Int16Array(b, capacity * 10, capacity);
-  let firstSeq = head3[0];
-  let epoch = head3[1];
+  // 12 bytes a slot in one buffer, column after column (a packed block has the same layout): up modulo 2^32 ms (its
+  // view spans the buffer); ts as its distance from the epoch (Unix ms at up = 0), set by the first timestamp; t; h
+  const up = new Uint32Array(capacity * 3);
+  const ts = new Int32Array(up.buffer, capacity * 4, capacity);
+  const t = new Int16Array(up.buffer, capacity * 8, capacity);
+  const h = new Int16Array(up.buffer, capacity * 10, capacity);
+  if (count) {
+    const bytes = new Uint8Array(up.buffer);
+    for (let k = 0; k < count * 12; k++) bytes[k] = (packed as string).charCodeAt(k);
+  }
   let head = 0;
-  let count = bin.length / 12;
   let lost = 0;
   /** the k-th oldest reading */
   const get = (k: number, nowUp: number) => {
@@ -86,6 +89,7 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
   };
   /** the oldest n readings packed, and removed: each column's bytes in turn */
   const pack = (n: number, nowUp: number) => {
+    const bytes = new Uint8Array(up.buffer);
     let s = "";
     [0, 4, 8, 10].forEach((at) => {
       // the column starts at at * capacity; up and ts take 4 bytes a slot, t and h 2
@@ -113,7 +117,7 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
       h[i] = error ? readErrors().indexOf(error) : hc;
       return get(count - 1, u);
     },
-    shift_: (nowUp) => (count ? take(nowUp || head3[2]) : null),
+    shift_: (nowUp) => (count ? take(nowUp || newestUp) : null),
     dropped_: () => lost,
   };
 }
