@@ -166,14 +166,12 @@ export class MqttClient implements DeviceMqttClient {
       events.onClose && events.onClose(peer && kicks > 2 ? reason + ": kick loop" : reason);
     };
 
-    /** closes our side now (the socket's own onClose is then ignored) */
-    const drop = (reason: string) => {
+    /** closes our side now (the socket's own onClose is then ignored); no reason: a timeout (the timer calls it so) */
+    const drop = (reason?: string) => {
       const s = sock;
-      closed(reason);
+      closed(reason || "timeout");
       if (s) s.close();
     };
-
-    const timeout = () => drop("timeout");
 
     const protocolError = (message: string) => {
       stats.protocolErrors++;
@@ -188,7 +186,7 @@ export class MqttClient implements DeviceMqttClient {
       else {
         send(frame(PacketType.Pingreq << 4, []));
         pinging = true;
-        arm(replyTimeoutMs, timeout);
+        arm(replyTimeoutMs, drop);
       }
     };
 
@@ -253,7 +251,7 @@ export class MqttClient implements DeviceMqttClient {
           if (g == gen) protocolError(e);
         },
       );
-      arm(replyTimeoutMs, timeout);
+      arm(replyTimeoutMs, drop);
       try {
         const s = sockets(target, {
           onConnect: () => {
