@@ -65,8 +65,8 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
   }
   let head = 0;
   let lost = 0;
-  /** the k-th oldest reading */
-  const get = (k: number, nowUp: number) => {
+  /** the k-th oldest reading; `remove` (with k 0): the oldest, which leaves */
+  const get = (k: number, nowUp: number, remove?: boolean) => {
     const i = (head + k) % capacity;
     // nowUp is never before the reading, so the difference is >= 0
     const u = nowUp - ((nowUp - up[i]) % TWO_32);
@@ -77,14 +77,11 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
       r.temperature = t[i] / 100;
       r.humidity = h[i] / 100;
     }
-    return r;
-  };
-  /** removes and returns the oldest */
-  const take = (nowUp: number) => {
-    const r = get(0, nowUp);
-    head = (head + 1) % capacity;
-    firstSeq++;
-    count--;
+    if (remove) {
+      head = (head + 1) % capacity;
+      firstSeq++;
+      count--;
+    }
     return r;
   };
   /** the oldest n readings packed, and removed: each column's bytes in turn */
@@ -106,7 +103,7 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
     push_(u, stamp, tc, hc, error) {
       if (count === capacity) {
         const n = overflow ? Math.min(SPILL_BLOCK, count) : 1;
-        if (!(overflow ? overflow(pack(n, u)) : take(u) && 0)) lost += n;
+        if (!(overflow ? overflow(pack(n, u)) : get(0, u, true) && 0)) lost += n;
       }
       const i = (head + count++) % capacity;
       up[i] = u % TWO_32;
@@ -117,7 +114,7 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
       h[i] = error ? readErrors().indexOf(error) : hc;
       return get(count - 1, u);
     },
-    shift_: (nowUp) => (count ? take(nowUp || newestUp) : null),
+    shift_: (nowUp) => (count ? get(0, nowUp || newestUp, true) : null),
     dropped_: () => lost,
   };
 }

@@ -19,8 +19,7 @@ export interface Sensing {
 
 /** `sensed` hears every read (offset-corrected, in hundredths), before the report filter: the thermostat's own source. */
 export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuffer, onStored: () => void, sensed?: (t: number, h: number, error?: ReadError) => void): Sensing {
-  const clock = hal.clock_;
-  const reader = createDhtReader(hal, config.pin, clock, config.model, READ_ATTEMPTS);
+  const reader = createDhtReader(hal, config.pin, hal.clock_, config.model, READ_ATTEMPTS);
   let last: LastReport | undefined;
   let loop: TimerHandle;
   /** store the running cycle's reading whatever the filter says (a `read` command) */
@@ -28,7 +27,7 @@ export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuf
 
   /** A DhtResult: a failed read has no values, t and h are then NaN; neither the filter nor the buffer looks at them. */
   const onRead = (r: { temperature?: number; humidity?: number; error?: ReadError; stored_?: BufferedReading }) => {
-    const now = uptimeMs(clock);
+    const now = uptimeMs(hal.clock_);
     const error = r.error;
     // offset-corrected, in hundredths: what the buffer keeps and the filter compares
     const t = Math.round(((r.temperature as number) + config.tempOffset) * 100);
@@ -45,8 +44,8 @@ export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuf
   };
 
   const schedule = () => {
-    if (loop) clock.clearTimeout(loop);
-    loop = clock.setTimeout(() => {
+    if (loop) hal.clock_.clearTimeout(loop);
+    loop = hal.clock_.setTimeout(() => {
       loop = 0;
       schedule();
       // one sensing cycle; a tick while a cycle runs (slow retries) joins it: the reader calls onRead once
