@@ -9,7 +9,7 @@ import { FILE_BLOCKS, NEEDED, SPILL_BLOCK } from "./bufferLayout";
 import { BufferedReading, createReadingBuffer, ReadingBuffer } from "./readingBuffer";
 
 export { FILE_BLOCKS };
-/** spill files are SPILL_PREFIX + n, n counting up from 1 */
+/** spill files are SPILL_PREFIX + n, n counting up from 1 (the code writes the literal: a module-level string holds RAM) */
 export const SPILL_PREFIX = "espdht.sp";
 
 export interface Spill {
@@ -61,7 +61,7 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
           // getFree counts erased files until Storage is compacted
           if (storage.getFree() < NEEDED) storage.compact();
           if (storage.getFree() < NEEDED) throw 0;
-          wf = storage.open(SPILL_PREFIX + ++last, "a");
+          wf = storage.open("espdht.sp" + ++last, "a");
           first = first || last;
           wl = 0;
         }
@@ -92,7 +92,7 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
             if (!(doneTok = tok)) acked(0);
             if (first++ === last) first = 0, wl = FILE_BLOCKS;
           }
-          rf = first && storage.open(SPILL_PREFIX + first, "r");
+          rf = first && storage.open("espdht.sp" + first, "r");
         }
       }
       if (r) r.boot = blkBoot;
