@@ -53,16 +53,14 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
     packed = atob(packed.slice(i)) as string;
     capacity = count = packed.length / 12;
   }
-  // 12 bytes a slot in one buffer, column after column (a packed block has the same layout): up modulo 2^32 ms (its
-  // view spans the buffer); ts as its distance from the epoch (Unix ms at up = 0), set by the first timestamp; t; h
-  const up = new Uint32Array(capacity * 3);
-  const ts = new Int32Array(up.buffer, capacity * 4, capacity);
-  const t = new Int16Array(up.buffer, capacity * 8, capacity);
-  const h = new Int16Array(up.buffer, capacity * 10, capacity);
-  if (count) {
-    const bytes = new Uint8Array(up.buffer);
-    for (let k = 0; k < count * 12; k++) bytes[k] = (packed as string).charCodeAt(k);
-  }
+  // 12 bytes a slot in one buffer, column after column (a packed block has the same layout):
+  // up modulo 2^32 ms; ts as its distance from the epoch (Unix ms at up = 0), set by the first timestamp; t; h
+  const bytes = new Uint8Array(capacity * 12);
+  for (let k = 0; k < count * 12; k++) bytes[k] = (packed as string).charCodeAt(k);
+  const up = new Uint32Array(bytes.buffer, 0, capacity);
+  const ts = new Int32Array(bytes.buffer, capacity * 4, capacity);
+  const t = new Int16Array(bytes.buffer, capacity * 8, capacity);
+  const h = new Int16Array(bytes.buffer, capacity * 10, capacity);
   let head = 0;
   let lost = 0;
   /** the k-th oldest reading; `remove` (with k 0): the oldest, which leaves */
@@ -86,7 +84,6 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
   };
   /** the oldest n readings packed, and removed: each column's bytes in turn */
   const pack = (n: number, nowUp: number) => {
-    const bytes = new Uint8Array(up.buffer);
     let s = "";
     [0, 4, 8, 10].forEach((at) => {
       // the column starts at at * capacity; up and ts take 4 bytes a slot, t and h 2
