@@ -54,9 +54,9 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
     publish("info", Object.assign(<Info>{
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
       // published only while connected, so the link has an address
-      ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: commandOps(), dropped: buffer.dropped_(),
+      ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: commandOps(), dropped: buffer.dropped_,
       configError: device.configError, mem: { free: mem.free, total: mem.total }, skipped: client.stats.skipped_,
-      flashFull: spill.full_(), flashBad: spill.bad_(),
+      flashFull: spill.full_, flashBad: spill.bad_,
       groups: config.groups,
       output: device.output_ && device.output_(),
       // absent until the client saw a kick loop (another board with this id)

@@ -22,13 +22,13 @@ export interface BufferedReading {
 export interface ReadingBuffer {
   /**
    * Stores a reading (dropping the oldest when full) and returns it as stored. `ts` is Unix ms, 0 while the
-   * clock is not set; `t` and `h` are in hundredths (integers); with an error they are ignored.
+   * clock is not set; `t` and `h` are in hundredths (integers); with an error they are ignored. Call it as a method (it counts on `this`).
    */
   push_(up: number, ts: number, t: number, h: number, error?: ReadError): BufferedReading;
   /** removes and returns the oldest reading; `nowUp` (ms since boot) recovers `up` past 2^32 ms */
   shift_(nowUp: number): BufferedReading | null;
   /** readings dropped because the buffer was full (and the spill took none), since boot */
-  dropped_(): number;
+  dropped_: number;
 }
 
 /** Takes a packed block of the oldest readings when the buffer is full (to flash); false: they are dropped. */
@@ -62,7 +62,6 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
   const t = new Int16Array(bytes.buffer, capacity * 8, capacity);
   const h = new Int16Array(bytes.buffer, capacity * 10, capacity);
   let head = 0;
-  let lost = 0;
   /** the k-th oldest reading; `remove` (with k 0): the oldest, which leaves */
   const get = (k: number, nowUp: number, remove?: boolean) => {
     const i = (head + k) % capacity;
@@ -100,7 +99,7 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
     push_(u, stamp, tc, hc, error) {
       if (count === capacity) {
         const n = overflow ? Math.min(SPILL_BLOCK, count) : 1;
-        if (!(overflow ? overflow(pack(n, u)) : get(0, u, true) && 0)) lost += n;
+        if (!(overflow ? overflow(pack(n, u)) : get(0, u, true) && 0)) this.dropped_ += n;
       }
       const i = (head + count++) % capacity;
       up[i] = u % TWO_32;
@@ -112,6 +111,7 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
       return get(count - 1, u);
     },
     shift_: (nowUp) => (count ? get(0, nowUp || newestUp, true) : null),
-    dropped_: () => lost,
+    // a count, not a getter: a closure costs more RAM than a number
+    dropped_: 0,
   };
 }

@@ -22,9 +22,9 @@ export interface Spill {
   /** a PUBACK came for `token`: files read to their end go once their last reading is acknowledged */
   acked_(token?: number): void;
   /** readings dropped since boot because Storage was full */
-  full_(): number;
+  full_: number;
   /** unreadable lines skipped since boot */
-  bad_(): number;
+  bad_: number;
 }
 
 /** `limit`: readings, rounded up to whole files; 0 turns spilling off */
@@ -32,8 +32,6 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
   // files first..last hold readings (0: none); the one read from, and its line being sent
   let first = 0;
   let last = 0;
-  let full = 0;
-  let bad = 0;
   // the newest spilled reading's token (0 once acknowledged); files read to their end, erased when `doneTok` is
   let tok = 0;
   let doneTok = 0;
@@ -53,7 +51,8 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
     if (!first || n < first) first = n;
     if (n > last) last = n;
   });
-  return {
+  // named: add_ is handed on detached (the reading buffer's overflow), so it counts on `spill`, not `this`
+  const spill: Spill = {
     add_(packed) {
       try {
         if (wl === FILE_BLOCKS) {
@@ -71,7 +70,7 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
       } catch (e) {
         // Storage full (or flash failed): counted, and the next block tries a new file
         wl = FILE_BLOCKS;
-        return !(full += SPILL_BLOCK);
+        return !(spill.full_ += SPILL_BLOCK);
       }
     },
     shift_() {
@@ -83,7 +82,7 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
           if (/^\d+\[\d+,\d+,\d+\][A-Za-z0-9+\/]+\n$/.test(line) && !((line.length - line.indexOf("]") - 2) % 16)) {
             blkBoot = parseInt(line);
             blk = createReadingBuffer(0, 0, line.slice(line.indexOf("["), -1));
-          } else bad++;
+          } else spill.bad_++;
         } else {
           // a file read to its end goes once its last reading is acknowledged (at once if it already was);
           // numbers go on counting up, so a new file never appends to one still waiting
@@ -102,7 +101,9 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
       tok = t;
     },
     acked_: acked,
-    full_: () => full,
-    bad_: () => bad,
+    // counts, not getters: a closure costs more RAM than a number
+    full_: 0,
+    bad_: 0,
   };
+  return spill;
 }
