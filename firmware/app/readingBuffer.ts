@@ -81,25 +81,27 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
     }
     return r;
   };
-  /** the oldest n readings packed, and removed: each column's bytes in turn */
-  const pack = (n: number, nowUp: number) => {
-    let s = "";
-    [0, 4, 8, 10].forEach((at) => {
-      // the column starts at at * capacity; up and ts take 4 bytes a slot, t and h 2
-      const w = at < 8 ? 4 : 2;
-      for (let k = 0; k < n * w; k++) s += String.fromCharCode(bytes[at * capacity + w * ((head + ((k / w) | 0)) % capacity) + (k % w)]);
-    });
-    s = JSON.stringify([firstSeq, epoch, nowUp]) + btoa(s);
-    head = (head + n) % capacity;
-    firstSeq += n;
-    count -= n;
-    return s;
-  };
   return {
     push_(u, stamp, tc, hc, error) {
       if (count === capacity) {
-        const n = overflow ? Math.min(SPILL_BLOCK, count) : 1;
-        if (!(overflow ? overflow(pack(n, u)) : get(0, u, true) && 0)) this.dropped_ += n;
+        if (overflow) {
+          // the oldest readings packed, and removed: each column's bytes in turn (packed here, not in a closure of its own: RAM)
+          const n = Math.min(SPILL_BLOCK, count);
+          let s = "";
+          [0, 4, 8, 10].forEach((at) => {
+            // the column starts at at * capacity; up and ts take 4 bytes a slot, t and h 2
+            const w = at < 8 ? 4 : 2;
+            for (let k = 0; k < n * w; k++) s += String.fromCharCode(bytes[at * capacity + w * ((head + ((k / w) | 0)) % capacity) + (k % w)]);
+          });
+          s = JSON.stringify([firstSeq, epoch, u]) + btoa(s);
+          head = (head + n) % capacity;
+          firstSeq += n;
+          count -= n;
+          if (!overflow(s)) this.dropped_ += n;
+        } else {
+          get(0, u, true);
+          this.dropped_++;
+        }
       }
       const i = (head + count++) % capacity;
       up[i] = u % TWO_32;
