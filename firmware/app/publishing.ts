@@ -74,7 +74,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
     while (client.connected && client.inflightRoom() && (r = ((turn ^= 1) && spill.shift_()) || buffer.shift_(uptimeMs(hal.clock_)) || spill.shift_())) {
       const t = publish("reading", readingPayload(device, r));
       // only spilled readings carry their boot
-      if (r.boot) spill.sent_(t);
+      if (r.boot) spill.sent_ = t;
     }
   };
 

@@ -17,8 +17,8 @@ export interface Spill {
   add_(packed: string): boolean;
   /** removes and returns the oldest spilled reading (with its boot), or null */
   shift_(): BufferedReading | null;
-  /** the client's token for the reading shift_ returned last */
-  sent_(token: number): void;
+  /** the client's token for the reading shift_ returned last, set by the publisher (0 once acknowledged) */
+  sent_: number;
   /** a PUBACK came for `token`: files read to their end go once their last reading is acknowledged */
   acked_(token?: number): void;
   /** readings dropped since boot because Storage was full */
@@ -32,12 +32,11 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
   // files first..last hold readings (0: none); the one read from, and its line being sent
   let first = 0;
   let last = 0;
-  // the newest spilled reading's token (0 once acknowledged); files read to their end, erased when `doneTok` is
-  let tok = 0;
+  // files read to their end, erased once `doneTok` (the newest spilled reading's token when the last ended) is acknowledged
   let doneTok = 0;
   let done: StorageFile[] = [];
   const acked = (t?: number) => {
-    if (t === tok) tok = 0;
+    if (t === spill.sent_) spill.sent_ = 0;
     if (t === doneTok) done.forEach((f) => f.erase()), done = [];
   };
   let rf: StorageFile | 0 | undefined;
@@ -88,7 +87,7 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
           // numbers go on counting up, so a new file never appends to one still waiting
           if (rf) {
             done.push(rf);
-            if (!(doneTok = tok)) acked(0);
+            if (!(doneTok = spill.sent_)) acked(0);
             if (first++ === last) first = 0, wl = FILE_BLOCKS;
           }
           rf = first && storage.open("espdht.sp" + first, "r");
@@ -97,9 +96,7 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
       if (r) r.boot = blkBoot;
       return r;
     },
-    sent_(t) {
-      tok = t;
-    },
+    sent_: 0,
     acked_: acked,
     // counts, not getters: a closure costs more RAM than a number
     full_: 0,
