@@ -22,7 +22,8 @@ export interface BufferedReading {
 export interface ReadingBuffer {
   /**
    * Stores a reading (dropping the oldest when full) and returns it as stored. `ts` is Unix ms, 0 while the
-   * clock is not set; `t` and `h` are in hundredths (integers); with an error they are ignored. Call it as a method (it counts on `this`).
+   * clock is not set; `t` and `h` are in hundredths (integers); with an error they are ignored.
+   * Call it as a method: it counts on `this` (dropped_).
    */
   push_(up: number, ts: number, t: number, h: number, error?: ReadError): BufferedReading;
   /** removes and returns the oldest reading; `nowUp` (ms since boot) recovers `up` past 2^32 ms */
@@ -39,7 +40,8 @@ export type Overflow = (packed: string) => boolean;
  * `packed`: a block packed by another buffer, read back (its readings keep their seq, up and ts; shift_ needs no nowUp).
  */
 export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, packed?: string): ReadingBuffer {
-  // [first seq, epoch, up of the newest] of a packed block (numbers, not an array: each scope entry costs RAM while it lives)
+  // the oldest reading's seq, the epoch and (a packed block's header) the newest up: numbers, not the header's array,
+  // which this scope would keep for as long as the buffer lives
   let firstSeq = 0;
   let epoch = 0;
   let newestUp = 0;
