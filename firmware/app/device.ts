@@ -4,7 +4,7 @@ import { deviceTopicPrefix, DeviceTopicKind } from "../contract/topics";
 import { signatureOf } from "../contract/trust";
 import type { Hal } from "../hal/hal";
 import { utf8Encode } from "../mqtt/utf8";
-import { countBoot, loadConfig, loadKey } from "./storedConfig";
+import { loadStored } from "./storedConfig";
 
 /** Command safety counters since boot, reported in `info` under these names. */
 export interface CommandCounts {
@@ -34,20 +34,14 @@ export interface Device {
 
 /** Loads the config, counts the boot and switches the telnet console as configured (off unless asked for). */
 export function bootDevice(hal: Hal): Device {
-  const storage = hal.storage_;
-  let configError: string | null = null;
-  const config = loadConfig(storage, (why) => { configError = (configError ? configError + "; " : "") + why; });
-  const boot = countBoot(storage);
-  hal.telnet_.setOptions({ mode: config.telnet ? "on" : "off" });
-  const id = hal.deviceId_();
-  const prefix = deviceTopicPrefix(config.root, id);
-  const device: Device = {
-    id, boot, config, configError,
-    key_: loadKey(storage, config),
+  // the closures below keep this scope: only what they need is in it
+  const device = <Device>loadStored(hal.storage_);
+  hal.telnet_.setOptions({ mode: device.config.telnet ? "on" : "off" });
+  const prefix = deviceTopicPrefix(device.config.root, (device.id = hal.deviceId_()));
+  return Object.assign(device, {
     // the link counters too (peerLinks.ts LinkCounts): info reports them also while the links are not made
     counts_: <CommandCounts>{ retainedCmds: 0, rateLimited: 0, refused: 0, linkForged: 0, linkOld: 0, linkIn: 0 },
-    topic_: (kind) => prefix + kind,
-    mac_: (topic, body) => signatureOf(hal.sha256_, device.key_ as Uint8Array, utf8Encode(topic), utf8Encode(body)),
-  };
-  return device;
+    topic_: (kind: DeviceTopicKind) => prefix + kind,
+    mac_: (topic: string, body: string) => signatureOf(hal.sha256_, device.key_ as Uint8Array, utf8Encode(topic), utf8Encode(body)),
+  });
 }

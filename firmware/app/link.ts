@@ -33,33 +33,31 @@ export function sessionOptions(hal: Hal, device: Device): MqttClientOptions {
 
 /** Joins Wi-Fi now and keeps the link up for good: each time it is up, SNTP and the client are (re)started. */
 export function keepLinkUp(hal: Hal, config: DeviceConfig, client: DeviceMqttClient): void {
-  const clock = hal.clock_;
-  const wifi = hal.wifi_;
   const cred = config.wifi;
   // ms before the next join: 5 s after a connect, doubling up to 60 s
   let delay = 5000;
   let wifiTimer: TimerHandle;
   const online = () => {
-    wifi.setSNTP(config.ntpServer, "UTC0");
+    hal.wifi_.setSNTP(config.ntpServer, "UTC0");
     // a no-op while the client is already started (connected or waiting to reconnect)
     client.start();
   };
   const retry = (why: unknown) => {
     hal.log_("wifi: " + why);
     if (wifiTimer || !cred) return;
-    wifiTimer = clock.setTimeout(join, delay);
+    wifiTimer = hal.clock_.setTimeout(join, delay);
     delay = Math.min(delay * 2, 60000);
   };
   const join = () => {
     wifiTimer = 0;
     // the credentials are the options ({password}; Wifi ignores the extra ssid)
-    if (cred) wifi.connect(cred.ssid, cred, (err) => { if (err) retry(err); });
+    if (cred) hal.wifi_.connect(cred.ssid, cred, (err) => { if (err) retry(err); });
     else online();
   };
-  wifi.on("connected", () => {
+  hal.wifi_.on("connected", () => {
     delay = 5000;
     online();
   });
-  wifi.on("disconnected", () => retry("disconnected"));
+  hal.wifi_.on("disconnected", () => retry("disconnected"));
   join();
 }

@@ -33,7 +33,6 @@ export function readingPayload(device: Device, r: BufferedReading) {
 export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer, spill: Spill, client: DeviceMqttClient, links: LinksOf): Publishing {
   const id = device.id;
   const config = device.config;
-  const statusTopic = device.topic_("status");
 
   const publish = (kind: DeviceTopicKind, payload: object, retain?: boolean) => {
     const topic = device.topic_(kind);
@@ -55,9 +54,9 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
     publish("info", Object.assign(<Info>{
       v: PAYLOAD_VERSION, id, fw: FIRMWARE_VERSION, model: config.model, pin: config.pin, interval: config.interval,
       // published only while connected, so the link has an address
-      ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: commandOps(), dropped: buffer.dropped_(),
+      ip: hal.wifi_.getIP().ip, boot: device.boot, root: config.root, caps: commandOps(), dropped: buffer.dropped_,
       configError: device.configError, mem: { free: mem.free, total: mem.total }, skipped: client.stats.skipped_,
-      flashFull: spill.full_(), flashBad: spill.bad_(),
+      flashFull: spill.full_, flashBad: spill.bad_,
       groups: config.groups,
       output: device.output_ && device.output_(),
       // absent until the client saw a kick loop (another board with this id)
@@ -75,13 +74,13 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
     while (client.connected && client.inflightRoom() && (r = ((turn ^= 1) && spill.shift_()) || buffer.shift_(uptimeMs(hal.clock_)) || spill.shift_())) {
       const t = publish("reading", readingPayload(device, r));
       // only spilled readings carry their boot
-      if (r.boot) spill.sent_(t);
+      if (r.boot) spill.sent_ = t;
     }
   };
 
   return {
     announce_() {
-      client.publish(statusTopic, STATUS_ONLINE, 1, true);
+      client.publish(device.topic_("status"), STATUS_ONLINE, 1, true);
       info();
       if (config.homeAssistant) {
         // Home Assistant discovery (off by default), one retained sensor config per quantity: [name, unit]; the quantity
@@ -93,7 +92,7 @@ export function createPublishing(hal: Hal, device: Device, buffer: ReadingBuffer
           const uniq = id + "_" + q;
           client.publish("homeassistant/sensor/" + uniq + "/config", JSON.stringify({
             name, uniq_id: uniq, dev_cla: q, stat_cla: "measurement", unit_of_meas: sensor[1], stat_t: device.topic_("reading"),
-            val_tpl: "{{value_json." + q + "}}", avty_t: statusTopic,
+            val_tpl: "{{value_json." + q + "}}", avty_t: device.topic_("status"),
             dev: { ids: [id], name: id, mf: "espdht", mdl: config.model, sw: FIRMWARE_VERSION },
           }), 1, true);
         });

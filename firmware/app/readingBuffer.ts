@@ -23,12 +23,13 @@ export interface ReadingBuffer {
   /**
    * Stores a reading (dropping the oldest when full) and returns it as stored. `ts` is Unix ms, 0 while the
    * clock is not set; `t` and `h` are in hundredths (integers); with an error they are ignored.
+   * Call it as a method: it counts on `this` (dropped_).
    */
   push_(up: number, ts: number, t: number, h: number, error?: ReadError): BufferedReading;
   /** removes and returns the oldest reading; `nowUp` (ms since boot) recovers `up` past 2^32 ms */
   shift_(nowUp: number): BufferedReading | null;
   /** readings dropped because the buffer was full (and the spill took none), since boot */
-  dropped_(): number;
+  dropped_: number;
 }
 
 /** Takes a packed block of the oldest readings when the buffer is full (to flash); false: they are dropped. */
@@ -39,31 +40,32 @@ export type Overflow = (packed: string) => boolean;
  * `packed`: a block packed by another buffer, read back (its readings keep their seq, up and ts; shift_ needs no nowUp).
  */
 export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, packed?: string): ReadingBuffer {
-  // [first seq, epoch, up of the newest] of a packed block
-  let head3 = [0, 0, 0];
-  let bin = "";
+  // the oldest reading's seq, the epoch and (a packed block's header) the newest up: numbers, not the header's array,
+  // which this scope would keep for as long as the buffer lives
+  let firstSeq = 0;
+  let epoch = 0;
+  let newestUp = 0;
+  let count = 0;
   if (packed) {
     const i = packed.indexOf("]") + 1;
-    head3 = JSON.parse(packed.slice(0, i));
-    bin = atob(packed.slice(i));
-    capacity = bin.length / 12;
+    const head3 = JSON.parse(packed.slice(0, i));
+    firstSeq = head3[0];
+    epoch = head3[1];
+    newestUp = head3[2];
+    packed = atob(packed.slice(i)) as string;
+    capacity = count = packed.length / 12;
   }
   // 12 bytes a slot in one buffer, column after column (a packed block has the same layout):
   // up modulo 2^32 ms; ts as its distance from the epoch (Unix ms at up = 0), set by the first timestamp; t; h
   const bytes = new Uint8Array(capacity * 12);
-  for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-  const b = bytes.buffer;
-  const up = new Uint32Array(b, 0, capacity);
-  const ts = new Int32Array(b, capacity * 4, capacity);
-  const t = new Int16Array(b, capacity * 8, capacity);
-  const h = new Int16Array(b, capacity * 10, capacity);
-  let firstSeq = head3[0];
-  let epoch = head3[1];
+  for (let k = 0; k < count * 12; k++) bytes[k] = (packed as string).charCodeAt(k);
+  const up = new Uint32Array(bytes.buffer, 0, capacity);
+  const ts = new Int32Array(bytes.buffer, capacity * 4, capacity);
+  const t = new Int16Array(bytes.buffer, capacity * 8, capacity);
+  const h = new Int16Array(bytes.buffer, capacity * 10, capacity);
   let head = 0;
-  let count = bin.length / 12;
-  let lost = 0;
-  /** the k-th oldest reading */
-  const get = (k: number, nowUp: number) => {
+  /** the k-th oldest reading; `remove` (with k 0): the oldest, which leaves */
+  const get = (k: number, nowUp: number, remove?: boolean) => {
     const i = (head + k) % capacity;
     // nowUp is never before the reading, so the difference is >= 0
     const u = nowUp - ((nowUp - up[i]) % TWO_32);
@@ -74,35 +76,34 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
       r.temperature = t[i] / 100;
       r.humidity = h[i] / 100;
     }
+    if (remove) {
+      head = (head + 1) % capacity;
+      firstSeq++;
+      count--;
+    }
     return r;
-  };
-  /** removes and returns the oldest */
-  const take = (nowUp: number) => {
-    const r = get(0, nowUp);
-    head = (head + 1) % capacity;
-    firstSeq++;
-    count--;
-    return r;
-  };
-  /** the oldest n readings packed, and removed: each column's bytes in turn */
-  const pack = (n: number, nowUp: number) => {
-    let s = "";
-    [0, 4, 8, 10].forEach((at) => {
-      // the column starts at at * capacity; up and ts take 4 bytes a slot, t and h 2
-      const w = at < 8 ? 4 : 2;
-      for (let k = 0; k < n * w; k++) s += String.fromCharCode(bytes[at * capacity + w * ((head + ((k / w) | 0)) % capacity) + (k % w)]);
-    });
-    s = JSON.stringify([firstSeq, epoch, nowUp]) + btoa(s);
-    head = (head + n) % capacity;
-    firstSeq += n;
-    count -= n;
-    return s;
   };
   return {
     push_(u, stamp, tc, hc, error) {
       if (count === capacity) {
-        const n = overflow ? Math.min(SPILL_BLOCK, count) : 1;
-        if (!(overflow ? overflow(pack(n, u)) : take(u) && 0)) lost += n;
+        if (overflow) {
+          // the oldest readings packed, and removed: each column's bytes in turn (packed here, not in a closure of its own: RAM)
+          const n = Math.min(SPILL_BLOCK, count);
+          let s = "";
+          [0, 4, 8, 10].forEach((at) => {
+            // the column starts at at * capacity; up and ts take 4 bytes a slot, t and h 2
+            const w = at < 8 ? 4 : 2;
+            for (let k = 0; k < n * w; k++) s += String.fromCharCode(bytes[at * capacity + w * ((head + ((k / w) | 0)) % capacity) + (k % w)]);
+          });
+          s = JSON.stringify([firstSeq, epoch, u]) + btoa(s);
+          head = (head + n) % capacity;
+          firstSeq += n;
+          count -= n;
+          if (!overflow(s)) this.dropped_ += n;
+        } else {
+          get(0, u, true);
+          this.dropped_++;
+        }
       }
       const i = (head + count++) % capacity;
       up[i] = u % TWO_32;
@@ -113,7 +114,8 @@ export function createReadingBuffer(capacity: number, overflow?: Overflow | 0, p
       h[i] = error ? readErrors().indexOf(error) : hc;
       return get(count - 1, u);
     },
-    shift_: (nowUp) => (count ? take(nowUp || head3[2]) : null),
-    dropped_: () => lost,
+    shift_: (nowUp) => (count ? get(0, nowUp || newestUp, true) : null),
+    // a count, not a getter: a closure costs more RAM than a number
+    dropped_: 0,
   };
 }

@@ -19,18 +19,15 @@ export interface Sensing {
 
 /** `sensed` hears every read (offset-corrected, in hundredths), before the report filter: the thermostat's own source. */
 export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuffer, onStored: () => void, sensed?: (t: number, h: number, error?: ReadError) => void): Sensing {
-  const clock = hal.clock_;
-  const reader = createDhtReader(hal, config.pin, clock, config.model, READ_ATTEMPTS);
+  const reader = createDhtReader(hal, config.pin, hal.clock_, config.model, READ_ATTEMPTS);
   let last: LastReport | undefined;
   let loop: TimerHandle;
   /** store the running cycle's reading whatever the filter says (a `read` command) */
   let forced: boolean;
-  /** the reading stored last (a `read` command answers with its cycle's) */
-  let lastStored: BufferedReading;
 
   /** A DhtResult: a failed read has no values, t and h are then NaN; neither the filter nor the buffer looks at them. */
-  const onRead = (r: { temperature?: number; humidity?: number; error?: ReadError }) => {
-    const now = uptimeMs(clock);
+  const onRead = (r: { temperature?: number; humidity?: number; error?: ReadError; stored_?: BufferedReading }) => {
+    const now = uptimeMs(hal.clock_);
     const error = r.error;
     // offset-corrected, in hundredths: what the buffer keeps and the filter compares
     const t = Math.round(((r.temperature as number) + config.tempOffset) * 100);
@@ -41,13 +38,14 @@ export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuf
     forced = false;
     last = { t, h, error, at: now };
     const wall = hal.time_();
-    lastStored = buffer.push_(now, wall > UNIX_2020_S ? Math.round(wall * 1000) : 0, t, h, error);
+    // kept on the result, which the reader hands to a waiting `read` right after: not kept after the cycle
+    r.stored_ = buffer.push_(now, wall > UNIX_2020_S ? Math.round(wall * 1000) : 0, t, h, error);
     onStored();
   };
 
   const schedule = () => {
-    if (loop) clock.clearTimeout(loop);
-    loop = clock.setTimeout(() => {
+    if (loop) hal.clock_.clearTimeout(loop);
+    loop = hal.clock_.setTimeout(() => {
       loop = 0;
       schedule();
       // one sensing cycle; a tick while a cycle runs (slow retries) joins it: the reader calls onRead once
@@ -65,7 +63,7 @@ export function createSensing(hal: Hal, config: DeviceConfig, buffer: ReadingBuf
       forced = true;
       reader(onRead);
       // the reader serves this caller right after onRead, with the same result
-      reader(() => done(lastStored));
+      reader((r) => done((r as unknown as { stored_: BufferedReading }).stored_));
     },
   };
 }

@@ -9,7 +9,7 @@ import { FILE_BLOCKS, NEEDED, SPILL_BLOCK } from "./bufferLayout";
 import { BufferedReading, createReadingBuffer, ReadingBuffer } from "./readingBuffer";
 
 export { FILE_BLOCKS };
-/** spill files are SPILL_PREFIX + n, n counting up from 1 */
+/** spill files are SPILL_PREFIX + n, n counting up from 1 (the code writes the literal: a module-level string holds RAM) */
 export const SPILL_PREFIX = "espdht.sp";
 
 export interface Spill {
@@ -17,14 +17,14 @@ export interface Spill {
   add_(packed: string): boolean;
   /** removes and returns the oldest spilled reading (with its boot), or null */
   shift_(): BufferedReading | null;
-  /** the client's token for the reading shift_ returned last */
-  sent_(token: number): void;
+  /** the client's token for the reading shift_ returned last, set by the publisher (0 once acknowledged) */
+  sent_: number;
   /** a PUBACK came for `token`: files read to their end go once their last reading is acknowledged */
   acked_(token?: number): void;
   /** readings dropped since boot because Storage was full */
-  full_(): number;
+  full_: number;
   /** unreadable lines skipped since boot */
-  bad_(): number;
+  bad_: number;
 }
 
 /** `limit`: readings, rounded up to whole files; 0 turns spilling off */
@@ -32,14 +32,11 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
   // files first..last hold readings (0: none); the one read from, and its line being sent
   let first = 0;
   let last = 0;
-  let full = 0;
-  let bad = 0;
-  // the newest spilled reading's token (0 once acknowledged); files read to their end, erased when `doneTok` is
-  let tok = 0;
+  // files read to their end, erased once `doneTok` (the newest spilled reading's token when the last ended) is acknowledged
   let doneTok = 0;
   let done: StorageFile[] = [];
   const acked = (t?: number) => {
-    if (t === tok) tok = 0;
+    if (t === spill.sent_) spill.sent_ = 0;
     if (t === doneTok) done.forEach((f) => f.erase()), done = [];
   };
   let rf: StorageFile | 0 | undefined;
@@ -53,7 +50,8 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
     if (!first || n < first) first = n;
     if (n > last) last = n;
   });
-  return {
+  // named: add_ is handed on detached (the reading buffer's overflow), so it counts on `spill`, not `this`
+  const spill: Spill = {
     add_(packed) {
       try {
         if (wl === FILE_BLOCKS) {
@@ -61,7 +59,7 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
           // getFree counts erased files until Storage is compacted
           if (storage.getFree() < NEEDED) storage.compact();
           if (storage.getFree() < NEEDED) throw 0;
-          wf = storage.open(SPILL_PREFIX + ++last, "a");
+          wf = storage.open("espdht.sp" + ++last, "a");
           first = first || last;
           wl = 0;
         }
@@ -71,7 +69,7 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
       } catch (e) {
         // Storage full (or flash failed): counted, and the next block tries a new file
         wl = FILE_BLOCKS;
-        return !(full += SPILL_BLOCK);
+        return !(spill.full_ += SPILL_BLOCK);
       }
     },
     shift_() {
@@ -83,26 +81,26 @@ export function createSpill(storage: KeyValueStore, limit: number, boot: number)
           if (/^\d+\[\d+,\d+,\d+\][A-Za-z0-9+\/]+\n$/.test(line) && !((line.length - line.indexOf("]") - 2) % 16)) {
             blkBoot = parseInt(line);
             blk = createReadingBuffer(0, 0, line.slice(line.indexOf("["), -1));
-          } else bad++;
+          } else spill.bad_++;
         } else {
           // a file read to its end goes once its last reading is acknowledged (at once if it already was);
           // numbers go on counting up, so a new file never appends to one still waiting
           if (rf) {
             done.push(rf);
-            if (!(doneTok = tok)) acked(0);
+            if (!(doneTok = spill.sent_)) acked(0);
             if (first++ === last) first = 0, wl = FILE_BLOCKS;
           }
-          rf = first && storage.open(SPILL_PREFIX + first, "r");
+          rf = first && storage.open("espdht.sp" + first, "r");
         }
       }
       if (r) r.boot = blkBoot;
       return r;
     },
-    sent_(t) {
-      tok = t;
-    },
+    sent_: 0,
     acked_: acked,
-    full_: () => full,
-    bad_: () => bad,
+    // counts, not getters: a closure costs more RAM than a number
+    full_: 0,
+    bad_: 0,
   };
+  return spill;
 }

@@ -14,8 +14,6 @@ export { MIN_READ_GAP_MS, POWER_UP_MS };
 export type DhtReader = (done: (r: DhtResult) => void) => void;
 
 export function createDhtReader(io: Pins, pin: number, clock: Clock, model: SensorModel, attempts: number): DhtReader {
-  const edges = new Uint8Array(EDGE_CAPACITY);
-  let count = 0;
   let waiting: ((r: DhtResult) => void)[] = [];
   // the first read waits for the sensor's power-up
   let lastStart = POWER_UP_MS - MIN_READ_GAP_MS;
@@ -23,7 +21,9 @@ export function createDhtReader(io: Pins, pin: number, clock: Clock, model: Sens
 
   const attempt = () => {
     lastStart = clock.now();
-    count = 0;
+    // made per attempt, so not kept between reads: the HIGH times of the falling edges, and how many came
+    const edges = new Uint8Array(EDGE_CAPACITY);
+    let count = 0;
     io.pinMode(pin, "output");
     io.digitalWrite(pin, 0);
     // start pulse: DHT22 needs >= 1 ms, DHT11 >= 18 ms

@@ -8,7 +8,7 @@
 import type { Clock, Socket, SocketFactory, SocketTarget, TimerHandle } from "../hal/hal";
 import { connectPacket, frame, HeaderFlag, PacketType } from "./codec";
 import { createDecoder } from "./decoder";
-import { parseFromBroker, UNEXPECTED } from "./parseFromBroker";
+import { parseFromBroker } from "./parseFromBroker";
 import type { DeviceMqttClient, IncomingMessage, MqttClientEvents, MqttClientOptions, MqttClientStats, QoS } from "./types";
 import { utf8Encode } from "./utf8";
 
@@ -55,6 +55,13 @@ export class MqttClient implements DeviceMqttClient {
     const replyTimeoutMs = options.connectTimeoutMs || 10000;
     const maxInflight = options.maxInflight || 10;
     const queueLimit = options.queueLimit == null ? 8 : options.queueLimit;
+    const maxPacketSize = options.maxPacketSize || 4096;
+    const stableMs = options.stableMs || 60000;
+    const reconnectMinMs = options.reconnectMinMs || 1000;
+    const reconnectMaxMs = options.reconnectMaxMs || 300000;
+    // every CONNECT is the same: built once, and the options (their strings and the will) are not kept
+    const connect = connectPacket(options);
+    options = 0 as unknown as MqttClientOptions;
     // left undefined until set: falsy, and one declaration less each in the minified output
     let sock: Socket | 0 | undefined;
     let timer: TimerHandle | undefined; // the one timer: connect timeout, keepalive, PINGRESP wait or reconnect delay
@@ -143,7 +150,7 @@ export class MqttClient implements DeviceMqttClient {
       gen++;
       sock = 0;
       if (up) {
-        if (clock.now() - connectedAt >= (options.stableMs || 60000)) backoff = kicks = 0;
+        if (clock.now() - connectedAt >= stableMs) backoff = kicks = 0;
         // the broker ending a fresh session cleanly: a client with our id took it over (MQTT-3.1.4-2)
         else if (peer && ++kicks > 2) stats.dup_ = { n: kicks, at: Math.round(time() * 1000) };
       }
@@ -152,21 +159,19 @@ export class MqttClient implements DeviceMqttClient {
       if (running) {
         // exponential backoff with jitter: a delay in (base/2, base], base doubling from min to max; in a kick loop
         // from 1 min to 15 min, so two boards with one id stop taking the session from each other every few seconds
-        backoff = kicks > 2 ? Math.min(900000, Math.max(backoff * 2, 60000)) : Math.min(options.reconnectMaxMs || 300000, backoff * 2 || options.reconnectMinMs || 1000);
+        backoff = kicks > 2 ? Math.min(900000, Math.max(backoff * 2, 60000)) : Math.min(reconnectMaxMs, backoff * 2 || reconnectMinMs);
         arm(backoff - (random() * backoff) / 2, open);
       } else arm();
       // the app logs it; a kick loop says so (the simulator counts these lines)
       events.onClose && events.onClose(peer && kicks > 2 ? reason + ": kick loop" : reason);
     };
 
-    /** closes our side now (the socket's own onClose is then ignored) */
-    const drop = (reason: string) => {
+    /** closes our side now (the socket's own onClose is then ignored); no reason: a timeout (the timer calls it so) */
+    const drop = (reason?: string) => {
       const s = sock;
-      closed(reason);
+      closed(reason || "timeout");
       if (s) s.close();
     };
-
-    const timeout = () => drop("timeout");
 
     const protocolError = (message: string) => {
       stats.protocolErrors++;
@@ -181,7 +186,7 @@ export class MqttClient implements DeviceMqttClient {
       else {
         send(frame(PacketType.Pingreq << 4, []));
         pinging = true;
-        arm(replyTimeoutMs, timeout);
+        arm(replyTimeoutMs, drop);
       }
     };
 
@@ -189,7 +194,7 @@ export class MqttClient implements DeviceMqttClient {
       const t = p.type;
       const id = p.id;
       // CONNACK first and only once
-      if ((t != PacketType.Connack) == !up) protocolError(UNEXPECTED + t);
+      if ((t != PacketType.Connack) == !up) protocolError("unexpected type " + t);
       else if (t == PacketType.Connack) {
         if (p.returnCode_) drop("connack: refused, code " + p.returnCode_);
         else {
@@ -232,7 +237,7 @@ export class MqttClient implements DeviceMqttClient {
       const g = ++gen;
       let error = "";
       const dec = createDecoder(
-        options.maxPacketSize || 4096,
+        maxPacketSize,
         parseFromBroker,
         (p) => {
           // an exception from an app handler must not lose the rest of this chunk (the stream would desync)
@@ -246,11 +251,11 @@ export class MqttClient implements DeviceMqttClient {
           if (g == gen) protocolError(e);
         },
       );
-      arm(replyTimeoutMs, timeout);
+      arm(replyTimeoutMs, drop);
       try {
         const s = sockets(target, {
           onConnect: () => {
-            if (g == gen) send(connectPacket(options));
+            if (g == gen) send(connect);
           },
           onData: (d) => {
             if (g == gen) {

@@ -4,17 +4,13 @@
 import { HeaderFlag, Packet, PacketType } from "./codec";
 import { utf8Decode } from "./utf8";
 
-/** the start of the error for a packet type a client must not receive */
-export const UNEXPECTED = "unexpected type ";
-
-/** Throws the reason a packet is malformed (the decoder catches it and reports a protocol error). */
-export function throwMalformed(why: string): never {
-  throw why;
-}
-
 export function parseFromBroker(header: number, body: Uint8Array): Packet {
   const type: PacketType = header >> 4;
   let pos = 0;
+  // local, not module-level: a top-level function holds JsVars for good, this one only while a packet is parsed
+  const throwMalformed = (why: string): never => {
+    throw why;
+  };
   const take = (n: number) => {
     if ((pos += n) > body.length) throwMalformed("truncated");
     return body.subarray(pos - n, pos);
@@ -42,7 +38,7 @@ export function parseFromBroker(header: number, body: Uint8Array): Packet {
     do granted.push(u8());
     while (pos < body.length);
   } else if (type == PacketType.Unsuback || type == PacketType.Puback || type == PacketType.Pubrel) p.id = id(); // no PUBREC/PUBCOMP: we never publish QoS 2
-  else if (type != PacketType.Pingresp) throwMalformed(UNEXPECTED + type);
+  else if (type != PacketType.Pingresp) throwMalformed("unexpected type " + type);
   // bytes left over after the fields are ignored (MQTT calls it malformed; nothing is misread because of them)
   return p;
 }

@@ -34,7 +34,7 @@ describe("createReadingBuffer", () => {
   it("drops the oldest when full and counts the drops", () => {
     const b = createReadingBuffer(3);
     for (let i = 0; i < 7; i++) b.push_(i * 1000, 0, i * 100, i * 100);
-    expect(b.dropped_()).toBe(4);
+    expect(b.dropped_).toBe(4);
     expect(drain(b, 7000)).toEqual([4, 5, 6]);
   });
 

@@ -150,7 +150,7 @@ describe("spill read-back: unreadable lines are skipped and counted", () => {
     const out: Reading[] = [];
     let r;
     while ((r = spill.shift_())) out.push(r as Reading);
-    return { out, bad: spill.bad_(), files: spillFiles(st) };
+    return { out, bad: spill.bad_, files: spillFiles(st) };
   };
   const seqs = (from: number, n: number) => [...Array(n).keys()].map((i) => from + i);
 

@@ -1,8 +1,13 @@
 // Parses the packets a broker receives (client -> broker), and any packet by its type: the tests' second half of
 // the codec (the device only ever parses what a broker sends: firmware/mqtt/parseFromBroker.ts).
 import { ConnectFlag, ConnectPacket, Packet, PacketType, SubscribePacket, UnsubscribePacket } from "../../../firmware/mqtt/codec";
-import { parseFromBroker, throwMalformed } from "../../../firmware/mqtt/parseFromBroker";
+import { parseFromBroker } from "../../../firmware/mqtt/parseFromBroker";
 import { utf8Decode } from "../../../firmware/mqtt/utf8";
+
+/** Throws the reason a packet is malformed, as the device's parser does. */
+function throwMalformed(why: string): never {
+  throw why;
+}
 
 /** Bounds-checked reading of one packet body; every problem throws a string, as the device's parser does. */
 function bodyReader(b: Uint8Array) {
