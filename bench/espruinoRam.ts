@@ -17,7 +17,8 @@ situations: Wi-Fi never joins, and Wi-Fi up with the broker refusing connections
   --rounds N       measurements per situation, each on a fresh interpreter (default: 5)
   --features LIST  messaging features the board uses: all, none (default), or a list of groups (2 groups),
                    links (a link each way), rule (a thermostat rule on a linked peer)
-  --idle SECONDS   how long the firmware runs before the second reading of process.memory() (default: 10)
+  --idle SECONDS   how long the firmware runs before the second reading of process.memory() (default: 17,
+                   between two of its 10 s DHT reads: at 10 a read in progress adds 30-40 JsVars to some rounds)
   -h, --help       show this help`;
 
 const EMU_FILES = ["emu_banglejs2.js", "common.js", "emulator_banglejs2.js"];
@@ -134,7 +135,7 @@ async function measureOnce(emuDir: string, bundle: string, wifiUp: boolean, idle
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { emu: { type: "string" }, bundle: { type: "string", default: "dist/firmware.js" }, rounds: { type: "string", default: "5" }, features: { type: "string" }, idle: { type: "string", default: "10" }, help: { type: "boolean", short: "h" } },
+    options: { emu: { type: "string" }, bundle: { type: "string", default: "dist/firmware.js" }, rounds: { type: "string", default: "5" }, features: { type: "string" }, idle: { type: "string", default: "17" }, help: { type: "boolean", short: "h" } },
   });
   if (values.help) return void console.log(HELP);
   if (!values.emu) throw new Error("--emu DIR is required (see --help)");
