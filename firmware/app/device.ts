@@ -1,10 +1,9 @@
 // Who this board is and how it is configured: settled once at boot from Storage and the HAL, read by every part.
-import type { DeviceConfig } from "../contract/deviceConfig";
 import { deviceTopicPrefix, DeviceTopicKind } from "../contract/topics";
 import { signatureOf } from "../contract/trust";
 import type { Hal } from "../hal/hal";
 import { utf8Encode } from "../mqtt/utf8";
-import { loadStored } from "./storedConfig";
+import { loadStored, StoredDevice } from "./storedConfig";
 
 /** Command safety counters since boot, reported in `info` under these names. */
 export interface CommandCounts {
@@ -13,16 +12,8 @@ export interface CommandCounts {
   refused: number;
 }
 
-export interface Device {
+export interface Device extends StoredDevice {
   id: string;
-  /** this boot's number (counted in Storage) */
-  boot: number;
-  /** the effective config; `set` changes its settings in place */
-  config: DeviceConfig;
-  /** why a stored file was rejected (defaults or the config file in use), else null; reported in info */
-  configError: string | null;
-  /** the secret key signing what the device publishes and checking commands (docs/trust.md); null: unsigned */
-  key_: Uint8Array | null;
   counts_: CommandCounts;
   /** the thermostat's rule in effect and its output's state, for `info` (firmware/app/thermostat.ts sets it); `send`: also publish it */
   output_?: (send?: true) => { rule: string; on: boolean; why: string } | undefined;

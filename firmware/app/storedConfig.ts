@@ -1,10 +1,9 @@
 // Config, settings and the boot counter in Storage. A bad file never stops the boot: defaults are used and
 // the reason is reported (the app puts it in `info.configError`).
-import { BOOT_COUNT_FILE, CONFIG_FILE, KEY_FILE, resolveDeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
+import { BOOT_COUNT_FILE, CONFIG_FILE, DeviceConfig, KEY_FILE, resolveDeviceConfig, SETTINGS_FILE } from "../contract/deviceConfig";
 import { Settings, settingKeys } from "../contract/payloads";
 import { fromHex, KEY_BYTES } from "../contract/trust";
 import type { KeyValueStore } from "../hal/hal";
-import type { Device } from "./device";
 
 /** readJSON that never throws: undefined for a missing file, or for one that is not JSON (then `bad` hears why). */
 export function readJsonSafely(store: KeyValueStore, name: string, bad?: (why: string) => void): unknown {
@@ -16,7 +15,16 @@ export function readJsonSafely(store: KeyValueStore, name: string, bad?: (why: s
 }
 
 /** What Storage holds for this board (`bootDevice` adds the rest of the Device). */
-export type StoredDevice = Pick<Device, "config" | "configError" | "boot" | "key_">;
+export interface StoredDevice {
+  /** this boot's number (counted in Storage) */
+  boot: number;
+  /** the effective config; `set` changes its settings in place */
+  config: DeviceConfig;
+  /** why a stored file was rejected (defaults or the config file in use), else null; reported in info */
+  configError: string | null;
+  /** the secret key signing what the device publishes and checking commands (docs/trust.md); null: unsigned */
+  key_: Uint8Array | null;
+}
 
 /**
  * At boot: the effective config (defaults, the uploaded config file, then settings saved by `set`, all-or-nothing)
