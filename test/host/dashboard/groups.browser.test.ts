@@ -2,16 +2,14 @@
 // shows its device's groups as badges, the group filter narrows the list to a group's members (a device that joins
 // later comes in without a reload, one that leaves goes), the API refuses a bad group name, and an info with a bad
 // groups list is rejected on the host with the reason.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import mqtt, { MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
 import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMosquitto, RunningBroker } from "../../support/brokers";
+import type { RunningBroker } from "../../support/brokers";
+import { startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
 import { until } from "../../support/until";
-import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
+import type { RunningDashboard } from "../../../host/dashboard/startDashboard";
 
 const ROOT = "espdht/groupdash";
 
@@ -31,10 +29,7 @@ async function device(id: string, groups: unknown): Promise<void> {
 }
 
 beforeAll(async () => {
-  broker = await startMosquitto();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-groupdash-"));
-  dash = await startDashboard({ broker: { url: broker.url, username: null, password: null, ca: null }, root: ROOT, dataDir, port: 0, batchMs: 200, log: () => {} });
-  publisher = await mqtt.connectAsync(broker.url, { clientId: "groupdash-devices", reconnectPeriod: 0 });
+  ({ broker, dash, publisher, dataDir } = await startDashboardFixture(ROOT, "groupdash"));
   await device("sim-g1", ["kitchen", "floor1"]);
   await device("sim-g2", ["kitchen"]);
   await device("sim-g3", []);
@@ -42,13 +37,7 @@ beforeAll(async () => {
   ({ browser, page } = await openPage(dash.url));
 }, 90_000);
 
-afterAll(async () => {
-  await browser?.close();
-  publisher?.end(true);
-  await dash?.close();
-  await broker?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopDashboardFixture({ browser, publisher, dash, broker, dataDir }));
 
 const shownIds = () => page.locator("#devices tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.device));
 const groupsOfRow = (id: string) => page.locator(`#devices tbody tr[data-device="${id}"] .group-badge`).allTextContents();

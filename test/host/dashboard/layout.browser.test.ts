@@ -3,16 +3,14 @@
 // details value gets a readable width, no text box of the details overlaps another or leaves its panel, the page stays
 // a reasonable height, and the device list's last column is visible or reachable by scrolling the list itself (its
 // scrollbar on the first screen), never by scrolling the page sideways.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import mqtt, { MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
 import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMosquitto, RunningBroker } from "../../support/brokers";
+import type { RunningBroker } from "../../support/brokers";
+import { startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
 import { until } from "../../support/until";
-import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
+import type { RunningDashboard } from "../../../host/dashboard/startDashboard";
 
 const ROOT = "espdht/layout";
 const RICH = "esp32-a1b2c3d4e5f6";
@@ -47,10 +45,7 @@ async function publishDevice(id: string, info: object, output: object | null, te
 }
 
 beforeAll(async () => {
-  broker = await startMosquitto();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-layout-"));
-  dash = await startDashboard({ broker: { url: broker.url, username: null, password: null, ca: null }, root: ROOT, dataDir, port: 0, batchMs: 200, log: () => {} });
-  publisher = await mqtt.connectAsync(broker.url, { clientId: "layout-devices", reconnectPeriod: 0 });
+  ({ broker, dash, publisher, dataDir } = await startDashboardFixture(ROOT, "layout"));
   await publishDevice(RICH, richInfo, { v: 1, id: RICH, on: false, why: "failsafe", pin: 5, since: 60_000, ts: Date.now() }, 21.4);
   const plain = { v: 1, fw: "0.2.0", model: "dht22", pin: 4, interval: 10, ip: null, boot: 12, root: ROOT, caps: ["read", "set"], dropped: 0, configError: null };
   await publishDevice(PEERS[0], { ...plain, id: PEERS[0], groups: ["kitchen"] }, { v: 1, id: PEERS[0], on: true, why: "rule", pin: 18, since: 5_000, ts: Date.now() }, 25.1);
@@ -63,13 +58,7 @@ beforeAll(async () => {
   await page.waitForFunction((id) => document.querySelector(`#devices tr[data-device="${id}"] td.output`)?.textContent === "off (failsafe)", RICH, { timeout: 15_000 });
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  publisher?.end(true);
-  await dash?.close();
-  await broker?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopDashboardFixture({ browser, publisher, dash, broker, dataDir }));
 
 interface Measured {
   narrowValues: string[];

@@ -1,18 +1,16 @@
 // Device-to-device links on the dashboard and in watch (issue 12 item 2): the details panel of a device names the
 // devices it sends its readings to and accepts them from, with its link counters, in real headless Chromium against
 // a real Mosquitto; watch's LINKS column says the same; an info whose links are not a short list of ids is rejected.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import mqtt, { MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
 import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FleetState } from "../../../host/ingest/deviceState";
 import { parseDeviceMessage } from "../../../host/ingest/parseMessage";
 import { renderWatchTable } from "../../../host/terminal/watchTable";
-import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
-import { startMosquitto, RunningBroker } from "../../support/brokers";
+import type { RunningDashboard } from "../../../host/dashboard/startDashboard";
+import type { RunningBroker } from "../../support/brokers";
+import { startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
 import { until } from "../../support/until";
 
 const ROOT = "espdht/linkdash";
@@ -34,10 +32,7 @@ async function device(id: string, extra: object): Promise<void> {
 }
 
 beforeAll(async () => {
-  broker = await startMosquitto();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-linkdash-"));
-  dash = await startDashboard({ broker: { url: broker.url, username: null, password: null, ca: null }, root: ROOT, dataDir, port: 0, batchMs: 200, log: () => {} });
-  publisher = await mqtt.connectAsync(broker.url, { clientId: "linkdash-devices", reconnectPeriod: 0 });
+  ({ broker, dash, publisher, dataDir } = await startDashboardFixture(ROOT, "linkdash"));
   await device("sim-a", A);
   await device("sim-b", B);
   await device("sim-c", {});
@@ -45,13 +40,7 @@ beforeAll(async () => {
   ({ browser, page } = await openPage(dash.url));
 }, 90_000);
 
-afterAll(async () => {
-  await browser?.close();
-  publisher?.end(true);
-  await dash?.close();
-  await broker?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopDashboardFixture({ browser, publisher, dash, broker, dataDir }));
 
 describe("links on the dashboard", () => {
   it("the details panel names each side of a link and the receiver's link counters", async () => {

@@ -1,16 +1,14 @@
 // The device list a page at a time in real headless Chromium against a real Mosquitto: 250 devices are shown
 // 100 per page with the total, next/previous move through them, the id filter narrows them, a device that appears
 // later comes in without a reload (unproven devices after the proven ones), and the limits line shows the flood counters. A missing Chromium fails the suite.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import mqtt, { MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
 import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMosquitto, RunningBroker } from "../../support/brokers";
+import type { RunningBroker } from "../../support/brokers";
+import { startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
 import { until } from "../../support/until";
-import { RunningDashboard, startDashboard } from "../../../host/dashboard/startDashboard";
+import type { RunningDashboard } from "../../../host/dashboard/startDashboard";
 
 const ROOT = "espdht/pagetest";
 const DEVICES = 250;
@@ -24,10 +22,7 @@ let publisher: MqttClient;
 let dataDir: string;
 
 beforeAll(async () => {
-  broker = await startMosquitto();
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "espdht-pages-"));
-  dash = await startDashboard({ broker: { url: broker.url, username: null, password: null, ca: null }, root: ROOT, dataDir, port: 0, batchMs: 200, log: () => {} });
-  publisher = await mqtt.connectAsync(broker.url, { clientId: "pagetest-devices", reconnectPeriod: 0 });
+  ({ broker, dash, publisher, dataDir } = await startDashboardFixture(ROOT, "pagetest"));
   for (let i = 0; i < DEVICES; i++) {
     const id = idOf(i);
     publisher.publish(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
@@ -37,13 +32,7 @@ beforeAll(async () => {
   ({ browser, page } = await openPage(dash.url));
 }, 90_000);
 
-afterAll(async () => {
-  await browser?.close();
-  publisher?.end(true);
-  await dash?.close();
-  await broker?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopDashboardFixture({ browser, publisher, dash, broker, dataDir }));
 
 const rows = () => page.locator("#devices tbody tr");
 const info = () => page.locator("#page-info").textContent();
