@@ -86,7 +86,7 @@ export function createPeerLinks(hal: Hal, device: Device, client: DeviceMqttClie
         // R/A/to/B: under the device's own prefix
         const topic = device.topic_(("to/" + peer) as DeviceTopicKind);
         const sha = hal.sha256_;
-        // derived at each copy (not kept): after `rekey` the link needs `espdht link` again, also before a restart
+        // derived at each copy (not kept): after a `rekey` the new key's link key applies at once (`keys rotate` gives B its match)
         client.publish(topic, body + signatureTail(signatureOf(sha, linkKey(sha, own, device.id, peer), utf8Encode(topic), utf8Encode(body))), 1, false);
       });
     },
