@@ -6,7 +6,7 @@ import { throwawayClientId } from "../../host/ingest/dashboardClientId";
 import { connectBroker, displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
 import { ReplyWaiter } from "../../host/commands/replyWaiter";
 import { deviceIdProblem } from "../../host/commands/sendCommand";
-import { linkTargetsOf } from "../../host/commands/linkTargets";
+import { verifiedLinksOf } from "../../host/commands/verifiedLinks";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
 import { DeviceTrust } from "../../host/trust/deviceTrust";
 import { linkDevices } from "../../host/trust/peerLink";
@@ -180,7 +180,7 @@ async function rotate(argv: string[]): Promise<number> {
   try {
     log(`rekey -> ${device} via ${displayUrl(host.broker.url)} (${host.root}, MQTT ${protocolOf(client) === 5 ? "5" : "3.1.1"}), waiting up to ${timeoutS} s`);
     // before the rekey: its retained info is still signed with the key the keyring holds
-    const targets = await linkTargetsOf(client, host.root, device, new DeviceTrust(host.keyring), 2000);
+    const targets = (await verifiedLinksOf(client, host.root, device, new DeviceTrust(host.keyring), 2000))?.to ?? [];
     const out = await rotateKey({ client, root: host.root, deviceId: device, currentKey: current, timeoutMs: timeoutS * 1000, expiresS: COMMAND_EXPIRY_S });
     if (!out.ok && out.why === "timeout") {
       log(`no answer from ${device} within ${timeoutS} s: the keyring is unchanged (${device} keeps key ${oldFingerprint} there). Is the board online under ${host.root}? If it did take the new key and its answer was lost, its messages will stop verifying: re-flash it.`);

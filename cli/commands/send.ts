@@ -2,6 +2,7 @@
 import { COMMAND_EXPIRY_S, deviceTopic, everyDeviceFilter, GROUP_SEGMENT } from "../../firmware/contract";
 import { CommandCounter, CommandError, groupOfTarget, parseSettingArgs, ruleSourceOf, sendCommand, buildValidCommand, unlinkedRuleSourceWarning, USER_OPS } from "../../host/commands/sendCommand";
 import { ReplyWaiter } from "../../host/commands/replyWaiter";
+import { verifiedLinksOf } from "../../host/commands/verifiedLinks";
 import { parseDeviceMessage } from "../../host/ingest/parseMessage";
 import { throwawayClientId } from "../../host/ingest/dashboardClientId";
 import { connectBroker, displayUrl, protocolOf } from "../../host/mqtt/connectBroker";
@@ -36,27 +37,11 @@ Exit code: 0 ok, 1 a device answered ok:false, 2 bad input (arguments, options, 
 const INFO_QUIET_MS = 300;
 const INFO_WAIT_MS = 2000;
 
-/** A rule following `source` on `device`: its retained info, when verified, says whether the link is there yet (a warning, not a refusal: the link may come later). */
+/** A rule following `source` on `device`: its verified info says whether the link is there yet (a warning, not a refusal: the link may come later). */
 async function warnUnlinkedSource(client: Awaited<ReturnType<typeof connectBroker>>, root: string, device: string, source: string, trust: DeviceTrust, log: (m: string) => void): Promise<void> {
-  const topic = deviceTopic(root, device, "info");
-  let links: { from: string[] } | undefined;
-  let verified = false;
-  const onInfo = (t: string, payload: Buffer) => {
-    if (t !== topic) return;
-    const m = parseDeviceMessage(root, t, payload, trust);
-    if (m.kind === "info") {
-      verified = m.trust === "verified";
-      links = m.info.links ?? { from: [] };
-    }
-  };
-  client.on("message", onInfo);
-  await client.subscribeAsync(topic, { qos: 1 });
-  const started = Date.now();
-  while (links === undefined && Date.now() - started < INFO_WAIT_MS) await new Promise((r) => setTimeout(r, 50));
-  client.removeListener("message", onInfo);
-  await client.unsubscribeAsync(topic);
   // an unverified info could be anyone's: it proves nothing about the device's links
-  const warning = verified ? unlinkedRuleSourceWarning(device, source, links) : null;
+  const links = await verifiedLinksOf(client, root, device, trust, INFO_WAIT_MS);
+  const warning = links ? unlinkedRuleSourceWarning(device, source, links) : null;
   if (warning) log(`warning: ${warning}`);
 }
 
