@@ -2,42 +2,36 @@
 // shows its device's groups as badges, the group filter narrows the list to a group's members (a device that joins
 // later comes in without a reload, one that leaves goes), the API refuses a bad group name, and an info with a bad
 // groups list is rejected on the host with the reason.
-import type { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
 import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningBroker } from "../../support/brokers";
-import { startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
+import { DashboardFixture, startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
 import { until } from "../../support/until";
-import type { RunningDashboard } from "../../../host/dashboard/startDashboard";
 
 const ROOT = "espdht/groupdash";
 
-let broker: RunningBroker;
-let dash: RunningDashboard;
+let fx: DashboardFixture;
 let browser: Browser;
 let page: Page;
-let publisher: MqttClient;
-let dataDir: string;
 
 const info = (id: string, groups: unknown) => ({ v: 1, id, fw: "0.2.0", model: "dht22", pin: 4, interval: 10, ip: null, boot: 1, root: ROOT, caps: ["read", "set", "ping"], dropped: 0, configError: null, groups });
 
 async function device(id: string, groups: unknown): Promise<void> {
-  await publisher.publishAsync(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
-  await publisher.publishAsync(`${ROOT}/${id}/info`, JSON.stringify(info(id, groups)), { qos: 1, retain: true });
-  await publisher.publishAsync(`${ROOT}/${id}/reading`, JSON.stringify({ v: 1, id, boot: 1, seq: 1, up: 1000, ts: Date.now(), temperature: 21, humidity: 40 }), { qos: 1 });
+  await fx.publisher.publishAsync(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
+  await fx.publisher.publishAsync(`${ROOT}/${id}/info`, JSON.stringify(info(id, groups)), { qos: 1, retain: true });
+  await fx.publisher.publishAsync(`${ROOT}/${id}/reading`, JSON.stringify({ v: 1, id, boot: 1, seq: 1, up: 1000, ts: Date.now(), temperature: 21, humidity: 40 }), { qos: 1 });
 }
 
 beforeAll(async () => {
-  ({ broker, dash, publisher, dataDir } = await startDashboardFixture(ROOT, "groupdash"));
+  fx = await startDashboardFixture(ROOT, "groupdash");
   await device("sim-g1", ["kitchen", "floor1"]);
   await device("sim-g2", ["kitchen"]);
   await device("sim-g3", []);
-  await until(() => ["sim-g1", "sim-g2", "sim-g3"].every((id) => dash.ingest.fleet.get(id)?.info), 20_000, "three devices with info");
-  ({ browser, page } = await openPage(dash.url));
+  await until(() => ["sim-g1", "sim-g2", "sim-g3"].every((id) => fx.dash.ingest.fleet.get(id)?.info), 20_000, "three devices with info");
+  ({ browser, page } = await openPage(fx.dash.url));
 }, 90_000);
 
-afterAll(() => stopDashboardFixture({ browser, publisher, dash, broker, dataDir }));
+afterAll(() => stopDashboardFixture({ ...fx, browser }));
 
 const shownIds = () => page.locator("#devices tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.device));
 const groupsOfRow = (id: string) => page.locator(`#devices tbody tr[data-device="${id}"] .group-badge`).allTextContents();
@@ -81,11 +75,11 @@ describe("named groups on the dashboard", () => {
       ["all", "group: 'all' is not a group name"],
       ["x".repeat(65), "has 65 characters, at most 64"],
     ]) {
-      const res = await fetch(`${dash.url}api/state?group=${encodeURIComponent(group)}`);
+      const res = await fetch(`${fx.dash.url}api/state?group=${encodeURIComponent(group)}`);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toContain(message);
     }
-    const ok = await fetch(`${dash.url}api/state?group=kitchen`);
+    const ok = await fetch(`${fx.dash.url}api/state?group=kitchen`);
     expect(((await ok.json()) as { devices: { id: string }[] }).devices.map((d) => d.id)).toEqual(["sim-g1", "sim-g3"]);
   });
 
@@ -96,11 +90,11 @@ describe("named groups on the dashboard", () => {
       ["kitchen", "groups: a list of up to 4 names"],
       [["k", "k"], "group 'k'"],
     ] as [unknown, string][]) {
-      const before = dash.ingest.fleet.get("sim-g1")!.rejected.total;
-      await publisher.publishAsync(`${ROOT}/sim-g1/info`, JSON.stringify(info("sim-g1", groups)), { qos: 1 });
-      await until(() => dash.ingest.fleet.get("sim-g1")!.rejected.total > before, 10_000, `rejection of groups ${JSON.stringify(groups)}`);
-      expect(dash.ingest.fleet.get("sim-g1")!.rejected.recent.at(-1)!.reason).toContain(reason);
+      const before = fx.dash.ingest.fleet.get("sim-g1")!.rejected.total;
+      await fx.publisher.publishAsync(`${ROOT}/sim-g1/info`, JSON.stringify(info("sim-g1", groups)), { qos: 1 });
+      await until(() => fx.dash.ingest.fleet.get("sim-g1")!.rejected.total > before, 10_000, `rejection of groups ${JSON.stringify(groups)}`);
+      expect(fx.dash.ingest.fleet.get("sim-g1")!.rejected.recent.at(-1)!.reason).toContain(reason);
     }
-    expect(dash.ingest.fleet.get("sim-g1")!.info!.groups).toEqual(["kitchen", "floor1"]);
+    expect(fx.dash.ingest.fleet.get("sim-g1")!.info!.groups).toEqual(["kitchen", "floor1"]);
   });
 });

@@ -3,14 +3,11 @@
 // details value gets a readable width, no text box of the details overlaps another or leaves its panel, the page stays
 // a reasonable height, and the device list's last column is visible or reachable by scrolling the list itself (its
 // scrollbar on the first screen), never by scrolling the page sideways.
-import type { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
 import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningBroker } from "../../support/brokers";
-import { startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
+import { DashboardFixture, startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
 import { until } from "../../support/until";
-import type { RunningDashboard } from "../../../host/dashboard/startDashboard";
 
 const ROOT = "espdht/layout";
 const RICH = "esp32-a1b2c3d4e5f6";
@@ -23,12 +20,9 @@ const WIDTHS = [1024, 1280, 1920];
 const MAX_PAGE_HEIGHT: Record<number, number> = { 1024: 2400, 1280: 2100, 1920: 1800 };
 const MIN_VALUE_WIDTH = 60;
 
-let broker: RunningBroker;
-let dash: RunningDashboard;
+let fx: DashboardFixture;
 let browser: Browser;
 let page: Page;
-let publisher: MqttClient;
-let dataDir: string;
 
 const richInfo = {
   v: 1, id: RICH, fw: "0.2.0", model: "dht22", pin: 4, interval: 10, ip: "192.168.178.123", boot: 12, root: LONG_ROOT,
@@ -38,27 +32,27 @@ const richInfo = {
 };
 
 async function publishDevice(id: string, info: object, output: object | null, temperature: number): Promise<void> {
-  await publisher.publishAsync(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
-  await publisher.publishAsync(`${ROOT}/${id}/info`, JSON.stringify(info), { qos: 1, retain: true });
-  if (output) await publisher.publishAsync(`${ROOT}/${id}/output`, JSON.stringify(output), { qos: 1, retain: true });
-  await publisher.publishAsync(`${ROOT}/${id}/reading`, JSON.stringify({ v: 1, id, boot: 12, seq: 1, up: 1000, ts: Date.now(), temperature, humidity: 48.5 }), { qos: 1 });
+  await fx.publisher.publishAsync(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
+  await fx.publisher.publishAsync(`${ROOT}/${id}/info`, JSON.stringify(info), { qos: 1, retain: true });
+  if (output) await fx.publisher.publishAsync(`${ROOT}/${id}/output`, JSON.stringify(output), { qos: 1, retain: true });
+  await fx.publisher.publishAsync(`${ROOT}/${id}/reading`, JSON.stringify({ v: 1, id, boot: 12, seq: 1, up: 1000, ts: Date.now(), temperature, humidity: 48.5 }), { qos: 1 });
 }
 
 beforeAll(async () => {
-  ({ broker, dash, publisher, dataDir } = await startDashboardFixture(ROOT, "layout"));
+  fx = await startDashboardFixture(ROOT, "layout");
   await publishDevice(RICH, richInfo, { v: 1, id: RICH, on: false, why: "failsafe", pin: 5, since: 60_000, ts: Date.now() }, 21.4);
   const plain = { v: 1, fw: "0.2.0", model: "dht22", pin: 4, interval: 10, ip: null, boot: 12, root: ROOT, caps: ["read", "set"], dropped: 0, configError: null };
   await publishDevice(PEERS[0], { ...plain, id: PEERS[0], groups: ["kitchen"] }, { v: 1, id: PEERS[0], on: true, why: "rule", pin: 18, since: 5_000, ts: Date.now() }, 25.1);
   await publishDevice(PEERS[1], { ...plain, id: PEERS[1] }, null, 19.9);
-  const has = (id: string) => dash.ingest.fleet.get(id);
+  const has = (id: string) => fx.dash.ingest.fleet.get(id);
   await until(() => [RICH, ...PEERS].every((id) => has(id)?.info) && [RICH, PEERS[0]].every((id) => has(id)?.output), 20_000, "three devices with info, two with an output");
-  ({ browser, page } = await openPage(dash.url));
+  ({ browser, page } = await openPage(fx.dash.url));
   await page.locator(`#devices tbody tr[data-device="${RICH}"]`).click({ timeout: 20_000 });
   await page.waitForFunction(() => document.getElementById("info")!.textContent!.includes("link messages accepted1789"), null, { timeout: 15_000 });
   await page.waitForFunction((id) => document.querySelector(`#devices tr[data-device="${id}"] td.output`)?.textContent === "off (failsafe)", RICH, { timeout: 15_000 });
 }, 120_000);
 
-afterAll(() => stopDashboardFixture({ browser, publisher, dash, broker, dataDir }));
+afterAll(() => stopDashboardFixture({ ...fx, browser }));
 
 interface Measured {
   narrowValues: string[];

@@ -1,46 +1,40 @@
 // Device-to-device links on the dashboard and in watch (issue 12 item 2): the details panel of a device names the
 // devices it sends its readings to and accepts them from, with its link counters, in real headless Chromium against
 // a real Mosquitto; watch's LINKS column says the same; an info whose links are not a short list of ids is rejected.
-import type { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
 import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FleetState } from "../../../host/ingest/deviceState";
 import { parseDeviceMessage } from "../../../host/ingest/parseMessage";
 import { renderWatchTable } from "../../../host/terminal/watchTable";
-import type { RunningDashboard } from "../../../host/dashboard/startDashboard";
-import type { RunningBroker } from "../../support/brokers";
-import { startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
+import { DashboardFixture, startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
 import { until } from "../../support/until";
 
 const ROOT = "espdht/linkdash";
 
-let broker: RunningBroker;
-let dash: RunningDashboard;
+let fx: DashboardFixture;
 let browser: Browser;
 let page: Page;
-let publisher: MqttClient;
-let dataDir: string;
 
 const info = (id: string, extra: object) => ({ v: 1, id, fw: "0.2.0", model: "dht22", pin: 4, interval: 10, ip: null, boot: 1, root: ROOT, caps: ["read", "link", "unlink"], dropped: 0, configError: null, ...extra });
 const A = { links: { to: ["sim-b"], from: [] }, linkForged: 0, linkOld: 0, linkIn: 0 };
 const B = { links: { to: [], from: ["sim-a"] }, linkForged: 2, linkOld: 1, linkIn: 17 };
 
 async function device(id: string, extra: object): Promise<void> {
-  await publisher.publishAsync(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
-  await publisher.publishAsync(`${ROOT}/${id}/info`, JSON.stringify(info(id, extra)), { qos: 1, retain: true });
+  await fx.publisher.publishAsync(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
+  await fx.publisher.publishAsync(`${ROOT}/${id}/info`, JSON.stringify(info(id, extra)), { qos: 1, retain: true });
 }
 
 beforeAll(async () => {
-  ({ broker, dash, publisher, dataDir } = await startDashboardFixture(ROOT, "linkdash"));
+  fx = await startDashboardFixture(ROOT, "linkdash");
   await device("sim-a", A);
   await device("sim-b", B);
   await device("sim-c", {});
-  await until(() => ["sim-a", "sim-b", "sim-c"].every((id) => dash.ingest.fleet.get(id)?.info), 20_000, "three devices with info");
-  ({ browser, page } = await openPage(dash.url));
+  await until(() => ["sim-a", "sim-b", "sim-c"].every((id) => fx.dash.ingest.fleet.get(id)?.info), 20_000, "three devices with info");
+  ({ browser, page } = await openPage(fx.dash.url));
 }, 90_000);
 
-afterAll(() => stopDashboardFixture({ browser, publisher, dash, broker, dataDir }));
+afterAll(() => stopDashboardFixture({ ...fx, browser }));
 
 describe("links on the dashboard", () => {
   it("the details panel names each side of a link and the receiver's link counters", async () => {
@@ -60,15 +54,15 @@ describe("links on the dashboard", () => {
     await device("sim-a", { links: { to: ["a/b"], from: [] } });
     await device("sim-b", { links: { to: [], from: ["x1", "x2", "x3", "x4", "x5"] } });
     await device("sim-c", { links: { to: [], from: [], keys: ["secret"] } });
-    await until(() => ["sim-a", "sim-b", "sim-c"].every((id) => dash.ingest.fleet.get(id)!.rejected.total > 0), 15_000, "three rejected infos");
+    await until(() => ["sim-a", "sim-b", "sim-c"].every((id) => fx.dash.ingest.fleet.get(id)!.rejected.total > 0), 15_000, "three rejected infos");
     for (const id of ["sim-a", "sim-b", "sim-c"]) {
-      const d = dash.ingest.fleet.get(id)!;
+      const d = fx.dash.ingest.fleet.get(id)!;
       // the contract's check, or the host's stricter one (no other keys, no repeats)
       expect(JSON.stringify(d.rejected)).toMatch(/links must be \{to, from\}( and nothing else)?: lists of at most 4 (distinct )?device ids/);
     }
-    expect(JSON.stringify(dash.ingest.fleet.get("sim-c")!.rejected)).toContain("and nothing else");
+    expect(JSON.stringify(fx.dash.ingest.fleet.get("sim-c")!.rejected)).toContain("and nothing else");
     // the last good info stays
-    expect(dash.ingest.fleet.get("sim-b")!.info!.links).toEqual(B.links);
+    expect(fx.dash.ingest.fleet.get("sim-b")!.info!.links).toEqual(B.links);
   });
 });
 

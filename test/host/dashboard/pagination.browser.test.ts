@@ -1,38 +1,32 @@
 // The device list a page at a time in real headless Chromium against a real Mosquitto: 250 devices are shown
 // 100 per page with the total, next/previous move through them, the id filter narrows them, a device that appears
 // later comes in without a reload (unproven devices after the proven ones), and the limits line shows the flood counters. A missing Chromium fails the suite.
-import type { MqttClient } from "mqtt";
 import { Browser, Page } from "playwright-core";
 import { openPage } from "../../support/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningBroker } from "../../support/brokers";
-import { startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
+import { DashboardFixture, startDashboardFixture, stopDashboardFixture } from "../../support/dashboardFixture";
 import { until } from "../../support/until";
-import type { RunningDashboard } from "../../../host/dashboard/startDashboard";
 
 const ROOT = "espdht/pagetest";
 const DEVICES = 250;
 const idOf = (i: number) => `sim-${String(i).padStart(4, "0")}`;
 
-let broker: RunningBroker;
-let dash: RunningDashboard;
+let fx: DashboardFixture;
 let browser: Browser;
 let page: Page;
-let publisher: MqttClient;
-let dataDir: string;
 
 beforeAll(async () => {
-  ({ broker, dash, publisher, dataDir } = await startDashboardFixture(ROOT, "pagetest"));
+  fx = await startDashboardFixture(ROOT, "pagetest");
   for (let i = 0; i < DEVICES; i++) {
     const id = idOf(i);
-    publisher.publish(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
-    publisher.publish(`${ROOT}/${id}/reading`, JSON.stringify({ v: 1, id, boot: 1, seq: 1, up: 1000, ts: Date.now(), temperature: 20 + (i % 10), humidity: 40 }), { qos: 1 });
+    fx.publisher.publish(`${ROOT}/${id}/status`, "online", { qos: 1, retain: true });
+    fx.publisher.publish(`${ROOT}/${id}/reading`, JSON.stringify({ v: 1, id, boot: 1, seq: 1, up: 1000, ts: Date.now(), temperature: 20 + (i % 10), humidity: 40 }), { qos: 1 });
   }
-  await until(() => dash.ingest.fleet.size === DEVICES, 20_000, `${DEVICES} devices in the fleet`);
-  ({ browser, page } = await openPage(dash.url));
+  await until(() => fx.dash.ingest.fleet.size === DEVICES, 20_000, `${DEVICES} devices in the fleet`);
+  ({ browser, page } = await openPage(fx.dash.url));
 }, 90_000);
 
-afterAll(() => stopDashboardFixture({ browser, publisher, dash, broker, dataDir }));
+afterAll(() => stopDashboardFixture({ ...fx, browser }));
 
 const rows = () => page.locator("#devices tbody tr");
 const info = () => page.locator("#page-info").textContent();
@@ -74,7 +68,7 @@ describe("device list pages in Chromium", () => {
   });
 
   it("takes in a device that appears later without a reload, listing unproven devices after the proven ones", async () => {
-    publisher.publish(`${ROOT}/sim-0000a/status`, "online", { qos: 1, retain: true });
+    fx.publisher.publish(`${ROOT}/sim-0000a/status`, "online", { qos: 1, retain: true });
     await expect.poll(info, { timeout: 15_000 }).toBe(`1–100 of ${DEVICES + 1}`);
     expect(await rows().nth(1).getAttribute("data-device")).toBe(idOf(1));
     await page.click("#page-next");
