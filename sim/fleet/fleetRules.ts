@@ -1,7 +1,7 @@
 // `espdht sim --rule "1:temperature>24<23:pin=5"`: a thermostat rule per board (firmware/contract/output.ts), written
 // to the board's Storage before power-on as `espdht send BOARD set rule=...` would leave it. In the flag a linked peer
 // may be named by its board index (`1:temperature@0>24<23:pin=5`: board 1 follows board 0, with --link 0:1).
-import { CONFIG_FILE, parseRule, resolveDeviceConfig, SETTINGS_FILE, settingKeys } from "../../firmware/contract";
+import { CONFIG_FILE, DeviceConfig, parseRule, resolveDeviceConfig, SETTINGS_FILE, settingKeys } from "../../firmware/contract";
 import type { VirtualFlash } from "../board/storage";
 
 /** Board `board`'s rule text; `peer` is the board index its `@N` source named, if any. */
@@ -83,16 +83,21 @@ export interface SettingOverride {
  * loads them: a saved-settings file replaces every setting); empty when it has none or they agree.
  */
 export function savedSettingOverrides(flash: VirtualFlash): SettingOverride[] {
-  const saved = readJson(flash, SETTINGS_FILE);
-  if (!saved) return [];
-  const savedConfig = resolveDeviceConfig(saved);
-  // a file the firmware refuses is not used (info.configError says so)
-  if (!savedConfig.ok) return [];
-  const asked = resolveDeviceConfig(readJson(flash, CONFIG_FILE)).config as unknown as Record<string, unknown>;
-  const now = savedConfig.config as unknown as Record<string, unknown>;
+  const stored = storedSettings(flash);
+  if (!stored.saved) return [];
+  const asked = stored.asked as unknown as Record<string, unknown>;
+  const now = stored.saved as unknown as Record<string, unknown>;
   return settingKeys()
     .filter((k) => JSON.stringify(now[k]) !== JSON.stringify(asked[k]))
     .map((k) => ({ key: k, saved: now[k], asked: asked[k] }));
+}
+
+/** The board's config file and its saved settings as the firmware resolves them at boot (saved: null when there are
+ * none, or the firmware refuses the file: info.configError says so). */
+function storedSettings(flash: VirtualFlash): { saved: DeviceConfig | null; asked: DeviceConfig } {
+  const file = readJson(flash, SETTINGS_FILE);
+  const saved = file ? resolveDeviceConfig(file) : null;
+  return { saved: saved && saved.ok ? saved.config : null, asked: resolveDeviceConfig(readJson(flash, CONFIG_FILE)).config };
 }
 
 /** `interval 10 (asked 5)`: one override, in words. */
@@ -103,9 +108,7 @@ export function describeOverride(o: SettingOverride): string {
 
 /** The output GPIO of the board's rule in effect (saved settings win over the config file), or null without a rule. */
 export function ruleOutputPin(flash: VirtualFlash): number | null {
-  const saved = readJson(flash, SETTINGS_FILE);
-  const savedConfig = saved ? resolveDeviceConfig(saved) : null;
-  const rule = savedConfig && savedConfig.ok ? savedConfig.config.rule : resolveDeviceConfig(readJson(flash, CONFIG_FILE)).config.rule;
-  const parsed = parseRule(rule);
+  const stored = storedSettings(flash);
+  const parsed = parseRule((stored.saved ?? stored.asked).rule);
   return parsed && typeof parsed === "object" ? parsed.pin : null;
 }
